@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine: `make eval` and `make test`.
+PY        := .venv/bin/python
+SYSTEM    ?= ground_truth,flite,espeak,piper
+BENCHMARK ?= demo
+SCORERS   ?= lite
+ARGS      ?=
+
+.PHONY: setup eval report test bench clean-results
+
+.venv/.setup-done: pyproject.toml scripts/setup.sh
+	./scripts/setup.sh
+
+setup: .venv/.setup-done
+
+# Hydra multirun over the systems (BasicLauncher: one after the other; a submitit or Ray
+# launcher spreads them), then one report over every stored run of the benchmark.
+eval: setup
+	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) scorers=$(SCORERS) $(ARGS)
+	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK)
+
+report: setup
+	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) benchmarks/bench_demo.py
+
+clean-results:
+	rm -rf results/$(BENCHMARK)

@@ -1,0 +1,21 @@
+"""Explicit registry of TTS systems: ``name -> "module:Class"``, imported lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from systems.base import TTSSystem
+from ztts1_eval.registry import resolve
+
+SYSTEMS: dict[str, str] = {
+    "ground_truth": "systems.ground_truth:GroundTruth",
+    "flite": "systems.flite:Flite",
+    "espeak": "systems.espeak:Espeak",
+    "piper": "systems.piper:Piper",
+    "zonos2": "systems.zonos2:Zonos2",
+}
+
+
+def create(system_type: str, options: dict[str, Any] | None = None) -> TTSSystem:
+    cls = resolve(SYSTEMS, system_type, "system")
+    return cls(**(options or {}))

@@ -1,0 +1,3 @@
+from ztts1_eval.cli import main
+
+main()

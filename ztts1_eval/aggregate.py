@@ -1,0 +1,68 @@
+"""Aggregates of per-item scores: per language, per subset and over all items.
+
+Both aggregations users ask for are kept: the per-item mean and, for error rates, the corpus
+value from summed edit operations; plus the count of items over 50 % error. Failed and
+not-applicable items are counted beside every value, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+
+def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any]) -> dict[str, Any]:
+    status = frame.get(f"{scorer}_status", pd.Series(dtype=object))
+    ok = frame[status == "ok"]
+    values = pd.to_numeric(ok[metric["field"]], errors="coerce") if metric["field"] in ok else pd.Series(dtype=float)
+    values = values[values.notna()]
+    cell: dict[str, Any] = {
+        "n": int(len(values)),
+        "n_items": int(len(frame)),
+        "n_failed": int((status == "failed").sum() + (status == "stale").sum()),
+        "n_not_applicable": int((status == "n/a").sum()),
+        "n_skipped": int((status == "skipped").sum()),
+        "n_pending": int((status == "pending").sum()),
+        "mean": float(values.mean()) if len(values) else None,
+    }
+    if metric.get("corpus_numerator") and len(values):
+        num = pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).sum()
+        den = pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).sum()
+        cell["corpus"] = float(num / den) if den else None
+        cell["n_over_50pct"] = int((values > 0.5).sum())
+    return cell
+
+
+def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``{"all": {...}, "by_language": {lang: {...}}, "by_subset": {subset: {...}}}`` where each
+    leaf maps ``<scorer>.<field>`` to a cell of counts and values."""
+
+    def cells(frame: pd.DataFrame) -> dict[str, Any]:
+        out = {}
+        for name, meta in scorers.items():
+            for metric in meta["metrics"]:
+                out[f"{name}.{metric['field']}"] = _metric_cell(frame, name, metric)
+        out["_items"] = {
+            "n": int(len(frame)),
+            "status": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
+        }
+        return out
+
+    return {
+        "all": cells(items),
+        "by_language": {lang: cells(g) for lang, g in sorted(items.groupby("language"), key=lambda kv: kv[0])},
+        "by_subset": {sub: cells(g) for sub, g in sorted(items.groupby("subset"), key=lambda kv: kv[0])},
+    }
+
+
+def clean_floats(obj: Any) -> Any:
+    """NaN/inf are not JSON; turn them into None recursively."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: clean_floats(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [clean_floats(v) for v in obj]
+    return obj

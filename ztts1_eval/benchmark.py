@@ -1,0 +1,67 @@
+"""Turn a benchmark config into a validated manifest and the selected items."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ztts1_eval import manifest as manifest_mod
+from ztts1_eval.benchmarks import BUILDERS
+from ztts1_eval.provenance import REPO_ROOT
+from ztts1_eval.registry import resolve
+
+DATA_ROOT_ENV = "ZTTS1_DATA_ROOT"
+
+
+def data_root(config: dict[str, Any]) -> Path:
+    """Config value, else $ZTTS1_DATA_ROOT, else the shared samples beside the checkout."""
+    root = config.get("data_root") or os.environ.get(DATA_ROOT_ENV) or REPO_ROOT.parent / "shared" / "samples"
+    return Path(root).expanduser().resolve()
+
+
+def load(config: dict[str, Any], results_dir: Path) -> tuple[manifest_mod.Manifest, list[manifest_mod.Item]]:
+    """Return the whole manifest and the items selected by the config's filters."""
+    root = data_root(config)
+    if config.get("manifest"):
+        path = Path(config["manifest"]).expanduser()
+    else:
+        builder_name = config.get("builder")
+        if not builder_name:
+            raise ValueError(f"benchmark {config.get('name')!r}: set either 'manifest' (a JSONL path) or 'builder'")
+        builder = resolve(BUILDERS, builder_name, "benchmark builder")
+        if not root.is_dir():
+            raise manifest_mod.ManifestError(
+                f"data root {root} does not exist: set benchmark.data_root=... or {DATA_ROOT_ENV}")
+        path = results_dir / config["name"] / "manifest.jsonl"
+        manifest_mod.write(path, builder(root, config))
+    manifest = manifest_mod.load(path, root)
+    return manifest, select(manifest.items, config)
+
+
+def select(items: list[manifest_mod.Item], config: dict[str, Any]) -> list[manifest_mod.Item]:
+    chosen = sorted(items, key=lambda item: item.id)
+    if config.get("languages"):
+        wanted = set(config["languages"])
+        chosen = [item for item in chosen if item.language in wanted]
+    if config.get("subsets"):
+        wanted = set(config["subsets"])
+        chosen = [item for item in chosen if item.subset in wanted]
+    if config.get("ids"):
+        wanted = set(config["ids"])
+        unknown = wanted - {item.id for item in items}
+        if unknown:
+            raise ValueError(f"benchmark.ids names items not in the manifest: {sorted(unknown)}")
+        chosen = [item for item in chosen if item.id in wanted]
+    if config.get("max_items"):
+        chosen = chosen[: int(config["max_items"])]
+    if not chosen:
+        raise ValueError("the benchmark filters (languages/subsets/ids/max_items) select no items")
+    return chosen
+
+
+def items_digest(items: list[manifest_mod.Item]) -> str:
+    blob = json.dumps([item.to_json() for item in items], sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()

@@ -1,0 +1,150 @@
+"""Synthesis stage: run a system over manifest items, one atomic record per item.
+
+Each finished item leaves ``wavs/<id>.wav`` and ``generation/<id>.json`` (written in that
+order, both atomically), so a rerun after any interruption skips exactly the finished items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from systems.base import SynthesisRequest, SynthesisResult, TTSSystem
+from ztts1_eval import atomic, audio
+from ztts1_eval.manifest import Item, Manifest
+
+log = logging.getLogger(__name__)
+
+RECORD_DIR = "generation"
+WAV_DIR = "wavs"
+
+
+@dataclass
+class GenerationRecord:
+    item_id: str
+    status: str  # "ok" | "failed" | "unsupported"
+    seed: int
+    error: str | None = None
+    wav: str | None = None  # relative to the run directory
+    sha256: str | None = None
+    sample_rate: int | None = None
+    duration_s: float | None = None
+    latency_s: float | None = None
+    rtf: float | None = None
+    meta: dict[str, Any] | None = None
+
+
+def item_seed(global_seed: int, item_id: str) -> int:
+    """Per-item seed: independent of batch size, shard and order."""
+    digest = hashlib.sha256(f"{global_seed}:{item_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def record_path(run_dir: Path, item_id: str) -> Path:
+    return run_dir / RECORD_DIR / f"{item_id}.json"
+
+
+def load_record(run_dir: Path, item_id: str) -> GenerationRecord | None:
+    path = record_path(run_dir, item_id)
+    if not path.is_file():
+        return None
+    return GenerationRecord(**atomic.read_json(path))
+
+
+def _is_finished(run_dir: Path, record: GenerationRecord | None, retry_failed: bool) -> bool:
+    if record is None:
+        return False
+    if record.status == "ok":
+        wav = run_dir / record.wav
+        return wav.is_file() and audio.file_sha256(wav) == record.sha256
+    if record.status == "failed":
+        return not retry_failed
+    return True  # unsupported: retrying changes nothing
+
+
+def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult) -> GenerationRecord:
+    record = GenerationRecord(item_id=request.item_id, status=result.status, seed=request.seed,
+                              error=result.error, latency_s=result.latency_s, meta=result.meta or None)
+    if result.status == "ok":
+        try:
+            if result.samples is None or result.sample_rate is None:
+                raise audio.BadAudio("system returned no samples")
+            samples = np.asarray(result.samples)
+            as_float = samples.astype(np.float32) / 32768.0 if samples.dtype == np.int16 else samples.astype(np.float32)
+            if as_float.ndim != 1:
+                raise audio.BadAudio(f"system returned {as_float.ndim}-D audio; expected mono")
+            clip = audio.check(audio.Audio(as_float, int(result.sample_rate)), what="system output")
+        except audio.BadAudio as exc:
+            record.status, record.error = "failed", str(exc)
+        else:
+            wav_rel = f"{WAV_DIR}/{request.item_id}.wav"
+            audio.write_wav(run_dir / wav_rel, samples, result.sample_rate)
+            record.wav = wav_rel
+            record.sha256 = audio.file_sha256(run_dir / wav_rel)
+            record.sample_rate = int(result.sample_rate)
+            record.duration_s = clip.duration_s
+            if result.latency_s is not None:
+                record.rtf = result.latency_s / clip.duration_s
+    atomic.write_json(record_path(run_dir, request.item_id), asdict(record))
+    return record
+
+
+def generate(
+    make_system: Callable[[], TTSSystem],
+    items: list[Item],
+    manifest: Manifest,
+    run_dir: Path,
+    seed: int,
+    batch_size: int = 8,
+    retry_failed: bool = True,
+    progress: bool = True,
+) -> dict[str, int]:
+    """Synthesize every unfinished item; return counts. The system is built only if needed."""
+    todo = [item for item in items if not _is_finished(run_dir, load_record(run_dir, item.id), retry_failed)]
+    counts = {"reused": len(items) - len(todo), "generated": 0, "failed": 0, "unsupported": 0}
+    if not todo:
+        return counts
+    system = make_system()
+    atomic.write_json(run_dir / "system.json", system.describe())
+    runnable = []
+    for item in todo:
+        request = SynthesisRequest(
+            item_id=item.id, text=item.target_text, language=item.language,
+            prompt_wav=manifest.resolve(item.prompt_wav), prompt_text=item.prompt_text,
+            seed=item_seed(seed, item.id), gt_wav=manifest.resolve(item.gt_wav) if item.gt_wav else None,
+        )
+        if not system.capabilities.supports(item.language):
+            reason = f"{system.name} does not support language {item.language!r}"
+            _write_result(run_dir, request, SynthesisResult(item.id, status="unsupported", error=reason))
+            counts["unsupported"] += 1
+        elif system.capabilities.needs_prompt_text and not item.prompt_text:
+            _write_result(run_dir, request, SynthesisResult.failed(item.id, f"{system.name} needs the prompt transcript; item has none"))
+            counts["failed"] += 1
+        else:
+            runnable.append(request)
+    try:
+        with tqdm(total=len(runnable), desc=f"synthesize {system.name}", unit="item", disable=not progress) as bar:
+            for start in range(0, len(runnable), batch_size):
+                batch = runnable[start:start + batch_size]
+                try:
+                    results = system.synthesize(batch)
+                    if len(results) != len(batch):
+                        raise RuntimeError(f"system returned {len(results)} results for {len(batch)} requests")
+                except Exception as exc:
+                    log.exception("batch failed in %s", system.name)
+                    results = [SynthesisResult.failed(r.item_id, f"batch failed: {type(exc).__name__}: {exc}") for r in batch]
+                for request, result in zip(batch, results):
+                    record = _write_result(run_dir, request, result)
+                    counts["generated" if record.status == "ok" else "failed"] += 1
+                    if record.status != "ok":
+                        log.warning("%s: %s failed: %s", system.name, request.item_id, record.error)
+                bar.update(len(batch))
+    finally:
+        system.close()
+    return counts

@@ -1,0 +1,74 @@
+"""Language codes the benchmark knows, and how content errors are counted for each.
+
+Codes are ISO 639-1 where one exists (639-3 otherwise, e.g. ``yue``). A manifest with any
+other code is rejected: a typo such as ``en-US`` or ``cn`` must not silently become its own
+language column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    # "char" -> CER (scripts written without spaces between words), "word" -> WER.
+    unit: str = "word"
+
+
+_LANGUAGES = [
+    Language("ar", "Arabic"),
+    Language("cs", "Czech"),
+    Language("de", "German"),
+    Language("en", "English"),
+    Language("es", "Spanish"),
+    Language("fa", "Persian"),
+    Language("fr", "French"),
+    Language("he", "Hebrew"),
+    Language("hi", "Hindi"),
+    Language("hu", "Hungarian"),
+    Language("id", "Indonesian"),
+    Language("it", "Italian"),
+    Language("ja", "Japanese", "char"),
+    Language("ko", "Korean", "char"),
+    Language("ms", "Malay"),
+    Language("nl", "Dutch"),
+    Language("pl", "Polish"),
+    Language("pt", "Portuguese"),
+    Language("ro", "Romanian"),
+    Language("ru", "Russian"),
+    Language("sv", "Swedish"),
+    Language("th", "Thai", "char"),
+    Language("tl", "Tagalog"),
+    Language("tr", "Turkish"),
+    Language("uk", "Ukrainian"),
+    Language("vi", "Vietnamese"),
+    Language("yue", "Cantonese", "char"),
+    Language("zh", "Chinese", "char"),
+]
+
+LANGUAGES: dict[str, Language] = {lang.code: lang for lang in _LANGUAGES}
+
+# Column order of the paper's tables (Table III Clean, Table IV in-the-wild); other codes follow
+# alphabetically.
+PAPER_COLUMN_ORDER = [
+    "en", "hard_en", "zh", "hard_zh", "de", "es", "fr", "it", "ja", "ko", "ru",
+    "ar", "hi", "id", "pl", "pt", "th", "tl", "tr",
+]
+
+
+def is_known(code: str) -> bool:
+    return code in LANGUAGES
+
+
+def error_unit(code: str) -> str:
+    """'char' for CER languages (zh, ja, ko, th, yue), 'word' otherwise."""
+    return LANGUAGES[code].unit if code in LANGUAGES else "word"
+
+
+def column_sort_key(column: str) -> tuple[int, str]:
+    if column in PAPER_COLUMN_ORDER:
+        return (PAPER_COLUMN_ORDER.index(column), column)
+    return (len(PAPER_COLUMN_ORDER), column)

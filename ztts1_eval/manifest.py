@@ -1,0 +1,154 @@
+"""Benchmark manifests: one JSON object per line, one item per line, schema-versioned.
+
+Audio paths in a manifest are relative to a data root (absolute paths are allowed only when
+they still lie under the root). Loading validates everything at once and raises one
+:class:`ManifestError` that lists every problem, so a user fixes a broken manifest in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ztts1_eval import atomic, languages
+
+MANIFEST_SCHEMA_VERSION = 1
+_AUDIO_FIELDS = ("prompt_wav", "gt_wav")
+_REQUIRED = ("id", "subset", "language", "prompt_wav", "target_text")
+# Ids name files (wavs/<id>.wav), so they stay within a portable file-name alphabet.
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    subset: str
+    language: str
+    prompt_wav: str
+    target_text: str
+    prompt_text: str | None = None
+    gt_wav: str | None = None
+    speaker: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    items: list[Item]
+    data_root: Path
+    schema_version: int = MANIFEST_SCHEMA_VERSION
+
+    def resolve(self, relative: str) -> Path:
+        return (self.data_root / relative).resolve()
+
+    def by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
+
+def write(path: str | os.PathLike, items: Iterable[Item]) -> None:
+    header = {"schema_version": MANIFEST_SCHEMA_VERSION, "kind": "ztts1-eval-manifest"}
+    lines = [json.dumps(header, ensure_ascii=False)]
+    lines += [json.dumps(item.to_json(), ensure_ascii=False, sort_keys=True) for item in items]
+    atomic.write_text(path, "\n".join(lines) + "\n")
+
+
+def _parse_lines(path: Path) -> tuple[int, list[tuple[int, dict]], list[str]]:
+    problems: list[str] = []
+    records: list[tuple[int, dict]] = []
+    version = None
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {lineno}: not JSON ({exc.msg})")
+                continue
+            if not isinstance(obj, dict):
+                problems.append(f"line {lineno}: expected a JSON object")
+            elif obj.get("kind") == "ztts1-eval-manifest":
+                version = obj.get("schema_version")
+            else:
+                records.append((lineno, obj))
+    if version is None:
+        problems.insert(0, "missing header line {\"kind\": \"ztts1-eval-manifest\", \"schema_version\": N}")
+    elif version != MANIFEST_SCHEMA_VERSION:
+        problems.insert(0, f"schema_version {version} is not supported (this code reads {MANIFEST_SCHEMA_VERSION})")
+    return version, records, problems
+
+
+def _check_audio_path(root: Path, rel: str, check_files: bool) -> str | None:
+    resolved = (root / rel).resolve()
+    if not resolved.is_relative_to(root):
+        return f"path escapes the data root {root}: {rel}"
+    if check_files:
+        if not resolved.is_file():
+            return f"missing file: {resolved}"
+        if not os.access(resolved, os.R_OK):
+            return f"unreadable file: {resolved}"
+        if resolved.stat().st_size == 0:
+            return f"empty file: {resolved}"
+    return None
+
+
+def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: bool = True) -> Manifest:
+    """Load and validate a manifest; raise :class:`ManifestError` listing every problem."""
+    path = Path(path)
+    root = Path(data_root).resolve()
+    if not path.is_file():
+        raise ManifestError(f"manifest not found: {path}")
+    if not root.is_dir():
+        raise ManifestError(f"data root is not a directory: {root} (set data_root= or ZTTS1_DATA_ROOT)")
+    _, records, problems = _parse_lines(path)
+    items: list[Item] = []
+    seen: dict[str, int] = {}
+    known = set(Item.__dataclass_fields__)
+    for lineno, obj in records:
+        where = f"line {lineno} (id={obj.get('id')!r})"
+        missing = [k for k in _REQUIRED if not obj.get(k)]
+        unknown = sorted(set(obj) - known)
+        if missing:
+            problems.append(f"{where}: missing required field(s) {missing}")
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {unknown}")
+        if missing or unknown:
+            continue
+        item = Item(**obj)
+        if item.id in seen:
+            problems.append(f"{where}: duplicate id (first on line {seen[item.id]})")
+        seen.setdefault(item.id, lineno)
+        if not _ID_PATTERN.match(item.id):
+            problems.append(f"{where}: id must match {_ID_PATTERN.pattern} (it names output files)")
+        if not languages.is_known(item.language):
+            problems.append(f"{where}: unknown language code {item.language!r} (known: {sorted(languages.LANGUAGES)})")
+        for name in _AUDIO_FIELDS:
+            rel = getattr(item, name)
+            if rel:
+                problem = _check_audio_path(root, rel, check_files)
+                if problem:
+                    problems.append(f"{where}: {name}: {problem}")
+        items.append(item)
+    if problems:
+        raise ManifestError(f"{len(problems)} problem(s) in manifest {path}:\n  - " + "\n  - ".join(problems))
+    return Manifest(items=items, data_root=root)
+
+
+def select_shard(items: list[Item], index: int, count: int) -> list[Item]:
+    """Items of shard ``index`` of ``count``: every count-th item of the id-sorted list, so the
+    split is stable and shards of similar language mix take similar time."""
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"invalid shard {index} of {count}")
+    ordered = sorted(items, key=lambda item: item.id)
+    return ordered[index::count]

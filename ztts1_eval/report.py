@@ -1,0 +1,31 @@
+"""Regenerate every table from stored run directories; no model is loaded."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ztts1_eval import results, tables
+
+log = logging.getLogger(__name__)
+
+
+def run_dirs(results_dir: Path, benchmark: str) -> list[Path]:
+    return sorted(p.parent for p in (results_dir / benchmark).glob(f"*/*/{results.RUN_FILE}"))
+
+
+def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]]:
+    """Re-finalize each run of ``benchmark`` and write ``<results_dir>/<benchmark>/table.{md,csv}``."""
+    collected = []
+    for run_dir in run_dirs(results_dir, benchmark):
+        final = results.finalize(run_dir, force=True)
+        if final is None:
+            continue
+        if not final["complete"]:
+            log.warning("run %s is incomplete (pending items shown as such)", run_dir)
+        collected.append(final)
+    if not collected:
+        raise FileNotFoundError(f"no runs under {results_dir / benchmark}; run `make eval BENCHMARK={benchmark}` first")
+    markdown = tables.write_tables(collected, results_dir / benchmark / "table")
+    return markdown, collected

@@ -1,0 +1,106 @@
+"""Finalize a run: ``items.parquet`` (one row per item), ``results.json`` (aggregates and
+provenance, schema-versioned) and the run's own table. A pure function of the files in the
+run directory, so it gives the same bytes however the run was interrupted or sharded."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ztts1_eval import atomic, manifest as manifest_mod, tables
+from ztts1_eval.aggregate import aggregate, clean_floats
+from ztts1_eval.generation import load_record
+from ztts1_eval.scoring import score_record_path, scorer_meta_path
+
+log = logging.getLogger(__name__)
+
+RESULTS_SCHEMA_VERSION = 1
+RUN_FILE = "run.json"
+MANIFEST_FILE = "manifest.jsonl"
+# Columns that measure wall-clock time and so differ between otherwise identical runs.
+TIMING_COLUMNS = ("latency_s", "rtf")
+
+
+def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    record = load_record(run_dir, item.id)
+    row: dict[str, Any] = {
+        "id": item.id, "subset": item.subset, "language": item.language, "speaker": item.speaker,
+        "target_text": item.target_text, "prompt_wav": item.prompt_wav, "gt_wav": item.gt_wav,
+        "status": record.status if record else "pending",
+        "failure_reason": record.error if record else None,
+        "output_wav": record.wav if record else None,
+        "output_sha256": record.sha256 if record else None,
+        "sample_rate": record.sample_rate if record else None,
+        "duration_s": record.duration_s if record else None,
+        "latency_s": record.latency_s if record else None,
+        "rtf": record.rtf if record else None,
+        "seed": record.seed if record else None,
+    }
+    for name, meta in scorers.items():
+        status, reason, values = _score_status(run_dir, name, meta, item, record)
+        row[f"{name}_status"] = status
+        row[f"{name}_reason"] = reason
+        row.update(values)
+    return row
+
+
+def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, dict[str, Any]]:
+    if record is None:
+        return "pending", "not generated yet", {}
+    if record.status != "ok":
+        return "skipped", f"generation {record.status}", {}
+    languages = meta.get("languages")
+    if languages is not None and item.language not in languages:
+        return "n/a", meta.get("unsupported_reason"), {}
+    path = score_record_path(run_dir, name, item.id)
+    if not path.is_file():
+        return "pending", "not scored yet", {}
+    score = atomic.read_json(path)
+    if score.get("audio_sha256") != record.sha256:
+        return "stale", "output audio changed after scoring; rerun to rescore", {}
+    return score["status"], score.get("reason"), score.get("values") or {}
+
+
+def is_complete(frame: pd.DataFrame) -> bool:
+    status_cols = [c for c in frame.columns if c == "status" or c.endswith("_status")]
+    return not frame[status_cols].isin(["pending", "stale"]).any().any()
+
+
+def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
+    """Write items.parquet, results.json, table.md/.csv. Returns the results dict, or None when
+    items are still pending (other shards running) and ``force`` is false."""
+    run_dir = Path(run_dir)
+    run = atomic.read_json(run_dir / RUN_FILE)
+    items = manifest_mod.load(run_dir / MANIFEST_FILE, run["data_root"], check_files=False).items
+    scorers = {name: atomic.read_json(scorer_meta_path(run_dir, name))
+               for name in run["scorers"] if scorer_meta_path(run_dir, name).is_file()}
+    missing = [name for name in run["scorers"] if name not in scorers]
+    if missing and not force:
+        log.info("run %s: scorers %s have not run yet; not finalizing", run_dir, missing)
+        return None
+    frame = pd.DataFrame([_item_row(run_dir, item, scorers) for item in sorted(items, key=lambda i: i.id)])
+    complete = is_complete(frame) and not missing
+    if not complete and not force:
+        log.info("run %s: items still pending (other shards?); not finalizing", run_dir)
+        return None
+    with atomic.atomic_path(run_dir / "items.parquet") as tmp:
+        frame.to_parquet(tmp, index=False)
+    system = atomic.read_json(run_dir / "system.json") if (run_dir / "system.json").is_file() else {}
+    results = clean_floats({
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "run_id": run["run_id"],
+        "complete": complete,
+        "benchmark": run["benchmark"],
+        "system": {**run["system"], "describe": system},
+        "scorers": scorers,
+        "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
+        "aggregates": aggregate(frame, scorers),
+        "seed": run["seed"],
+        "provenance": run["provenance"],
+    })
+    atomic.write_json(run_dir / "results.json", results)
+    tables.write_tables([results], run_dir / "table")
+    return results

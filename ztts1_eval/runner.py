@@ -1,0 +1,91 @@
+"""One evaluation run: manifest -> synthesis -> scoring -> results, from a resolved config.
+
+The run directory ``<results_dir>/<benchmark>/<system>/<run_id>`` is named by a hash of what
+decides the generated audio (system type and options, selected items, seed), so rerunning a
+command lands in the same place and resumes. Scorer changes rescore in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from systems import registry as system_registry
+from ztts1_eval import atomic, benchmark, generation, manifest as manifest_mod, provenance, results, scoring
+from ztts1_eval.score_cache import ScoreCache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    run_id: str
+    n_items: int
+    n_shard_items: int
+    generation: dict[str, int]
+    generation_seconds: float
+    scoring: dict[str, scoring.ScoreCounts]
+    finalized: bool
+    results: dict[str, Any] | None = None
+
+
+def compute_run_id(system_cfg: dict[str, Any], bench_name: str, items_digest: str, seed: int) -> str:
+    blob = json.dumps({
+        "system": {"type": system_cfg["type"], "options": system_cfg.get("options") or {}},
+        "benchmark": {"name": bench_name, "items": items_digest},
+        "seed": seed,
+    }, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummary:
+    """Run (or resume) one system on one benchmark with one scorer stack."""
+    results_dir = Path(config["results_dir"]).expanduser()
+    cache_dir = Path(config.get("cache_dir") or results_dir / ".cache").expanduser()
+    system_cfg, bench_cfg, scorers_cfg = config["system"], config["benchmark"], config["scorers"]
+    seed = int(config["seed"])
+
+    manifest, items = benchmark.load(bench_cfg, results_dir)
+    digest = benchmark.items_digest(items)
+    run_id = compute_run_id(system_cfg, bench_cfg["name"], digest, seed)
+    run_dir = results_dir / bench_cfg["name"] / system_cfg["name"] / run_id
+    scorer_specs = {name: dict(spec) for name, spec in (scorers_cfg.get("run") or {}).items()}
+
+    atomic.write_json(run_dir / results.RUN_FILE, {
+        "run_id": run_id,
+        "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items)},
+        "system": {k: system_cfg.get(k) for k in ("name", "type", "label", "section")}
+                  | {"options": provenance.redact(system_cfg.get("options") or {})},
+        "scorers": list(scorer_specs),
+        "scorer_stack": scorers_cfg.get("name"),
+        "data_root": str(manifest.data_root),
+        "seed": seed,
+        "provenance": provenance.collect(config, overrides),
+    })
+    manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
+
+    shard = config.get("shard") or {}
+    shard_items = manifest_mod.select_shard(items, int(shard.get("index", 0)), int(shard.get("count", 1)))
+    log.info("run %s: %d items (%d in this shard) -> %s", run_id, len(items), len(shard_items), run_dir)
+    progress = bool(config.get("progress", True))
+
+    start = time.perf_counter()
+    gen_counts = generation.generate(
+        make_system=lambda: system_registry.create(system_cfg["type"], system_cfg.get("options") or {}),
+        items=shard_items, manifest=manifest, run_dir=run_dir, seed=seed,
+        batch_size=int(system_cfg.get("batch_size") or 8),
+        retry_failed=bool(config.get("retry_failed", True)), progress=progress,
+    )
+    gen_seconds = time.perf_counter() - start
+    score_counts = scoring.score_all(scorer_specs, shard_items, manifest, run_dir,
+                                     ScoreCache(cache_dir), progress=progress)
+    final = results.finalize(run_dir)
+    return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),
+                      generation=gen_counts, generation_seconds=gen_seconds, scoring=score_counts,
+                      finalized=final is not None, results=final)

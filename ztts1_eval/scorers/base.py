@@ -1,0 +1,90 @@
+"""The scorer interface.
+
+The pipeline, not the scorer, decodes and resamples audio (to ``info.sample_rate``, mono,
+with soxr) and decides which items a scorer sees; the scorer turns a batch of inputs into
+values. ``identity()`` must change whenever outputs could change (model file, revision,
+parameters, normalizer version): it is part of the score cache key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from ztts1_eval.audio import Audio
+
+
+class ScorerUnavailable(RuntimeError):
+    """The scorer's model or package is missing; the message says how to provide it."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A number a scorer produces that belongs in tables."""
+
+    field: str  # column in items.parquet
+    label: str  # row label in tables
+    higher_is_better: bool
+    scale: float = 1.0  # table value = mean(field) * scale
+    decimals: int = 2
+    # For error rates: fields summed for the corpus value (errors / reference units).
+    corpus_numerator: str | None = None
+    corpus_denominator: str | None = None
+
+
+@dataclass(frozen=True)
+class ScorerInfo:
+    needs_text: bool
+    needs_reference_audio: bool  # the clone prompt (speaker similarity)
+    kind: str  # "utterance" | "distribution"
+    sample_rate: int
+    languages: frozenset[str] | None  # None: any language
+    metrics: tuple[Metric, ...]
+    # Why an unsupported language gets no score; shown in tables.
+    unsupported_reason: str = "not supported by this scorer"
+
+    def supports(self, language: str) -> bool:
+        return self.languages is None or language in self.languages
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    item_id: str
+    language: str
+    audio: Audio
+    reference: Audio | None = None
+    text: str | None = None
+
+
+@dataclass
+class ScoreOutput:
+    values: dict[str, Any] = field(default_factory=dict)
+    status: str = "ok"  # "ok" | "failed"
+    reason: str | None = None
+
+
+class Scorer(ABC):
+    type_name: str = "scorer"
+    info: ScorerInfo
+    batch_size: int = 8
+
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """Model id + revision or checksum, parameters, normalizer version."""
+
+    def load(self) -> None:
+        """Load models; called once, only when there is something to score."""
+
+    @abstractmethod
+    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
+        """One output per input, in order."""
+
+    def close(self) -> None:
+        """Drop models so the next scorer has the memory."""
+
+    def identity_hash(self) -> str:
+        blob = json.dumps(self.identity(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,88 @@
+"""English WER with CMU PocketSphinx and the en-US model bundled in its wheel (offline).
+
+Weaker than a modern ASR (the paper uses Qwen3-ASR) but real, deterministic and shipped in
+PyPI, so it runs in CI. Other languages get no score, with the reason in the table.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Any, Sequence
+
+import numpy as np
+
+from ztts1_eval import normalize
+from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
+from ztts1_eval.wer import edit_counts
+
+
+class PocketsphinxWER(Scorer):
+    type_name = "pocketsphinx_wer"
+    info = ScorerInfo(
+        needs_text=True,
+        needs_reference_audio=False,
+        kind="utterance",
+        sample_rate=16000,
+        languages=frozenset({"en"}),
+        metrics=(
+            Metric("wer", "WER (%)", higher_is_better=False, scale=100.0,
+                   corpus_numerator="wer_errors", corpus_denominator="wer_ref_units"),
+        ),
+        unsupported_reason="no offline ASR for this language (pocketsphinx: en only)",
+    )
+
+    def __init__(self, normalizer: str = "seedtts", batch_size: int = 8):
+        try:
+            import pocketsphinx
+        except ImportError as exc:
+            raise ScorerUnavailable("pocketsphinx_wer: install the lite extra: pip install -e '.[lite]'") from exc
+        self._ps = pocketsphinx
+        self.normalizer = normalize.get(normalizer)
+        self.batch_size = batch_size
+        self._decoder = None
+
+    def identity(self) -> dict[str, Any]:
+        config = self._ps.Config()
+        return {
+            "type": self.type_name,
+            "model": "pocketsphinx bundled en-us (acoustic model + en-us.lm.bin + cmudict-en-us.dict)",
+            "package": f"pocketsphinx=={version('pocketsphinx')}",
+            "model_sha256": {key: tree_sha256(config[key]) for key in ("hmm", "lm", "dict")},
+            "normalizer": self.normalizer.identity(),
+            "sample_rate": self.info.sample_rate,
+        }
+
+    def load(self) -> None:
+        self._decoder = self._ps.Decoder()
+
+    def _transcribe(self, samples: np.ndarray) -> str:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, full_utt=True)
+        self._decoder.end_utt()
+        hyp = self._decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
+    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
+        outputs = []
+        for item in batch:
+            hypothesis = self._transcribe(item.audio.samples)
+            ref_norm = self.normalizer(item.text or "", item.language)
+            hyp_norm = self.normalizer(hypothesis, item.language)
+            try:
+                counts = edit_counts(ref_norm, hyp_norm, item.language)
+            except ValueError as exc:
+                outputs.append(ScoreOutput(status="failed", reason=str(exc), values={"asr_hypothesis": hypothesis}))
+                continue
+            outputs.append(ScoreOutput(values={
+                "asr_hypothesis": hypothesis,
+                "wer_ref_norm": ref_norm,
+                "wer_hyp_norm": hyp_norm,
+                "wer": counts.rate,
+                **counts.to_fields("wer"),
+            }))
+        return outputs
+
+    def close(self) -> None:
+        self._decoder = None

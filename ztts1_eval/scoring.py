@@ -1,0 +1,180 @@
+"""Scoring stage: one scorer at a time over all items (bounded memory), cached by content.
+
+Per run, each (scorer, item) gets ``scores/<scorer>/<item>.json`` with its status, values and
+the hashes it was computed from, so finalizing a run needs no model and notices stale scores.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ztts1_eval import atomic, audio
+from ztts1_eval.generation import load_record
+from ztts1_eval.manifest import Item, Manifest
+from ztts1_eval.score_cache import ScoreCache, cache_key
+from ztts1_eval.scorers import registry
+from ztts1_eval.scorers.base import ScoreInput, ScoreOutput, Scorer
+
+log = logging.getLogger(__name__)
+
+SCORES_DIR = "scores"
+
+
+@dataclass
+class _Pending:
+    item: Item
+    key: str
+    audio_path: Path
+    audio_sha256: str
+    reference_path: Path | None
+    reference_sha256: str | None
+
+
+@dataclass
+class ScoreCounts:
+    computed: int = 0
+    from_cache: int = 0
+    reused: int = 0
+    failed: int = 0
+    not_applicable: int = 0
+    seconds: float = 0.0
+
+
+def scorer_meta_path(run_dir: Path, name: str) -> Path:
+    return run_dir / SCORES_DIR / name / "_scorer.json"
+
+
+def score_record_path(run_dir: Path, name: str, item_id: str) -> Path:
+    return run_dir / SCORES_DIR / name / f"{item_id}.json"
+
+
+def _write_score(run_dir: Path, name: str, pending: _Pending, output: ScoreOutput) -> None:
+    atomic.write_json(score_record_path(run_dir, name, pending.item.id), {
+        "key": pending.key, "status": output.status, "reason": output.reason, "values": output.values,
+        "audio_sha256": pending.audio_sha256, "reference_sha256": pending.reference_sha256,
+    })
+
+
+def _existing_ok(run_dir: Path, name: str, item_id: str, key: str) -> bool:
+    path = score_record_path(run_dir, name, item_id)
+    if not path.is_file():
+        return False
+    record = atomic.read_json(path)
+    return record.get("key") == key and record.get("status") == "ok"
+
+
+def _describe(scorer: Scorer) -> dict[str, Any]:
+    info = scorer.info
+    return {
+        "type": scorer.type_name,
+        "identity": scorer.identity(),
+        "identity_hash": scorer.identity_hash(),
+        "batch_size": scorer.batch_size,
+        "kind": info.kind,
+        "sample_rate": info.sample_rate,
+        "needs_text": info.needs_text,
+        "needs_reference_audio": info.needs_reference_audio,
+        "languages": sorted(info.languages) if info.languages is not None else None,
+        "unsupported_reason": info.unsupported_reason,
+        "metrics": [vars(m) for m in info.metrics],
+    }
+
+
+def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
+    rate = scorer.info.sample_rate
+    clip = audio.resample(audio.read_checked(pending.audio_path, "output"), rate)
+    reference = None
+    if scorer.info.needs_reference_audio:
+        reference = audio.resample(audio.read_checked(pending.reference_path, "prompt"), rate)
+    return ScoreInput(item_id=pending.item.id, language=pending.item.language, audio=clip,
+                      reference=reference, text=pending.item.target_text)
+
+
+def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest, run_dir: Path,
+               cache: ScoreCache, progress: bool = True) -> ScoreCounts:
+    counts = ScoreCounts()
+    description = _describe(scorer)
+    identity = description["identity"]
+    atomic.write_json(scorer_meta_path(run_dir, name), description)
+    todo: list[_Pending] = []
+    prompt_hashes: dict[str, str] = {}
+    for item in items:
+        record = load_record(run_dir, item.id)
+        if record is None or record.status != "ok":
+            continue
+        if not scorer.info.supports(item.language):
+            counts.not_applicable += 1
+            continue
+        reference_path = reference_sha = None
+        if scorer.info.needs_reference_audio:
+            reference_path = manifest.resolve(item.prompt_wav)
+            if item.prompt_wav not in prompt_hashes:
+                prompt_hashes[item.prompt_wav] = audio.file_sha256(reference_path)
+            reference_sha = prompt_hashes[item.prompt_wav]
+        text = item.target_text if scorer.info.needs_text else None
+        key = cache_key(identity, record.sha256, reference_sha, text, item.language)
+        pending = _Pending(item, key, run_dir / record.wav, record.sha256, reference_path, reference_sha)
+        if _existing_ok(run_dir, name, item.id, key):
+            counts.reused += 1
+            continue
+        cached = cache.get(key)
+        if cached is not None:
+            _write_score(run_dir, name, pending, ScoreOutput(values=cached))
+            counts.from_cache += 1
+            continue
+        todo.append(pending)
+    if not todo:
+        return counts
+    scorer.load()
+    with tqdm(total=len(todo), desc=f"score {name}", unit="item", disable=not progress) as bar:
+        for start in range(0, len(todo), scorer.batch_size):
+            batch = todo[start:start + scorer.batch_size]
+            inputs, ready = [], []
+            for pending in batch:
+                try:
+                    inputs.append(_load_inputs(pending, scorer))
+                    ready.append(pending)
+                except audio.BadAudio as exc:
+                    _write_score(run_dir, name, pending, ScoreOutput(status="failed", reason=str(exc)))
+                    counts.failed += 1
+            if inputs:
+                try:
+                    outputs = scorer.score(inputs)
+                except Exception as exc:  # record, keep going: finished scores stay on disk
+                    log.exception("scorer %s failed on a batch", name)
+                    outputs = [ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}") for _ in inputs]
+                for pending, output in zip(ready, outputs):
+                    _write_score(run_dir, name, pending, output)
+                    if output.status == "ok":
+                        cache.put(pending.key, output.values)
+                        counts.computed += 1
+                    else:
+                        counts.failed += 1
+            bar.update(len(batch))
+    return counts
+
+
+def score_all(scorer_specs: dict[str, dict[str, Any]], items: list[Item], manifest: Manifest,
+              run_dir: Path, cache: ScoreCache, progress: bool = True) -> dict[str, ScoreCounts]:
+    """Run each configured scorer in turn, releasing its model before the next loads."""
+    results = {}
+    for name, spec in scorer_specs.items():
+        options = {k: v for k, v in spec.items() if k != "type"}
+        start = time.perf_counter()
+        scorer = registry.create(spec["type"], options)
+        try:
+            results[name] = run_scorer(name, scorer, items, manifest, run_dir, cache, progress)
+        finally:
+            scorer.close()
+            del scorer
+            gc.collect()
+        results[name].seconds = time.perf_counter() - start
+        log.info("scorer %s: %s", name, results[name])
+    return results

@@ -1,0 +1,53 @@
+"""Word/character error counts from normalized texts (jiwer), kept per item so the corpus
+error rate can be summed exactly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import jiwer
+
+from ztts1_eval import languages
+
+
+@dataclass(frozen=True)
+class EditCounts:
+    unit: str  # "word" | "char"
+    ref_units: int
+    hits: int
+    substitutions: int
+    deletions: int
+    insertions: int
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def rate(self) -> float:
+        return self.errors / self.ref_units
+
+    def to_fields(self, prefix: str) -> dict:
+        out = {f"{prefix}_{k}": v for k, v in asdict(self).items()}
+        out[f"{prefix}_errors"] = self.errors
+        return out
+
+
+def _tokens(text: str, unit: str) -> str:
+    if unit == "char":
+        return " ".join(ch for ch in text if not ch.isspace())
+    return text
+
+
+def edit_counts(reference: str, hypothesis: str, language: str) -> EditCounts:
+    """Counts on already-normalized texts; CER languages are compared per character."""
+    unit = languages.error_unit(language)
+    ref = _tokens(reference, unit)
+    hyp = _tokens(hypothesis, unit)
+    if not ref.strip():
+        raise ValueError("reference text is empty after normalization")
+    if not hyp.strip():  # jiwer rejects empty strings: an empty hypothesis deletes everything
+        n = len(ref.split())
+        return EditCounts(unit, n, 0, 0, n, 0)
+    out = jiwer.process_words(ref, hyp)
+    return EditCounts(unit, out.hits + out.substitutions + out.deletions, out.hits, out.substitutions, out.deletions, out.insertions)

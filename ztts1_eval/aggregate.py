@@ -21,9 +21,10 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any]) -> di
     cell: dict[str, Any] = {
         "n": int(len(values)),
         "n_items": int(len(frame)),
-        "n_failed": int((status == "failed").sum() + (status == "stale").sum()),
+        # No score because generation failed ("skipped") or scoring failed: always shown.
+        "n_failed": int(status.isin(["failed", "stale", "skipped"]).sum()),
         "n_not_applicable": int((status == "n/a").sum()),
-        "n_skipped": int((status == "skipped").sum()),
+        "n_unsupported": int((status == "unsupported").sum()),
         "n_pending": int((status == "pending").sum()),
         "mean": float(values.mean()) if len(values) else None,
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.io.wavfile
 import soundfile as sf
 import soxr
 
@@ -89,13 +90,17 @@ def resample(audio: Audio, target_rate: int) -> Audio:
 
 
 def to_wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
-    """Lossless WAV: int16 input stays 16-bit PCM, float input is stored as 32-bit float."""
+    """Lossless WAV: int16 input stays 16-bit PCM, float input is stored as 32-bit float.
+
+    scipy writes the same bytes for the same samples; libsndfile adds a PEAK chunk with a
+    timestamp to float WAVs, which would change the file hash (and the score cache key) of
+    identical audio on every run.
+    """
     samples = np.asarray(samples)
-    subtype = "PCM_16" if samples.dtype == np.int16 else "FLOAT"
-    if subtype == "FLOAT":
+    if samples.dtype != np.int16:
         samples = samples.astype(np.float32)
     buf = io.BytesIO()
-    sf.write(buf, samples, int(sample_rate), format="WAV", subtype=subtype)
+    scipy.io.wavfile.write(buf, int(sample_rate), samples)
     return buf.getvalue()
 
 

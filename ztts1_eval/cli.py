@@ -23,7 +23,11 @@ def _eval(argv: list[str]) -> None:
 
     from systems.base import SystemUnavailable
     from ztts1_eval import runner
+    from ztts1_eval.manifest import ManifestError
+    from ztts1_eval.registry import RegistryError
     from ztts1_eval.scorers.base import ScorerUnavailable
+
+    user_errors = (SystemUnavailable, ScorerUnavailable, ManifestError, RegistryError, ValueError, FileNotFoundError)
 
     @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
     def main(cfg: DictConfig) -> None:
@@ -31,8 +35,9 @@ def _eval(argv: list[str]) -> None:
         overrides = list(HydraConfig.get().overrides.task)
         try:
             summary = runner.run(config, overrides)
-        except (SystemUnavailable, ScorerUnavailable) as exc:
-            logging.getLogger("ztts1_eval").error("%s", exc)
+        except user_errors as exc:
+            logging.getLogger("ztts1_eval").debug("run failed", exc_info=True)
+            print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
         if summary.results is not None:
             print((summary.run_dir / "table.md").read_text(encoding="utf-8"))

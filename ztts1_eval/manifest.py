@@ -50,7 +50,7 @@ class Manifest:
     schema_version: int = MANIFEST_SCHEMA_VERSION
 
     def resolve(self, relative: str) -> Path:
-        return (self.data_root / relative).resolve()
+        return _join(self.data_root, relative)
 
     def by_id(self) -> dict[str, Item]:
         return {item.id: item for item in self.items}
@@ -89,8 +89,14 @@ def _parse_lines(path: Path) -> tuple[int, list[tuple[int, dict]], list[str]]:
     return version, records, problems
 
 
+def _join(root: Path, rel: str) -> Path:
+    """Lexical join: ``..`` cannot climb out of the root, but symlinked files inside it
+    (datasets linked into place) are fine."""
+    return Path(os.path.normpath(root / rel))
+
+
 def _check_audio_path(root: Path, rel: str, check_files: bool) -> str | None:
-    resolved = (root / rel).resolve()
+    resolved = _join(root, rel)
     if not resolved.is_relative_to(root):
         return f"path escapes the data root {root}: {rel}"
     if check_files:
@@ -98,8 +104,6 @@ def _check_audio_path(root: Path, rel: str, check_files: bool) -> str | None:
             return f"missing file: {resolved}"
         if not os.access(resolved, os.R_OK):
             return f"unreadable file: {resolved}"
-        if resolved.stat().st_size == 0:
-            return f"empty file: {resolved}"
     return None
 
 

@@ -50,6 +50,8 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
 def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, dict[str, Any]]:
     if record is None:
         return "pending", "not generated yet", {}
+    if record.status == "unsupported":
+        return "unsupported", record.error, {}
     if record.status != "ok":
         return "skipped", f"generation {record.status}", {}
     languages = meta.get("languages")

@@ -37,16 +37,21 @@ def _text(value: float | None, cell: dict[str, Any] | None, items: dict[str, Any
             if status.get(word, 0) == items["n"]:
                 return word
         return "no score"
-    text = f"{value:.{decimals}f}"
-    missing = cell["n_items"] - cell["n"] - cell["n_not_applicable"]
-    return text + (f" ({missing}✗)" if missing else "")
+    notes = []
+    if cell["n_failed"]:
+        notes.append(f"{cell['n_failed']}✗")
+    if cell["n_pending"]:
+        notes.append(f"{cell['n_pending']} pending")
+    if cell["n_unsupported"]:
+        notes.append(f"{cell['n_unsupported']} unsup.")
+    return f"{value:.{decimals}f}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _rows(results: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
     rows = []
     ordered = sorted(results, key=lambda r: (SECTION_ORDER.index(r["system"].get("section", "Baselines"))
                                              if r["system"].get("section") in SECTION_ORDER else len(SECTION_ORDER),
-                                             r["system"]["label"], r["run_id"]))
+                                             r["system"]["label"].lower(), r["run_id"]))
     labels = [r["system"]["label"] for r in ordered]
     for result in ordered:
         label = result["system"]["label"]
@@ -79,8 +84,9 @@ def _footnotes(results: list[dict[str, Any]]) -> list[str]:
     notes = [
         "Values are per-item means over scored items; 'corpus' rows sum edit operations over items "
         "(errors / reference words or characters). '(k✗)' = k items without a score (generation or "
-        "scoring failed); 'n/a' = the scorer does not cover this language; 'unsupported' = the system "
-        "does not speak it. 'all' pools every item of the run.",
+        "scoring failed), 'k unsup.' = k items in a language the system does not speak; 'n/a' = the "
+        "scorer does not cover this language; 'unsupported' = the system does not speak it. 'all' pools "
+        "every scored item of the run, so it is comparable across systems only where their coverage matches.",
         "Spk. sim.* = the system cannot clone (preset voice): similarity is to the prompt speaker anyway.",
     ]
     seen = set()

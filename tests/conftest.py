@@ -1,0 +1,58 @@
+"""Shared fixtures. Real audio comes from shared/samples (or $ZTTS1_DATA_ROOT); it is read in
+place, and any synthetic audio a test needs is written to a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from ztts1_eval.benchmark import DATA_ROOT_ENV, data_root  # noqa: E402
+
+SAMPLES = data_root({})
+
+
+def pytest_configure(config):
+    if not (SAMPLES / "samples.tsv").is_file():
+        raise pytest.UsageError(
+            f"test audio not found at {SAMPLES}: put the shared samples there or set {DATA_ROOT_ENV}")
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One score cache for tests that do not test caching itself (saves minutes)."""
+    return tmp_path_factory.mktemp("score-cache")
+
+
+def write_tone(path: Path, seconds: float = 1.0, rate: int = 16000, amplitude: float = 0.3) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    sf.write(path, (amplitude * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    return path
+
+
+def make_config(overrides: list[str]) -> dict:
+    """The resolved Hydra config exactly as `ztts1-eval eval` would build it."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(REPO / "conf")):
+        cfg = compose(config_name="config", overrides=overrides)
+    return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_progress_bars(monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    yield

@@ -1,0 +1,174 @@
+"""Bad input becomes recorded per-item failures; interrupted and sharded runs merge into the
+same items.parquet as one uninterrupted run."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from conftest import REPO, make_config, write_tone
+from ztts1_eval import manifest, runner
+from ztts1_eval.manifest import Item
+from ztts1_eval.results import TIMING_COLUMNS
+
+
+def _frame(run_dir: Path) -> pd.DataFrame:
+    return pd.read_parquet(run_dir / "items.parquet").drop(columns=list(TIMING_COLUMNS))
+
+
+@pytest.fixture()
+def bad_data(tmp_path, samples) -> Path:
+    """A data root with real clips (symlinked, not copied) and broken ones."""
+    root = tmp_path / "data"
+    root.mkdir()
+    os.symlink(samples / "en/ljspeech_LJ001-0001.flac", root / "lj1.flac")
+    os.symlink(samples / "en/ljspeech_LJ001-0004.flac", root / "lj4.flac")
+    (root / "empty.wav").write_bytes(b"")
+    (root / "corrupt.wav").write_bytes(b"RIFF" + bytes(range(256)) * 4)
+    sf.write(root / "silent.wav", np.zeros(16000, np.float32), 16000)
+    nan = np.full(16000, 0.1, np.float32)
+    nan[10] = np.nan
+    sf.write(root / "nan.wav", nan, 16000, subtype="FLOAT")
+    text = "produced the block books which were the immediate predecessors of the true printed book"
+    items = [Item(id="ok", subset="t", language="en", prompt_wav="lj1.flac", target_text=text, gt_wav="lj4.flac")]
+    for name in ("empty", "corrupt", "silent", "nan"):
+        items.append(Item(id=name, subset="t", language="en", prompt_wav="lj1.flac", target_text=text, gt_wav=f"{name}.wav"))
+    items.append(Item(id="silent-prompt", subset="t", language="en", prompt_wav="silent.wav", target_text=text, gt_wav="lj4.flac"))
+    items.append(Item(id="german", subset="t", language="de", prompt_wav="lj1.flac", target_text="guten tag", gt_wav="lj4.flac"))
+    manifest.write(tmp_path / "bad.jsonl", items)
+    return tmp_path
+
+
+def _custom(data: Path, *extra: str) -> dict:
+    return make_config(["benchmark=manifest", f"benchmark.manifest={data / 'bad.jsonl'}",
+                        f"benchmark.data_root={data / 'data'}", f"results_dir={data / 'results'}",
+                        "progress=false", *extra])
+
+
+def test_bad_audio_becomes_recorded_failures(bad_data, shared_cache):
+    summary = runner.run(_custom(bad_data, "system=ground_truth", f"cache_dir={shared_cache}"))
+    items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
+    assert summary.results["counts"] == {"failed": 4, "ok": 3}
+    reasons = items["failure_reason"]
+    assert "empty audio file" in reasons["empty"]
+    assert "unreadable audio file" in reasons["corrupt"]
+    assert "silent" in reasons["silent"]
+    assert "NaN" in reasons["nan"]
+    assert (items.loc[["empty", "corrupt", "silent", "nan"], "sim_status"] == "skipped").all()
+    assert items.loc["silent-prompt", "sim_status"] == "failed"
+    assert "prompt" in items.loc["silent-prompt", "sim_reason"] and "silent" in items.loc["silent-prompt", "sim_reason"]
+    assert items.loc["silent-prompt", "quality_status"] == "ok"  # only the scorer that needs the prompt fails
+    assert items.loc["german", "wer_status"] == "n/a" and "no offline ASR" in items.loc["german", "wer_reason"]
+    assert items.loc["ok", "sim"] > 70
+    cell = summary.results["aggregates"]["all"]["sim.sim"]
+    assert (cell["n"], cell["n_failed"], cell["n_not_applicable"]) == (2, 5, 0)
+    table = (summary.run_dir / "table.md").read_text()
+    assert "(5✗)" in table  # en SIM: 2 scored out of 7 items, failures shown in the cell
+    assert "| n/a |" in table  # de WER
+
+
+def test_unsupported_language_is_counted_and_shown(bad_data, shared_cache):
+    summary = runner.run(_custom(bad_data, "system=flite", "benchmark.ids=[ok,german]", f"cache_dir={shared_cache}",
+                                 "~scorers.run.sim", "~scorers.run.quality"))
+    items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
+    assert items.loc["german", "status"] == "unsupported"
+    assert "does not support language 'de'" in items.loc["german", "failure_reason"]
+    assert summary.generation["unsupported"] == 1
+    table = (summary.run_dir / "table.md").read_text()
+    assert "| unsupported |" in table  # the de column
+    assert "(1 unsup.) |" in table  # the pooled column says what it left out
+    assert items.loc["german", "wer_status"] == "unsupported"
+
+
+def test_changed_audio_is_rescored_and_nothing_else(tmp_path, samples):
+    root = tmp_path / "data"
+    root.mkdir()
+    os.symlink(samples / "en/ljspeech_LJ001-0001.flac", root / "speech.flac")
+    write_tone(root / "tone.wav", seconds=2.0)
+    manifest.write(tmp_path / "m.jsonl", [
+        Item(id="a", subset="t", language="en", prompt_wav="speech.flac", target_text="x", gt_wav="speech.flac"),
+        Item(id="b", subset="t", language="en", prompt_wav="tone.wav", target_text="x", gt_wav="tone.wav"),
+    ])
+    overrides = ["system=ground_truth", "benchmark=manifest", f"benchmark.manifest={tmp_path / 'm.jsonl'}",
+                 f"benchmark.data_root={root}", f"results_dir={tmp_path / 'results'}", "progress=false",
+                 "~scorers.run.wer", "~scorers.run.sim"]
+    first = runner.run(make_config(overrides))
+    assert first.scoring["quality"].computed == 2
+    write_tone(root / "tone.wav", seconds=3.0, amplitude=0.5)  # new content, same path
+    (first.run_dir / "wavs" / "b.wav").unlink()  # the output is gone: regenerated from the new file
+    second = runner.run(make_config(overrides))
+    assert second.generation["generated"] == 1 and second.generation["reused"] == 1
+    assert (second.scoring["quality"].computed, second.scoring["quality"].reused) == (1, 1)
+
+
+def _spawn(overrides: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ztts1_eval", "eval", *overrides], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _kill_when(proc: subprocess.Popen, folder_of: callable, low: int, high: int, timeout: float = 180) -> int:
+    """SIGKILL the process once ``low <= files < high`` appear in the folder; return the count."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        folder = folder_of()
+        count = len(list(folder.glob("*.json"))) if folder and folder.is_dir() else 0
+        if low <= count < high:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return count
+        if proc.poll() is not None:
+            pytest.fail(f"run finished before it could be killed (count={count})")
+        time.sleep(0.005)
+    proc.kill()
+    pytest.fail("timed out waiting for progress")
+
+
+def _run_dir_under(results: Path, system: str) -> Path | None:
+    found = list((results / "demo" / system).glob("*/run.json"))
+    return found[0].parent if found else None
+
+
+@pytest.mark.parametrize("stage", ["generation", "scoring"])
+def test_kill_9_then_rerun_matches_uninterrupted_run(tmp_path, stage):
+    if stage == "generation":
+        base = ["system=espeak", "system.batch_size=1", "benchmark.max_items=10", "~scorers.run.sim", "~scorers.run.quality"]
+        sub, low, high = "generation", 2, 9
+    else:
+        base = ["system=ground_truth", "benchmark.max_items=10", "~scorers.run.wer", "~scorers.run.sim"]
+        sub, low, high = "scores/quality", 3, 10  # _scorer.json + 2..8 items
+    interrupted = [*base, f"results_dir={tmp_path / 'a'}", f"cache_dir={tmp_path / 'a-cache'}", "progress=false"]
+    proc = _spawn(interrupted)
+    _kill_when(proc, lambda: (_run_dir_under(tmp_path / "a", base[0].split("=")[1]) or Path("/nonexistent")) / sub, low, high)
+    run_dir = _run_dir_under(tmp_path / "a", base[0].split("=")[1])
+    assert not (run_dir / "items.parquet").exists()  # killed before finishing
+    resumed = runner.run(make_config(interrupted))
+    assert resumed.finalized
+    if stage == "generation":
+        assert resumed.generation["reused"] >= low and resumed.generation["generated"] == 10 - resumed.generation["reused"]
+    else:
+        assert resumed.scoring["quality"].reused >= low - 1
+    clean = runner.run(make_config([*base, f"results_dir={tmp_path / 'b'}", f"cache_dir={tmp_path / 'b-cache'}",
+                                    "progress=false"]))
+    assert clean.run_id == resumed.run_id
+    pd.testing.assert_frame_equal(_frame(resumed.run_dir), _frame(clean.run_dir))
+    assert len(_frame(resumed.run_dir)) == 10
+
+
+def test_shards_merge_into_the_same_items(tmp_path, shared_cache):
+    base = ["system=ground_truth", "benchmark.languages=[en]", "benchmark.max_items=4", "~scorers.run.wer",
+            f"cache_dir={shared_cache}", "progress=false"]
+    sharded = [*base, f"results_dir={tmp_path / 'sharded'}"]
+    first = runner.run(make_config([*sharded, "shard.index=1", "shard.count=2"]))
+    assert first.n_shard_items == 2 and not first.finalized
+    assert not (first.run_dir / "items.parquet").exists()
+    second = runner.run(make_config([*sharded, "shard.index=0", "shard.count=2"]))
+    assert second.finalized and second.run_dir == first.run_dir
+    whole = runner.run(make_config([*base, f"results_dir={tmp_path / 'whole'}"]))
+    pd.testing.assert_frame_equal(_frame(second.run_dir), _frame(whole.run_dir))

@@ -1,0 +1,81 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from ztts1_eval import manifest
+from ztts1_eval.manifest import Item, ManifestError
+
+
+def _write_lines(path: Path, records: list[dict], header: bool = True) -> Path:
+    lines = [json.dumps({"kind": "ztts1-eval-manifest", "schema_version": 1})] if header else []
+    lines += [json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _item(**kw) -> dict:
+    base = {"id": "a", "subset": "s", "language": "en", "prompt_wav": "p.wav", "target_text": "hello"}
+    return {**base, **kw}
+
+
+def test_roundtrip(tmp_path):
+    (tmp_path / "p.wav").write_bytes(b"x")
+    items = [Item(**_item(id="b", meta={"k": 1})), Item(**_item(id="a", gt_wav="p.wav", speaker="s1"))]
+    manifest.write(tmp_path / "m.jsonl", items)
+    loaded = manifest.load(tmp_path / "m.jsonl", tmp_path)
+    assert loaded.items == items
+    assert loaded.resolve("p.wav") == (tmp_path / "p.wav").resolve()
+
+
+def test_every_problem_is_listed_in_one_error(tmp_path):
+    (tmp_path / "ok.wav").write_bytes(b"x")
+    path = _write_lines(tmp_path / "m.jsonl", [
+        _item(id="a", prompt_wav="missing1.wav"),
+        _item(id="b", prompt_wav="ok.wav", gt_wav="missing2.wav"),
+        _item(id="a", prompt_wav="ok.wav"),  # duplicate
+        _item(id="c", prompt_wav="../escape.wav"),
+        _item(id="d", prompt_wav="ok.wav", language="xx"),
+        _item(id="e", prompt_wav="ok.wav", target_text=""),
+        _item(id="f", prompt_wav="ok.wav", colour="red"),
+        _item(id="g/h", prompt_wav="ok.wav"),
+    ])
+    with pytest.raises(ManifestError) as err:
+        manifest.load(path, tmp_path)
+    text = str(err.value)
+    assert "8 problem(s)" in text
+    for needle in ("missing1.wav", "missing2.wav", "duplicate id", "escapes the data root",
+                   "unknown language code 'xx'", "missing required field(s) ['target_text']",
+                   "unknown field(s) ['colour']", "id must match"):
+        assert needle in text, needle
+
+
+def test_absolute_path_outside_root_rejected(tmp_path):
+    outside = tmp_path / "outside.wav"
+    outside.write_bytes(b"x")
+    root = tmp_path / "root"
+    root.mkdir()
+    path = _write_lines(tmp_path / "m.jsonl", [_item(prompt_wav=str(outside))])
+    with pytest.raises(ManifestError, match="escapes the data root"):
+        manifest.load(path, root)
+
+
+def test_header_and_version_checked(tmp_path):
+    (tmp_path / "p.wav").write_bytes(b"x")
+    with pytest.raises(ManifestError, match="missing header"):
+        manifest.load(_write_lines(tmp_path / "a.jsonl", [_item()], header=False), tmp_path)
+    bad = tmp_path / "b.jsonl"
+    bad.write_text(json.dumps({"kind": "ztts1-eval-manifest", "schema_version": 99}) + "\n{not json\n")
+    with pytest.raises(ManifestError) as err:
+        manifest.load(bad, tmp_path)
+    assert "schema_version 99" in str(err.value) and "not JSON" in str(err.value)
+
+
+def test_shards_partition_items_stably():
+    items = [Item(**_item(id=f"i{n:02d}")) for n in range(10)]
+    shards = [manifest.select_shard(list(reversed(items)), i, 3) for i in range(3)]
+    ids = sorted(item.id for shard in shards for item in shard)
+    assert ids == [item.id for item in items]
+    assert [item.id for item in shards[0]] == ["i00", "i03", "i06", "i09"]
+    with pytest.raises(ValueError):
+        manifest.select_shard(items, 3, 3)

@@ -1,0 +1,136 @@
+"""End-to-end runs on real audio: ground truth, flite and piper on the English demo items,
+scored by the real lite stack. Asserts real values, then resume and report behaviour."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import make_config
+from ztts1_eval import report, runner
+
+SYSTEMS = ("ground_truth", "flite", "piper")
+
+
+@pytest.fixture(scope="module")
+def english_runs(tmp_path_factory, shared_cache):
+    results_dir = tmp_path_factory.mktemp("results")
+    runs = {}
+    for system in SYSTEMS:
+        config = make_config([f"system={system}", "benchmark.languages=[en]", f"results_dir={results_dir}",
+                              f"cache_dir={shared_cache}", "progress=false"])
+        runs[system] = runner.run(config)
+    return results_dir, runs
+
+
+def _items(summary) -> pd.DataFrame:
+    return pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
+
+
+def _cell(summary, key: str, language: str = "en") -> dict:
+    return summary.results["aggregates"]["by_language"][language][key]
+
+
+def test_ground_truth_values(english_runs):
+    _, runs = english_runs
+    gt = runs["ground_truth"]
+    assert gt.finalized and gt.results["complete"]
+    assert gt.results["counts"] == {"ok": 12}
+    assert _cell(gt, "wer.wer")["mean"] < 0.5
+    assert _cell(gt, "wer.wer")["corpus"] < 0.5
+    items = _items(gt)
+    # LJ Speech pair: prompt is the other clip of the same speaker (GT SIM = sim(prompt, gt)).
+    assert items.loc["en-ljspeech_LJ001-0001", "sim"] > 70
+    assert items.loc["en-ljspeech_LJ001-0004", "sim"] > 70
+    assert items.loc["en-librispeech_2412-153948-0000", "sim"] > 70
+    # Self-prompted clips are compared with themselves.
+    assert items.loc["en-fleurs_en_000", "sim"] == pytest.approx(100.0, abs=1e-3)
+    assert items.loc["en-ljspeech_LJ001-0001", "dnsmos_ovrl"] > 2.5
+    assert _cell(gt, "quality.dnsmos_ovrl")["mean"] > 2.5
+
+
+@pytest.mark.parametrize("system", ["flite", "piper"])
+def test_tts_values(english_runs, system):
+    _, runs = english_runs
+    summary = runs[system]
+    assert summary.results["counts"] == {"ok": 12}
+    assert _cell(summary, "wer.wer")["mean"] < 0.4
+    assert _cell(summary, "wer.wer")["corpus"] < 0.4
+    # A preset voice is less similar to the prompts than the recordings themselves.
+    assert _cell(summary, "sim.sim")["mean"] < _cell(runs["ground_truth"], "sim.sim")["mean"] - 10
+    items = _items(summary)
+    assert (items["sample_rate"] == (16000 if system == "flite" else 22050)).all()
+    assert items["asr_hypothesis"].str.len().gt(0).all()
+
+
+def test_items_parquet_schema(english_runs):
+    _, runs = english_runs
+    items = _items(runs["flite"])
+    for column in ("subset", "language", "status", "failure_reason", "target_text", "asr_hypothesis",
+                   "wer_ref_norm", "wer_hyp_norm", "wer_errors", "wer_ref_units", "sim", "dnsmos_ovrl",
+                   "duration_s", "latency_s", "rtf", "output_sha256", "wer_status", "sim_status", "quality_status"):
+        assert column in items.columns, column
+    assert (items["wer_status"] == "ok").all()
+
+
+def test_results_json_provenance(english_runs):
+    _, runs = english_runs
+    results = runs["piper"].results
+    assert results["schema_version"] == 1
+    prov = results["provenance"]
+    assert prov["git"]["commit"] is None or len(prov["git"]["commit"]) == 40
+    assert prov["packages"]["pocketsphinx"] and prov["packages"]["torch"]
+    assert prov["host"]["cpu_count"] >= 1
+    assert prov["config"]["seed"] == 1234 and prov["config"]["scorers"]["name"] == "lite"
+    assert len(results["system"]["describe"]["voice_sha256"]) == 64
+    assert results["scorers"]["wer"]["identity"]["normalizer"]["version"] == "1"
+    assert results["scorers"]["wer"]["batch_size"] == 8
+    assert set(results["aggregates"]["by_subset"]) == {"demo"}
+
+
+def test_rerun_reuses_everything_and_gives_identical_items(english_runs, shared_cache):
+    results_dir, runs = english_runs
+    before = _items(runs["flite"])
+    config = make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
+                          f"cache_dir={shared_cache}", "progress=false"])
+    again = runner.run(config)
+    assert again.run_dir == runs["flite"].run_dir  # run id from config content, not time
+    assert again.generation == {"reused": 12, "generated": 0, "failed": 0, "unsupported": 0}
+    assert all(c.computed == 0 and c.reused == 12 for c in again.scoring.values())
+    pd.testing.assert_frame_equal(_items(again), before)
+
+
+def test_changed_scorer_config_rescored_in_place(english_runs, shared_cache):
+    results_dir, runs = english_runs
+    config = make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
+                          f"cache_dir={shared_cache}", "progress=false", "~scorers.run.wer", "~scorers.run.sim",
+                          "+scorers.run.quality.personalized=true"])
+    summary = runner.run(config)
+    assert summary.run_dir == runs["flite"].run_dir
+    assert summary.generation["reused"] == 12
+    assert summary.scoring["quality"].computed == 12  # new identity -> recomputed
+    items = _items(summary)
+    assert "wer" not in items.columns and "quality_status" in items.columns
+    assert not items["dnsmos_ovrl"].equals(_items(runs["flite"])["dnsmos_ovrl"])
+    # Restore the lite stack for the other tests: everything comes back from the cache.
+    restored = runner.run(make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
+                                       f"cache_dir={shared_cache}", "progress=false"]))
+    assert all(c.computed == 0 for c in restored.scoring.values())
+
+
+def test_report_regenerates_tables_without_models(english_runs):
+    results_dir, runs = english_runs
+    (runs["piper"].run_dir / "items.parquet").unlink()
+    markdown, collected = report.report(results_dir, "demo")
+    assert len(collected) == 3
+    assert (runs["piper"].run_dir / "items.parquet").is_file()
+    lines = markdown.splitlines()
+    header = next(line for line in lines if line.startswith("| System"))
+    assert header == "| System | Metric | en | all |"
+    assert any(line.startswith("| Ground truth | WER (%) ↓") for line in lines)
+    assert any("Spk. sim.* ↑" in line for line in lines)  # flite/piper cannot clone
+    csv = (results_dir / "demo" / "table.csv").read_text().splitlines()
+    assert csv[0] == "section,system,metric,field,aggregation,en,all"
+    gt_wer = next(row for row in csv if row.startswith("Reference,Ground truth,WER (%) ↓,wer.wer,mean"))
+    assert float(gt_wer.split(",")[5]) == pytest.approx(100 * _cell(runs["ground_truth"], "wer.wer")["mean"], rel=1e-5)
+

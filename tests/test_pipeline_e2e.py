@@ -102,6 +102,7 @@ def test_rerun_reuses_everything_and_gives_identical_items(english_runs, shared_
 
 def test_changed_scorer_config_rescored_in_place(english_runs, shared_cache):
     results_dir, runs = english_runs
+    before = _items(runs["flite"])
     config = make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
                           f"cache_dir={shared_cache}", "progress=false", "~scorers.run.wer", "~scorers.run.sim",
                           "+scorers.run.quality.personalized=true"])
@@ -111,7 +112,7 @@ def test_changed_scorer_config_rescored_in_place(english_runs, shared_cache):
     assert summary.scoring["quality"].computed == 12  # new identity -> recomputed
     items = _items(summary)
     assert "wer" not in items.columns and "quality_status" in items.columns
-    assert not items["dnsmos_ovrl"].equals(_items(runs["flite"])["dnsmos_ovrl"])
+    assert (items["dnsmos_ovrl"] - before["dnsmos_ovrl"]).abs().max() > 0.01  # personalized DNSMOS differs
     # Restore the lite stack for the other tests: everything comes back from the cache.
     restored = runner.run(make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
                                        f"cache_dir={shared_cache}", "progress=false"]))

@@ -27,7 +27,7 @@ class ResemblyzerSimilarity(Scorer):
         metrics=(Metric("sim", "Spk. sim.", higher_is_better=True, decimals=1),),
     )
 
-    def __init__(self, batch_size: int = 16, device: str = "cpu"):
+    def __init__(self, batch_size: int = 16, device: str = "auto"):
         try:
             import resemblyzer
         except ImportError as exc:
@@ -47,11 +47,19 @@ class ResemblyzerSimilarity(Scorer):
             "package": f"resemblyzer=={version('resemblyzer')}",
             "model_sha256": tree_sha256(self._weights),
             "preprocess": "resemblyzer.preprocess_wav (VAD trim, volume normalization) at 16 kHz",
+            "device": self._device(),  # GPU and CPU kernels differ in the last digits
             "sample_rate": self.info.sample_rate,
         }
 
+    def _device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
     def load(self) -> None:
-        self._encoder = self._module.VoiceEncoder(device=self.device, verbose=False)
+        self._encoder = self._module.VoiceEncoder(device=self._device(), verbose=False)
 
     def _embed(self, samples: np.ndarray) -> np.ndarray:
         wav = self._module.preprocess_wav(samples, source_sr=self.info.sample_rate)

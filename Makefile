@@ -3,6 +3,7 @@ PY        := .venv/bin/python
 SYSTEM    ?= ground_truth,flite,espeak,piper
 BENCHMARK ?= demo
 SCORERS   ?= lite
+RESULTS_DIR ?= results
 ARGS      ?=
 
 .PHONY: setup eval report test bench clean-results
@@ -15,11 +16,11 @@ setup: .venv/.setup-done
 # Hydra multirun over the systems (BasicLauncher: one after the other; a submitit or Ray
 # launcher spreads them), then one report over every stored run of the benchmark.
 eval: setup
-	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) scorers=$(SCORERS) $(ARGS)
-	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK)
+	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) scorers=$(SCORERS) results_dir=$(RESULTS_DIR) $(ARGS)
+	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK) --results-dir $(RESULTS_DIR)
 
 report: setup
-	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK)
+	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK) --results-dir $(RESULTS_DIR)
 
 test: setup
 	$(PY) -m pytest -q tests
@@ -28,4 +29,4 @@ bench: setup
 	$(PY) benchmarks/bench_demo.py
 
 clean-results:
-	rm -rf results/$(BENCHMARK)
+	rm -rf $(RESULTS_DIR)/$(BENCHMARK)

@@ -18,6 +18,9 @@ def test_zonos2_resolves_and_fails_clearly(tmp_path):
     assert "ZONOS2 runner (zonos2/) is not implemented yet" in out.stderr
     assert "Zyphra/ZONOS2" in out.stderr
     assert not list(tmp_path.glob("demo/zonos2/*/items.parquet"))
+    # The failed start leaves no row of "pending" cells in the report.
+    out = _cli("report", "--results-dir", str(tmp_path), "--benchmark", "demo")
+    assert out.returncode != 0 and "no runs" in out.stderr
 
 
 def test_unknown_system_and_bad_filters_are_clear_errors(tmp_path):
@@ -58,14 +61,20 @@ def test_eval_prints_table_and_secrets_never_reach_disk(tmp_path, shared_cache):
 
 
 def test_redact_nested():
-    cfg = {"a": {"API_KEY": "x", "token": "", "list": [{"password": "p"}]}, "keep": "v"}
+    cfg = {"a": {"API_KEY": "x", "token": "", "list": [{"password": "p"}], "private_key": "k", "Authorization": "b"},
+           "keep": "v", "voice": "slt"}
     assert provenance.redact(cfg) == {"a": {"API_KEY": provenance.REDACTED, "token": "",
-                                            "list": [{"password": provenance.REDACTED}]}, "keep": "v"}
+                                            "list": [{"password": provenance.REDACTED}],
+                                            "private_key": provenance.REDACTED, "Authorization": provenance.REDACTED},
+                                      "keep": "v", "voice": "slt"}
 
 
 def test_run_id_depends_on_content_not_time(tmp_path):
     a = make_config(["system=flite", f"results_dir={tmp_path}"])
     b = make_config(["system=flite", f"results_dir={tmp_path}", "seed=7"])
     c = make_config(["system=flite", f"results_dir={tmp_path / 'other'}", "progress=false", "shard.count=4"])
-    ids = [runner.compute_run_id(cfg["system"], "demo", "digest", cfg["seed"]) for cfg in (a, b, c)]
+    d = make_config(["system=flite", f"results_dir={tmp_path}", "+system.options.api_key=rotated"])
+    e = make_config(["system=flite", f"results_dir={tmp_path}", "+system.options.api_key=rotated-again"])
+    ids = [runner.compute_run_id(cfg["system"], "demo", "digest", cfg["seed"]) for cfg in (a, b, c, d, e)]
     assert ids[0] != ids[1] and ids[0] == ids[2]
+    assert ids[3] == ids[4]  # a new API key does not re-synthesize everything

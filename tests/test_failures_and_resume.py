@@ -108,6 +108,47 @@ def test_changed_audio_is_rescored_and_nothing_else(tmp_path, samples):
     assert (second.scoring["quality"].computed, second.scoring["quality"].reused) == (1, 1)
 
 
+def test_half_rescored_run_marks_the_rest_stale(tmp_path, shared_cache):
+    base = ["system=ground_truth", "benchmark.languages=[en]", "benchmark.max_items=4", "~scorers.run.wer",
+            "~scorers.run.sim", f"results_dir={tmp_path}", f"cache_dir={shared_cache}", "progress=false"]
+    runner.run(make_config(base))
+    # A new scorer version reaches only shard 0 of 2 (the other shard has not run yet).
+    half = runner.run(make_config([*base, "+scorers.run.quality.personalized=true", "shard.count=2"]))
+    assert not half.finalized
+    from ztts1_eval import report
+    _, [final] = report.report(tmp_path, "demo")
+    assert final["complete"] is False
+    items = pd.read_parquet(half.run_dir / "items.parquet")
+    assert sorted(items["quality_status"]) == ["ok", "ok", "stale", "stale"]
+    assert items.loc[items["quality_status"] == "stale", "dnsmos_ovrl"].isna().all()
+    assert "another version of this scorer" in items.loc[items["quality_status"] == "stale", "quality_reason"].iloc[0]
+
+
+def test_changed_system_is_not_mixed_into_an_old_run(tmp_path, shared_cache):
+    from ztts1_eval import atomic
+    from ztts1_eval.generation import SystemChanged
+
+    overrides = ["system=flite", "benchmark.ids=[en-fleurs_en_003,en-fleurs_en_004]", "~scorers.run.sim",
+                 "~scorers.run.quality", "~scorers.run.wer", f"results_dir={tmp_path}", "progress=false"]
+    first = runner.run(make_config(overrides))
+    recorded = atomic.read_json(first.run_dir / "system.json")
+    assert recorded["voice"] == "slt" and "flite" in recorded["version"]
+    # As if the run had started under another flite build, and one item is still to do.
+    atomic.write_json(first.run_dir / "system.json", {**recorded, "version": "flite-1.0 (older build)"})
+    (first.run_dir / "generation" / "en-fleurs_en_004.json").unlink()
+    with pytest.raises(SystemChanged, match=r"flite has changed since this run started \(fields \['version'\]"):
+        runner.run(make_config(overrides))
+
+
+def test_report_works_without_the_audio(tmp_path, bad_data, shared_cache):
+    summary = runner.run(_custom(bad_data, "system=ground_truth", "benchmark.ids=[ok]", f"cache_dir={shared_cache}"))
+    (bad_data / "data").rename(bad_data / "moved")  # results copied to a machine without the data
+    from ztts1_eval import report
+    markdown, [final] = report.report(bad_data / "results", "custom")
+    assert final["complete"] and "| Ground truth | WER (%) ↓ |" in markdown
+    assert summary.run_dir.is_dir()
+
+
 def _spawn(overrides: list[str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "ztts1_eval", "eval", *overrides], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -39,14 +39,17 @@ def test_every_problem_is_listed_in_one_error(tmp_path):
         _item(id="e", prompt_wav="ok.wav", target_text=""),
         _item(id="f", prompt_wav="ok.wav", colour="red"),
         _item(id="g/h", prompt_wav="ok.wav"),
+        _item(id=5, prompt_wav="ok.wav", language=["en"]),
+        _item(id="i", prompt_wav="ok.wav", meta="not-a-dict"),
     ])
     with pytest.raises(ManifestError) as err:
         manifest.load(path, tmp_path)
     text = str(err.value)
-    assert "8 problem(s)" in text
+    assert "10 problem(s)" in text
     for needle in ("missing1.wav", "missing2.wav", "duplicate id", "escapes the data root",
                    "unknown language code 'xx'", "missing required field(s) ['target_text']",
-                   "unknown field(s) ['colour']", "id must match"):
+                   "unknown field(s) ['colour']", "id must match", "wrong type (strings expected): ['id', 'language']",
+                   "meta (must be an object)"):
         assert needle in text, needle
 
 

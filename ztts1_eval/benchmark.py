@@ -10,6 +10,7 @@ from typing import Any
 
 from ztts1_eval import manifest as manifest_mod
 from ztts1_eval.benchmarks import BUILDERS
+from ztts1_eval.errors import ConfigError
 from ztts1_eval.provenance import REPO_ROOT
 from ztts1_eval.registry import resolve
 
@@ -30,7 +31,7 @@ def load(config: dict[str, Any], results_dir: Path) -> tuple[manifest_mod.Manife
     else:
         builder_name = config.get("builder")
         if not builder_name:
-            raise ValueError(f"benchmark {config.get('name')!r}: set either 'manifest' (a JSONL path) or 'builder'")
+            raise ConfigError(f"benchmark {config.get('name')!r}: set either 'manifest' (a JSONL path) or 'builder'")
         builder = resolve(BUILDERS, builder_name, "benchmark builder")
         if not root.is_dir():
             raise manifest_mod.ManifestError(
@@ -53,12 +54,12 @@ def select(items: list[manifest_mod.Item], config: dict[str, Any]) -> list[manif
         wanted = set(config["ids"])
         unknown = wanted - {item.id for item in items}
         if unknown:
-            raise ValueError(f"benchmark.ids names items not in the manifest: {sorted(unknown)}")
+            raise ConfigError(f"benchmark.ids names items not in the manifest: {sorted(unknown)}")
         chosen = [item for item in chosen if item.id in wanted]
     if config.get("max_items"):
         chosen = chosen[: int(config["max_items"])]
     if not chosen:
-        raise ValueError("the benchmark filters (languages/subsets/ids/max_items) select no items")
+        raise ConfigError("the benchmark filters (languages/subsets/ids/max_items) select no items")
     return chosen
 
 

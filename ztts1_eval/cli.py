@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
+from ztts1_eval.errors import ConfigError
 from ztts1_eval.provenance import REPO_ROOT
 
 CONFIG_DIR = str(REPO_ROOT / "conf")
@@ -23,11 +25,10 @@ def _eval(argv: list[str]) -> None:
 
     from systems.base import SystemUnavailable
     from ztts1_eval import runner
-    from ztts1_eval.manifest import ManifestError
     from ztts1_eval.registry import RegistryError
     from ztts1_eval.scorers.base import ScorerUnavailable
 
-    user_errors = (SystemUnavailable, ScorerUnavailable, ManifestError, RegistryError, ValueError, FileNotFoundError)
+    user_errors = (SystemUnavailable, ScorerUnavailable, ConfigError, RegistryError, FileNotFoundError)
 
     @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
     def main(cfg: DictConfig) -> None:
@@ -36,7 +37,6 @@ def _eval(argv: list[str]) -> None:
         try:
             summary = runner.run(config, overrides)
         except user_errors as exc:
-            logging.getLogger("ztts1_eval").debug("run failed", exc_info=True)
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
         if summary.results is not None:
@@ -52,11 +52,11 @@ def _report(argv: list[str]) -> None:
 
     parser = argparse.ArgumentParser(prog="ztts1-eval report", description="Regenerate tables from stored runs.")
     parser.add_argument("--benchmark", default="demo")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument("--results-dir", type=Path, default=Path(os.environ.get("ZTTS1_RESULTS_DIR", "results")))
     args = parser.parse_args(argv)
     try:
         markdown, runs = report.report(args.results_dir, args.benchmark)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ConfigError) as exc:
         sys.exit(f"error: {exc}")
     print(markdown)
     print(f"{len(runs)} run(s) -> {args.results_dir / args.benchmark / 'table.md'}")
@@ -70,7 +70,10 @@ def _finalize(argv: list[str]) -> None:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--force", action="store_true", help="write results even if items are pending")
     args = parser.parse_args(argv)
-    final = results.finalize(args.run_dir, force=args.force)
+    try:
+        final = results.finalize(args.run_dir, force=args.force)
+    except (FileNotFoundError, ConfigError) as exc:
+        sys.exit(f"error: {exc}")
     if final is None:
         sys.exit("error: items are still pending (shards running?); pass --force to write partial results")
     print((args.run_dir / "table.md").read_text(encoding="utf-8"))

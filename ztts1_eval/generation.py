@@ -7,6 +7,7 @@ order, both atomically), so a rerun after any interruption skips exactly the fin
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ from tqdm import tqdm
 
 from systems.base import SynthesisRequest, SynthesisResult, TTSSystem
 from ztts1_eval import atomic, audio
+from ztts1_eval.errors import ConfigError
 from ztts1_eval.manifest import Item, Manifest
+from ztts1_eval.provenance import redact
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
             if result.samples is None or result.sample_rate is None:
                 raise audio.BadAudio("system returned no samples")
             samples = np.asarray(result.samples)
+            if np.issubdtype(samples.dtype, np.integer) and samples.dtype != np.int16:
+                samples = (samples / float(np.iinfo(samples.dtype).max)).astype(np.float32)
             as_float = samples.astype(np.float32) / 32768.0 if samples.dtype == np.int16 else samples.astype(np.float32)
             if as_float.ndim != 1:
                 raise audio.BadAudio(f"system returned {as_float.ndim}-D audio; expected mono")
@@ -95,6 +100,27 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
     return record
 
 
+class SystemChanged(ConfigError):
+    """The system now describes itself differently from when this run started."""
+
+
+def _record_system(run_dir: Path, system: TTSSystem) -> None:
+    """Write system.json once; refuse to mix outputs of two versions of a system in one run."""
+    described = json.loads(json.dumps(redact(system.describe()), default=str))
+    path = run_dir / "system.json"
+    if path.is_file():
+        before = atomic.read_json(path)
+        if before != described:
+            changed = sorted(k for k in set(before) | set(described) if before.get(k) != described.get(k))
+            system.close()
+            raise SystemChanged(
+                f"{system.name} has changed since this run started (fields {changed}: e.g. a new binary, "
+                f"voice or model file). Its earlier outputs in {run_dir} would be mixed with new ones: "
+                "delete that run directory or use another results_dir/seed."
+            )
+    atomic.write_json(path, described)
+
+
 def generate(
     make_system: Callable[[], TTSSystem],
     items: list[Item],
@@ -111,7 +137,7 @@ def generate(
     if not todo:
         return counts
     system = make_system()
-    atomic.write_json(run_dir / "system.json", system.describe())
+    _record_system(run_dir, system)
     runnable = []
     for item in todo:
         request = SynthesisRequest(

@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ztts1_eval import atomic, languages
+from ztts1_eval.errors import ConfigError
 
 MANIFEST_SCHEMA_VERSION = 1
 _AUDIO_FIELDS = ("prompt_wav", "gt_wav")
 _REQUIRED = ("id", "subset", "language", "prompt_wav", "target_text")
+_STRING_FIELDS = ("id", "subset", "language", "prompt_wav", "target_text", "prompt_text", "gt_wav", "speaker")
 # Ids name files (wavs/<id>.wav), so they stay within a portable file-name alphabet.
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
-class ManifestError(ValueError):
+class ManifestError(ConfigError):
     """A manifest that cannot be used; the message lists every problem found."""
 
 
@@ -113,7 +115,7 @@ def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: boo
     root = Path(data_root).resolve()
     if not path.is_file():
         raise ManifestError(f"manifest not found: {path}")
-    if not root.is_dir():
+    if check_files and not root.is_dir():
         raise ManifestError(f"data root is not a directory: {root} (set data_root= or ZTTS1_DATA_ROOT)")
     _, records, problems = _parse_lines(path)
     items: list[Item] = []
@@ -127,7 +129,12 @@ def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: boo
             problems.append(f"{where}: missing required field(s) {missing}")
         if unknown:
             problems.append(f"{where}: unknown field(s) {unknown}")
-        if missing or unknown:
+        wrong_type = [k for k in _STRING_FIELDS if obj.get(k) is not None and not isinstance(obj[k], str)]
+        if "meta" in obj and not isinstance(obj["meta"], dict):
+            wrong_type.append("meta (must be an object)")
+        if wrong_type:
+            problems.append(f"{where}: field(s) of the wrong type (strings expected): {wrong_type}")
+        if missing or unknown or wrong_type:
             continue
         item = Item(**obj)
         if item.id in seen:
@@ -153,6 +160,6 @@ def select_shard(items: list[Item], index: int, count: int) -> list[Item]:
     """Items of shard ``index`` of ``count``: every count-th item of the id-sorted list, so the
     split is stable and shards of similar language mix take similar time."""
     if count < 1 or not 0 <= index < count:
-        raise ValueError(f"invalid shard {index} of {count}")
+        raise ConfigError(f"invalid shard: index {index} of count {count} (need 0 <= index < count)")
     ordered = sorted(items, key=lambda item: item.id)
     return ordered[index::count]

@@ -21,7 +21,8 @@ PACKAGES = (
 )
 
 # Config keys whose values never leave the process (API keys, tokens, passwords).
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|credential|authorization)", re.I)
+# Deliberately broad: over-redacting a harmless key costs nothing, leaking a key costs money.
+_SECRET_KEY = re.compile(r"(key|token|secret|passw|auth|credential|bearer|cookie|signature)", re.I)
 REDACTED = "***redacted***"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ztts1_eval import results, tables
+from ztts1_eval.generation import RECORD_DIR as GENERATION_DIR
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,9 @@ def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]
     """Re-finalize each run of ``benchmark`` and write ``<results_dir>/<benchmark>/table.{md,csv}``."""
     collected = []
     for run_dir in run_dirs(results_dir, benchmark):
+        if not any((run_dir / GENERATION_DIR).glob("*.json")):
+            log.warning("run %s has no generated items (did it fail at start?); left out of the table", run_dir)
+            continue
         final = results.finalize(run_dir, force=True)
         if final is None:
             continue

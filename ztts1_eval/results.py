@@ -63,6 +63,8 @@ def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, d
     score = atomic.read_json(path)
     if score.get("audio_sha256") != record.sha256:
         return "stale", "output audio changed after scoring; rerun to rescore", {}
+    if score.get("scorer_identity_hash") != meta["identity_hash"]:
+        return "stale", "scored by another version of this scorer; rerun to rescore", {}
     return score["status"], score.get("reason"), score.get("values") or {}
 
 

@@ -37,7 +37,8 @@ class RunSummary:
 
 def compute_run_id(system_cfg: dict[str, Any], bench_name: str, items_digest: str, seed: int) -> str:
     blob = json.dumps({
-        "system": {"type": system_cfg["type"], "options": system_cfg.get("options") or {}},
+        # Redacted: rotating an API key must not re-synthesize everything.
+        "system": {"type": system_cfg["type"], "options": provenance.redact(system_cfg.get("options") or {})},
         "benchmark": {"name": bench_name, "items": items_digest},
         "seed": seed,
     }, sort_keys=True, default=str).encode()
@@ -57,6 +58,10 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     run_dir = results_dir / bench_cfg["name"] / system_cfg["name"] / run_id
     scorer_specs = {name: dict(spec) for name, spec in (scorers_cfg.get("run") or {}).items()}
 
+    manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
+    # Shard settings stay out of the stored record: every shard writes the same run.json.
+    shared_config = {k: v for k, v in config.items() if k != "shard"}
+    shared_overrides = [o for o in (overrides or []) if not o.lstrip("+~").startswith("shard.")]
     atomic.write_json(run_dir / results.RUN_FILE, {
         "run_id": run_id,
         "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items)},
@@ -66,9 +71,8 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         "scorer_stack": scorers_cfg.get("name"),
         "data_root": str(manifest.data_root),
         "seed": seed,
-        "provenance": provenance.collect(config, overrides),
+        "provenance": provenance.collect(shared_config, shared_overrides),
     })
-    manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
 
     shard = config.get("shard") or {}
     shard_items = manifest_mod.select_shard(items, int(shard.get("index", 0)), int(shard.get("count", 1)))

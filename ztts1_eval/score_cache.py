@@ -16,10 +16,15 @@ from typing import Any
 from ztts1_eval import atomic
 
 
+# Bump when the pipeline's own preprocessing changes (decoding, mono mix-down, soxr quality,
+# clipping, audio checks): scores computed before are then recomputed.
+PIPELINE_VERSION = "1"
+
+
 def cache_key(scorer_identity: dict[str, Any], audio_sha256: str, reference_sha256: str | None,
               text: str | None, language: str) -> str:
     blob = json.dumps(
-        {"scorer": scorer_identity, "audio": audio_sha256, "reference": reference_sha256,
+        {"pipeline": PIPELINE_VERSION, "scorer": scorer_identity, "audio": audio_sha256, "reference": reference_sha256,
          "text": text, "language": language},
         sort_keys=True, default=str,
     ).encode()

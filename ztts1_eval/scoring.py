@@ -55,9 +55,9 @@ def score_record_path(run_dir: Path, name: str, item_id: str) -> Path:
     return run_dir / SCORES_DIR / name / f"{item_id}.json"
 
 
-def _write_score(run_dir: Path, name: str, pending: _Pending, output: ScoreOutput) -> None:
+def _write_score(run_dir: Path, name: str, pending: _Pending, output: ScoreOutput, identity_hash: str) -> None:
     atomic.write_json(score_record_path(run_dir, name, pending.item.id), {
-        "key": pending.key, "status": output.status, "reason": output.reason, "values": output.values,
+        "key": pending.key, "scorer_identity_hash": identity_hash, "status": output.status, "reason": output.reason, "values": output.values,
         "audio_sha256": pending.audio_sha256, "reference_sha256": pending.reference_sha256,
     })
 
@@ -126,7 +126,7 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             continue
         cached = cache.get(key)
         if cached is not None:
-            _write_score(run_dir, name, pending, ScoreOutput(values=cached))
+            _write_score(run_dir, name, pending, ScoreOutput(values=cached), description["identity_hash"])
             counts.from_cache += 1
             continue
         todo.append(pending)
@@ -142,7 +142,8 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
                     inputs.append(_load_inputs(pending, scorer))
                     ready.append(pending)
                 except audio.BadAudio as exc:
-                    _write_score(run_dir, name, pending, ScoreOutput(status="failed", reason=str(exc)))
+                    _write_score(run_dir, name, pending, ScoreOutput(status="failed", reason=str(exc)),
+                                 description["identity_hash"])
                     counts.failed += 1
             if inputs:
                 try:
@@ -151,7 +152,7 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
                     log.exception("scorer %s failed on a batch", name)
                     outputs = [ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}") for _ in inputs]
                 for pending, output in zip(ready, outputs):
-                    _write_score(run_dir, name, pending, output)
+                    _write_score(run_dir, name, pending, output, description["identity_hash"])
                     if output.status == "ok":
                         cache.put(pending.key, output.values)
                         counts.computed += 1

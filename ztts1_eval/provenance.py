@@ -69,10 +69,12 @@ def _cpu_model() -> str | None:
 
 def host_info() -> dict[str, Any]:
     gpus: list[str] = []
-    if "torch" in sys.modules:  # only report what is already loaded; no import for provenance
-        torch = sys.modules["torch"]
-        if torch.cuda.is_available():
-            gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    try:
+        import torch
+    except ImportError:  # the core install has no torch; then no scorer can use a GPU either
+        torch = None
+    if torch is not None and torch.cuda.is_available():
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),

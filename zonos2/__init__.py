@@ -1,5 +1,12 @@
-"""Clean-room PyTorch runner for ZONOS2 (8B-total / 0.9B-active MoE TTS).
+"""Clean-room PyTorch runner for ZONOS2 (8B-total / 0.9B-active MoE TTS), written from
+shared/docs/zonos2-reference.md. Runs on CPU and GPU.
 
-Empty until the runner issue lands; ``systems.zonos2`` reports that clearly. The specification
-it will follow is ``shared/docs/zonos2-reference.md``.
+    from zonos2 import Zonos2TTS
+    tts = Zonos2TTS.from_pretrained("Zyphra/ZONOS2", revision="<commit>")
+    [pcm] = tts.generate("Hello there.", speakers=["voice.npy"])
 """
+
+from zonos2.api import Conditioning, Zonos2TTS
+from zonos2.sampler import SamplingParams
+
+__all__ = ["Conditioning", "SamplingParams", "Zonos2TTS"]

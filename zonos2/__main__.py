@@ -1,0 +1,49 @@
+"""python -m zonos2 synthesize --text ... [--speaker ref.wav|emb.npy] --out out.wav"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import soundfile as sf
+
+from zonos2.api import Conditioning, Zonos2TTS
+from zonos2.checkpoint import HUB_ID
+from zonos2.sampler import SamplingParams
+from zonos2.vocoder import DAC_HUB_ID
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zonos2")
+    sub = parser.add_subparsers(dest="command", required=True)
+    syn = sub.add_parser("synthesize", help="text -> 44.1 kHz WAV")
+    syn.add_argument("--text", required=True)
+    syn.add_argument("--out", required=True)
+    syn.add_argument("--speaker", help="reference audio (needs --speaker-encoder) or saved .npy/.npz embedding")
+    syn.add_argument("--checkpoint", default=HUB_ID, help="hub id or local directory")
+    syn.add_argument("--revision")
+    syn.add_argument("--vocoder", default=DAC_HUB_ID)
+    syn.add_argument("--speaker-encoder", help="local snapshot of the ECAPA speaker encoder")
+    syn.add_argument("--device", default="auto")
+    syn.add_argument("--dtype")
+    syn.add_argument("--seed", type=int)
+    syn.add_argument("--max-frames", type=int, default=2048)
+    syn.add_argument("--language", default="en")
+    syn.add_argument("--normalize-text", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        tts = Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
+                                        args.device, args.dtype)
+        [audio] = tts.generate(args.text, [args.speaker] if args.speaker else None,
+                               Conditioning(text_normalization=args.normalize_text, language=args.language),
+                               SamplingParams(seed=args.seed, max_frames=args.max_frames))
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sf.write(args.out, audio, tts.sample_rate, subtype="FLOAT")
+    print(f"{args.out}: {len(audio) / tts.sample_rate:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

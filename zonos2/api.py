@@ -1,0 +1,146 @@
+"""Python API: ``Zonos2TTS.from_pretrained(...)``, ``.generate(...)``, ``.stream(...)``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from zonos2 import checkpoint, text_norm
+from zonos2.generation import BatchDecoder, GenerationRequest, generate
+from zonos2.model import Zonos2Model
+from zonos2.prompt import DEFAULT_QUALITY, PromptOptions, build_prompt
+from zonos2.sampler import SamplingParams
+from zonos2.shear import deshear
+from zonos2.speaker import SpeakerEmbedder, load_saved_embedding
+from zonos2.vocoder import DAC_HUB_ID, STREAM_DELAY_FRAMES, DacVocoder
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """Everything besides text and speaker that goes into the prompt (official defaults)."""
+
+    clean_speaker_background: bool = False
+    accurate_mode: bool = True
+    speaking_rate_enabled: bool = False
+    speaking_rate_bucket: int | None = None
+    speaking_rate: float | None = None
+    speed: float | None = None
+    quality_enabled: bool = True
+    quality_buckets: dict[str, int] | None = field(default_factory=lambda: dict(DEFAULT_QUALITY))
+    quality_values: dict[str, Any] | None = None
+    text_normalization: bool = False
+    language: str = "en"
+
+
+def pick_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class Zonos2TTS:
+    def __init__(self, model: Zonos2Model, vocoder: DacVocoder | None, embedder: SpeakerEmbedder | None = None,
+                 info: dict[str, Any] | None = None):
+        self.model, self.vocoder, self.embedder = model, vocoder, embedder
+        self.config = model.config
+        self.info = info or {}
+
+    @classmethod
+    def from_pretrained(cls, checkpoint_source: str | os.PathLike = checkpoint.HUB_ID, revision: str | None = None,
+                        vocoder: str | None = DAC_HUB_ID, vocoder_revision: str | None = None,
+                        speaker_encoder: str | None = None, device: str = "auto", dtype: str | None = None,
+                        trust_pickle: bool = False) -> "Zonos2TTS":
+        device = pick_device(device)
+        torch_dtype = getattr(torch, dtype) if dtype else None
+        model, info = checkpoint.load(checkpoint_source, revision, torch_dtype, device, trust_pickle)
+        dac = DacVocoder.from_pretrained(vocoder, vocoder_revision, device) if vocoder else None
+        embedder = SpeakerEmbedder(speaker_encoder, device="cpu") if speaker_encoder else None
+        info.update({"vocoder": vocoder, "vocoder_revision": vocoder_revision, "speaker_encoder": speaker_encoder})
+        return cls(model, dac, embedder, info)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.vocoder.sample_rate if self.vocoder else 44100
+
+    def speaker_embedding(self, source: str | os.PathLike | tuple[np.ndarray, int] | torch.Tensor) -> torch.Tensor:
+        """From a saved .npy/.npz, an audio file, (samples, rate), or a ready tensor."""
+        dim = self.config.speaker_embedding_dim
+        if isinstance(source, torch.Tensor):
+            if tuple(source.shape) != (dim,):
+                raise ValueError(f"speaker embedding must have shape ({dim},), got {tuple(source.shape)}")
+            return source.float()
+        if isinstance(source, (str, os.PathLike)) and Path(source).suffix in (".npy", ".npz"):
+            return load_saved_embedding(source, dim)
+        if self.embedder is None:
+            raise ValueError("cloning from audio needs the speaker encoder: pass speaker_encoder=<local snapshot of "
+                             "marksverdhei/Qwen3-Voice-Embedding-12Hz-1.7B>, or give a saved .npy/.npz embedding")
+        if isinstance(source, tuple):
+            samples, rate = source
+        else:
+            import soundfile as sf
+
+            samples, rate = sf.read(str(source), dtype="float32", always_2d=True)
+            samples = samples.mean(axis=1)
+        return self.embedder.embed(samples, rate)
+
+    def prompt(self, text: str, speaker: bool, conditioning: Conditioning) -> np.ndarray:
+        if conditioning.text_normalization:
+            text = text_norm.normalize(text, conditioning.language)
+        fields = {k: v for k, v in asdict(conditioning).items() if k not in ("text_normalization", "language")}
+        return build_prompt(self.config, PromptOptions(text=text, has_speaker=speaker, **fields))
+
+    def _requests(self, texts: Sequence[str], speakers, conditioning, params) -> list[GenerationRequest]:
+        speakers = list(speakers) if speakers is not None else [None] * len(texts)
+        params = list(params) if isinstance(params, (list, tuple)) else [params or SamplingParams()] * len(texts)
+        if not (len(speakers) == len(params) == len(texts)):
+            raise ValueError("texts, speakers and params must have the same length")
+        requests = []
+        for text, speaker, p in zip(texts, speakers, params):
+            embedding = self.speaker_embedding(speaker) if speaker is not None else None
+            requests.append(GenerationRequest(self.prompt(text, embedding is not None, conditioning), p, embedding))
+        return requests
+
+    def generate_codes(self, texts: Sequence[str], speakers=None, conditioning: Conditioning | None = None,
+                       params: SamplingParams | Sequence[SamplingParams] | None = None):
+        return generate(self.model, self._requests(texts, speakers, conditioning or Conditioning(), params))
+
+    def generate(self, texts: str | Sequence[str], speakers=None, conditioning: Conditioning | None = None,
+                 params: SamplingParams | Sequence[SamplingParams] | None = None) -> list[np.ndarray]:
+        """Float32 PCM at 44.1 kHz, one array per text."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if self.vocoder is None:
+            raise ValueError("no vocoder loaded (vocoder=None); use generate_codes")
+        results = self.generate_codes(texts, speakers, conditioning, params)
+        return [self.vocoder.decode(r.aligned_codes(self.config.n_codebooks - 1)) for r in results]
+
+    def stream(self, text: str, speaker=None, conditioning: Conditioning | None = None,
+               params: SamplingParams | None = None) -> Iterator[np.ndarray]:
+        """PCM chunks as frames are generated (first audio after about 24 frames)."""
+        if self.vocoder is None:
+            raise ValueError("no vocoder loaded (vocoder=None)")
+        [request] = self._requests([text], [speaker] if speaker is not None else None,
+                                   conditioning or Conditioning(), params)
+        decoder = BatchDecoder(self.model, [request])
+
+        def pieces() -> Iterator[np.ndarray]:
+            sent = 0
+            running = True
+            while running:
+                running = decoder.step()
+                frames = decoder.history[0].cpu().numpy()
+                limit = max(0, len(frames) - STREAM_DELAY_FRAMES)
+                if decoder.eos_frame[0] is not None:
+                    limit = min(limit, decoder.eos_frame[0])
+                if not running:
+                    limit = decoder.result(0).aligned_codes(self.config.n_codebooks - 1).shape[0]
+                if limit > sent:
+                    yield np.minimum(deshear(frames)[sent:limit], 1023)
+                    sent = limit
+
+        yield from self.vocoder.stream(pieces())

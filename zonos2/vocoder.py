@@ -1,0 +1,96 @@
+"""DAC 44.1 kHz decoding of generated codes, one-shot and streamed (reference §4.4, §4.5).
+
+Uses transformers' ``DacModel`` (hub ``descript/dac_44khz`` or a local directory): the
+``descript-audio-codec`` package cannot be imported without torchaudio, so it is not offered."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+
+DAC_HUB_ID = "descript/dac_44khz"
+MIN_DECODE_CHUNK = 16  # frames
+CONTEXT_FRAMES = 4
+STREAM_DELAY_FRAMES = 8  # the last 8 received frames are not yet defined in every codebook
+
+
+class VocoderError(RuntimeError):
+    pass
+
+
+class DacVocoder:
+    def __init__(self, model, device: torch.device | str = "cpu"):
+        self.model = model.to(device).eval()
+        self.device = device
+        self.sample_rate = int(model.config.sampling_rate)
+        self.hop = int(model.config.hop_length)
+        self.n_codebooks = int(model.config.n_codebooks)
+
+    @classmethod
+    def from_pretrained(cls, source: str = DAC_HUB_ID, revision: str | None = None,
+                        device: torch.device | str = "cpu") -> "DacVocoder":
+        try:
+            from transformers import DacModel
+        except ImportError as exc:
+            raise VocoderError("the DAC vocoder needs transformers: pip install -e '.[zonos2]'") from exc
+        try:
+            model = DacModel.from_pretrained(source, revision=revision)
+        except OSError as exc:
+            raise VocoderError(
+                f"DAC weights not found ({source} at revision {revision or 'unpinned'}): {exc}. Download "
+                f"{DAC_HUB_ID} where you have network and pass its local directory as vocoder."
+            ) from exc
+        if int(model.config.sampling_rate) != 44100:
+            raise VocoderError(f"{source}: sampling_rate is {model.config.sampling_rate}; ZONOS2 needs the 44.1 kHz DAC")
+        return cls(model, device)
+
+    @torch.inference_mode()
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """Aligned codes [T, n_codebooks] (values 0..1023) -> float32 PCM [T * hop]."""
+        if codes.ndim != 2 or codes.shape[1] != self.n_codebooks:
+            raise VocoderError(f"codes must be [T, {self.n_codebooks}], got {codes.shape}")
+        if len(codes) == 0:
+            return np.zeros(0, dtype=np.float32)
+        if codes.min() < 0 or codes.max() > 1023:
+            raise VocoderError("codes outside 0..1023: clamp EOA/pad ids before decoding")
+        tensor = torch.as_tensor(codes.T[None].copy(), dtype=torch.long, device=self.device)
+        audio = self.model.decode(audio_codes=tensor).audio_values
+        return audio.reshape(-1).float().cpu().numpy()
+
+    def stream(self, code_chunks: Iterable[np.ndarray], final_length: int | None = None) -> Iterator[np.ndarray]:
+        """Streamed decode of aligned codes arriving in pieces: decode once >= 16 new frames are
+        available, re-decoding 4 frames of left context whose samples are raised-cosine
+        crossfaded with the tail held back from the previous chunk."""
+        buffer = np.zeros((0, self.n_codebooks), dtype=np.int64)
+        state = _StreamState()
+        for piece in code_chunks:
+            buffer = np.concatenate([buffer, piece])
+            while len(buffer) - state.decoded >= MIN_DECODE_CHUNK:
+                yield self._chunk(buffer, len(buffer), state, final=False)
+        end = len(buffer) if final_length is None else min(final_length, len(buffer))
+        yield self._chunk(buffer, end, state, final=True)
+
+    def _chunk(self, codes: np.ndarray, end: int, state: "_StreamState", final: bool) -> np.ndarray:
+        start = max(0, state.decoded - CONTEXT_FRAMES)
+        audio = self.decode(codes[start:end]) if end > start else np.zeros(0, np.float32)
+        if state.tail is not None:
+            overlap = min((state.decoded - start) * self.hop, len(state.tail), len(audio))
+            fade = 0.5 - 0.5 * np.cos(math.pi * (np.arange(overlap) + 0.5) / overlap)
+            mixed = state.tail[len(state.tail) - overlap:] * (1 - fade) + audio[:overlap] * fade
+            audio = np.concatenate([state.tail[: len(state.tail) - overlap], mixed, audio[overlap:]]).astype(np.float32)
+        state.decoded = max(state.decoded, end)
+        if final:
+            state.tail = None
+            return audio
+        hold = CONTEXT_FRAMES * self.hop
+        state.tail = audio[-hold:]
+        return audio[:-hold]
+
+
+class _StreamState:
+    def __init__(self):
+        self.decoded = 0
+        self.tail: np.ndarray | None = None

@@ -13,6 +13,7 @@ SYSTEMS: dict[str, str] = {
     "espeak": "systems.espeak:Espeak",
     "piper": "systems.piper:Piper",
     "zonos2": "systems.zonos2:Zonos2",
+    "zonos2_server": "systems.zonos2_server:Zonos2Server",
 }
 
 

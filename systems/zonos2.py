@@ -1,23 +1,91 @@
-"""ZONOS2 adapter: drives the in-repo clean-room runner in ``zonos2/``.
+"""ZONOS2 through the in-repo clean-room runner (``zonos2/``), on CPU or GPU.
 
-The runner is the subject of its own issue; until it lands this adapter stops at construction
-with a clear message instead of producing anything.
-"""
+Cloning needs a speaker embedding per prompt: from the ECAPA speaker encoder (a local snapshot,
+``speaker_encoder``) or from saved embeddings (``speaker_embeddings_dir``: ``<prompt stem>.npy``).
+Without either the system refuses to start, because an unconditioned voice would make every
+similarity number meaningless."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from pathlib import Path
+from typing import Any, Sequence
 
-from systems.base import SystemUnavailable, TTSSystem
+from systems.base import Capabilities, SynthesisRequest, SynthesisResult, SystemUnavailable, TTSSystem
+
+INSTALL_HINT = "install the extra: pip install -e '.[zonos2]'"
 
 
 class Zonos2(TTSSystem):
     name = "zonos2"
 
     def __init__(self, checkpoint: str = "Zyphra/ZONOS2", revision: str | None = None,
-                 device: str = "auto", dtype: str = "bfloat16", **options: Any):
-        raise SystemUnavailable(
-            "zonos2: the in-repo ZONOS2 runner (zonos2/) is not implemented yet, so this system "
-            f"cannot synthesize (requested checkpoint={checkpoint!r}, revision={revision!r}). "
-            "Track the 'ZONOS2 reference runner' issue; no output is produced in its place."
-        )
+                 vocoder: str = "descript/dac_44khz", vocoder_revision: str | None = None,
+                 speaker_encoder: str | None = None, speaker_embeddings_dir: str | None = None,
+                 device: str = "auto", dtype: str | None = None, conditioning: dict[str, Any] | None = None,
+                 sampling: dict[str, Any] | None = None, trust_pickle: bool = False):
+        try:
+            from zonos2.api import Conditioning, Zonos2TTS
+            from zonos2.sampler import SamplingParams
+        except ImportError as exc:
+            raise SystemUnavailable(f"zonos2: missing dependency ({exc}); {INSTALL_HINT}") from exc
+        if not speaker_encoder and not speaker_embeddings_dir:
+            raise SystemUnavailable(
+                "zonos2: voice cloning needs system.options.speaker_encoder (local snapshot of "
+                "marksverdhei/Qwen3-Voice-Embedding-12Hz-1.7B) or system.options.speaker_embeddings_dir "
+                "(<prompt file stem>.npy per prompt)")
+        from zonos2.checkpoint import CheckpointError
+        from zonos2.vocoder import VocoderError
+
+        try:
+            self.tts = Zonos2TTS.from_pretrained(checkpoint, revision, vocoder, vocoder_revision, speaker_encoder,
+                                                 device, dtype, trust_pickle)
+        except (CheckpointError, VocoderError, ValueError, OSError) as exc:
+            raise SystemUnavailable(f"zonos2: {exc}") from exc
+        self.embeddings_dir = Path(speaker_embeddings_dir) if speaker_embeddings_dir else None
+        self.conditioning = Conditioning(**(conditioning or {}))
+        self.sampling = dict(sampling or {})
+        self._SamplingParams = SamplingParams
+        self.capabilities = Capabilities(clones_from_audio=True, needs_prompt_text=False, languages=None,
+                                         seedable=True, native_sample_rate=self.tts.sample_rate)
+
+    def describe(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {**super().describe(), "runner": "in-repo clean-room (zonos2/)", "model": self.tts.info,
+                "conditioning": asdict(self.conditioning), "sampling": self.sampling,
+                "speaker_embeddings_dir": str(self.embeddings_dir) if self.embeddings_dir else None}
+
+    def _speaker(self, request: SynthesisRequest):
+        if self.embeddings_dir is not None:
+            path = self.embeddings_dir / f"{request.prompt_wav.stem}.npy"
+            if path.is_file() or self.tts.embedder is None:
+                return str(path)
+        return str(request.prompt_wav)
+
+    def synthesize(self, requests: Sequence[SynthesisRequest]) -> list[SynthesisResult]:
+        from dataclasses import replace
+
+        from zonos2.generation import generate
+
+        start = time.perf_counter()
+        results: dict[int, SynthesisResult] = {}
+        prepared = []
+        for index, request in enumerate(requests):
+            try:
+                params = self._SamplingParams(**{**self.sampling, "seed": request.seed})
+                conditioning = replace(self.conditioning, language=request.language)
+                [prepared_request] = self.tts.requests_for([request.text], [self._speaker(request)], conditioning, params)
+                prepared.append((index, prepared_request))
+            except (ValueError, RuntimeError, OSError) as exc:  # bad text, missing embedding...
+                results[index] = SynthesisResult.failed(request.item_id, f"zonos2: {exc}")
+        if prepared:
+            outputs = generate(self.tts.model, [p for _, p in prepared])
+            latency = (time.perf_counter() - start) / len(prepared)
+            for (index, _), output in zip(prepared, outputs):
+                results[index] = SynthesisResult(
+                    item_id=requests[index].item_id, status="ok", samples=self.tts.decode(output),
+                    sample_rate=self.tts.sample_rate, latency_s=latency,
+                    meta={"stop_reason": output.stop_reason, "frames": int(len(output.frames)),
+                          "eos_frame": output.eos_frame, "batch_size": len(prepared)})
+        return [results[i] for i in range(len(requests))]

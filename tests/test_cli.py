@@ -15,8 +15,11 @@ def _cli(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
 def test_zonos2_resolves_and_fails_clearly(tmp_path):
     out = _cli("eval", "system=zonos2", "benchmark.max_items=1", f"results_dir={tmp_path}")
     assert out.returncode == 2
-    assert "ZONOS2 runner (zonos2/) is not implemented yet" in out.stderr
-    assert "Zyphra/ZONOS2" in out.stderr
+    assert "voice cloning needs system.options.speaker_encoder" in out.stderr
+    out = _cli("eval", "system=zonos2", "benchmark.max_items=1", f"results_dir={tmp_path}",
+               f"system.options.speaker_embeddings_dir={tmp_path}")
+    assert out.returncode == 2
+    assert "could not get Zyphra/ZONOS2 at revision main (unpinned!)" in out.stderr  # no weights here: says what to fetch
     assert not list(tmp_path.glob("demo/zonos2/*/items.parquet"))
     # The failed start leaves no row of "pending" cells in the report.
     out = _cli("report", "--results-dir", str(tmp_path), "--benchmark", "demo")

@@ -64,7 +64,7 @@ def test_bad_option_and_unknown_system_fail_clearly():
         registry.create("nope")
     with pytest.raises(SystemUnavailable, match="piper: voice file not found"):
         registry.create("piper", {"voice_path": "/nonexistent/voice.onnx"})
-    with pytest.raises(SystemUnavailable, match="ZONOS2 runner"):
+    with pytest.raises(SystemUnavailable, match="voice cloning needs system.options.speaker_encoder"):
         registry.create("zonos2")
 
 

@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     syn.add_argument("--dtype")
     syn.add_argument("--seed", type=int)
     syn.add_argument("--max-frames", type=int, default=2048)
+    syn.add_argument("--ignore-eos", action="store_true", help="always generate --max-frames frames (benchmarks)")
     syn.add_argument("--language", default="en")
     syn.add_argument("--normalize-text", action="store_true")
     args = parser.parse_args(argv)
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
                                         args.device, args.dtype)
         [audio] = tts.generate(args.text, [args.speaker] if args.speaker else None,
                                Conditioning(text_normalization=args.normalize_text, language=args.language),
-                               SamplingParams(seed=args.seed, max_frames=args.max_frames))
+                               SamplingParams(seed=args.seed, max_frames=args.max_frames, ignore_eos=args.ignore_eos))
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

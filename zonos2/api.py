@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from zonos2 import checkpoint, text_norm
-from zonos2.generation import BatchDecoder, GenerationRequest, generate
+from zonos2.generation import BatchDecoder, GenerationRequest, GenerationResult, generate
 from zonos2.model import Zonos2Model
 from zonos2.prompt import DEFAULT_QUALITY, PromptOptions, build_prompt
 from zonos2.sampler import SamplingParams
@@ -94,7 +94,7 @@ class Zonos2TTS:
         fields = {k: v for k, v in asdict(conditioning).items() if k not in ("text_normalization", "language")}
         return build_prompt(self.config, PromptOptions(text=text, has_speaker=speaker, **fields))
 
-    def _requests(self, texts: Sequence[str], speakers, conditioning, params) -> list[GenerationRequest]:
+    def requests_for(self, texts: Sequence[str], speakers, conditioning, params) -> list[GenerationRequest]:
         speakers = list(speakers) if speakers is not None else [None] * len(texts)
         params = list(params) if isinstance(params, (list, tuple)) else [params or SamplingParams()] * len(texts)
         if not (len(speakers) == len(params) == len(texts)):
@@ -107,24 +107,26 @@ class Zonos2TTS:
 
     def generate_codes(self, texts: Sequence[str], speakers=None, conditioning: Conditioning | None = None,
                        params: SamplingParams | Sequence[SamplingParams] | None = None):
-        return generate(self.model, self._requests(texts, speakers, conditioning or Conditioning(), params))
+        return generate(self.model, self.requests_for(texts, speakers, conditioning or Conditioning(), params))
 
     def generate(self, texts: str | Sequence[str], speakers=None, conditioning: Conditioning | None = None,
                  params: SamplingParams | Sequence[SamplingParams] | None = None) -> list[np.ndarray]:
         """Float32 PCM at 44.1 kHz, one array per text."""
         if isinstance(texts, str):
             texts = [texts]
+        return [self.decode(r) for r in self.generate_codes(texts, speakers, conditioning, params)]
+
+    def decode(self, result: GenerationResult) -> np.ndarray:
         if self.vocoder is None:
             raise ValueError("no vocoder loaded (vocoder=None); use generate_codes")
-        results = self.generate_codes(texts, speakers, conditioning, params)
-        return [self.vocoder.decode(r.aligned_codes(self.config.n_codebooks - 1)) for r in results]
+        return self.vocoder.decode(result.aligned_codes(self.config.n_codebooks - 1))
 
     def stream(self, text: str, speaker=None, conditioning: Conditioning | None = None,
                params: SamplingParams | None = None) -> Iterator[np.ndarray]:
         """PCM chunks as frames are generated (first audio after about 24 frames)."""
         if self.vocoder is None:
             raise ValueError("no vocoder loaded (vocoder=None)")
-        [request] = self._requests([text], [speaker] if speaker is not None else None,
+        [request] = self.requests_for([text], [speaker] if speaker is not None else None,
                                    conditioning or Conditioning(), params)
         decoder = BatchDecoder(self.model, [request])
 

@@ -27,6 +27,7 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_demo.py
+	$(PY) benchmarks/zonos2_decode.py
 
 clean-results:
 	rm -rf $(RESULTS_DIR)/$(BENCHMARK)

@@ -74,7 +74,13 @@ def read_state_dict(weights: Path, trust_pickle: bool = False) -> dict[str, torc
 
         return load_file(str(weights), device="cpu")
     try:
-        obj = torch.load(weights, map_location="cpu", weights_only=not trust_pickle, mmap=True)
+        try:
+            obj = torch.load(weights, map_location="cpu", weights_only=not trust_pickle, mmap=True)
+        except RuntimeError as exc:  # legacy (non-zip) pickles cannot be memory-mapped
+            if "mmap" not in str(exc):
+                raise
+            log.warning("%s cannot be memory-mapped (legacy format); reading it into memory", weights)
+            obj = torch.load(weights, map_location="cpu", weights_only=not trust_pickle)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"{weights} holds Python objects besides tensors, so torch refuses to load it with "
@@ -89,11 +95,13 @@ def read_state_dict(weights: Path, trust_pickle: bool = False) -> dict[str, torc
 
 
 def to_runner_layout(state: dict[str, torch.Tensor], config: Zonos2Config) -> dict[str, torch.Tensor]:
-    """Official key layout -> this runner's parameters (the official loader's transforms)."""
+    """Official key layout -> this runner's parameters (the official loader's transforms).
+    Consumes ``state`` as it goes, so an in-memory 15 GB checkpoint is never held twice."""
     out: dict[str, torch.Tensor] = {}
     experts_w1: dict[str, torch.Tensor] = {}
     experts_w3: dict[str, torch.Tensor] = {}
-    for key, tensor in state.items():
+    for key in list(state):
+        tensor = state.pop(key)
         if key.endswith(_DROPPED_SUFFIXES):
             continue
         if ".parametrizations." in key and key.endswith(".original"):

@@ -128,6 +128,7 @@ class Experts(nn.Module):
         self.inter = f
         self.gate_up_proj = nn.Parameter(torch.empty(e, 2 * f, d))  # rows: [gate ; up]
         self.down_proj = nn.Parameter(torch.empty(e, d, f))
+        self.last_experts_used = 0  # read by the decode benchmark's roofline
 
     def forward(self, x: torch.Tensor, chosen: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Grouped dispatch: tokens sorted by expert, one GEMM pair per used expert."""
@@ -136,6 +137,7 @@ class Experts(nn.Module):
         flat_token = torch.arange(n, device=x.device).repeat_interleave(k)
         order = torch.argsort(flat_expert, stable=True)
         counts = torch.bincount(flat_expert, minlength=self.gate_up_proj.shape[0]).tolist()
+        self.last_experts_used = sum(1 for c in counts if c)
         token_sorted = flat_token[order]
         weight_sorted = weights.reshape(-1)[order]
         out = torch.zeros_like(x)

@@ -204,7 +204,7 @@ def zonos_server():
 
 
 def test_server_adapter_protocol_retries_and_errors(zonos_server, samples):
-    system = systems.create("zonos2_server", {"url": zonos_server, "backoff_s": 0.01})
+    system = systems.create("zonos2_server", {"url": zonos_server, "backoff_s": 0.01, "text_normalization": True})
     prompt = samples / "en/ljspeech_LJ001-0001.flac"
     ok, empty, thai = system.synthesize([
         SynthesisRequest("a", "Hello there", "en", prompt, None, seed=5),

@@ -57,7 +57,8 @@ class BatchDecoder:
         self.model, self.requests, self.config = model, requests, config
         self.device = next(model.parameters()).device
         dtype = next(model.parameters()).dtype
-        longest = max(len(r.prompt) + r.params.max_frames for r in requests)
+        self.max_frames = [r.params.max_frames or config.max_seqlen - len(r.prompt) for r in requests]
+        longest = max(len(r.prompt) + n for r, n in zip(requests, self.max_frames))
         self.cache = KVCache(config.n_layers, len(requests), config.n_kv_heads, min(longest, config.max_seqlen),
                              config.head_dim, dtype, self.device)
         self.generators = [torch.Generator(device=self.device).manual_seed(int(r.params.seed))
@@ -97,7 +98,7 @@ class BatchDecoder:
                     self.countdown[i] -= 1
                     if self.countdown[i] == 0:
                         self.stop[i] = "eos"
-            if self.stop[i] is None and len(self.history[i]) >= params.max_frames:
+            if self.stop[i] is None and len(self.history[i]) >= self.max_frames[i]:
                 self.stop[i] = "max_frames"
             if self.stop[i] is None and self.position[i] + 1 >= config.max_seqlen - 1:
                 self.stop[i] = "context"

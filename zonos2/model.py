@@ -140,7 +140,7 @@ class Experts(nn.Module):
         self.last_experts_used = sum(1 for c in counts if c)
         token_sorted = flat_token[order]
         weight_sorted = weights.reshape(-1)[order]
-        out = torch.zeros_like(x)
+        out = torch.zeros_like(x, dtype=torch.float32)  # weights applied and summed in fp32, cast once
         start = 0
         for expert, count in enumerate(counts):
             if count == 0:
@@ -149,9 +149,9 @@ class Experts(nn.Module):
             h = x[idx] @ self.gate_up_proj[expert].T
             gate, up = h.split(self.inter, dim=-1)
             y = (F.silu(gate) * up) @ self.down_proj[expert].T
-            out.index_add_(0, idx, y * weight_sorted[start:start + count, None].to(y.dtype))
+            out.index_add_(0, idx, y.float() * weight_sorted[start:start + count, None])
             start += count
-        return out
+        return out.to(x.dtype)
 
 
 class MoEFFN(nn.Module):
@@ -184,11 +184,11 @@ class MultiEmbedder(nn.Module):
         self.embedders = nn.ModuleList(tables)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        # Sum of all columns; pad rows are real rows of the tables and are not masked.
-        out = self.embedders[0](frames[..., 0])
+        # Sum of all columns (in fp32, cast once); pad rows are real rows and are not masked.
+        out = self.embedders[0](frames[..., 0]).float()
         for column in range(1, len(self.embedders)):
-            out = out + self.embedders[column](frames[..., column])
-        return out
+            out = out + self.embedders[column](frames[..., column]).float()
+        return out.to(self.embedders[0].weight.dtype)
 
 
 class Zonos2Model(nn.Module):

@@ -21,11 +21,11 @@ class SamplingParams:
     repetition_window: int = 50
     repetition_codebooks: int = 8  # cb0..cb7; negative = all
     seed: int | None = None
-    max_frames: int = 1024
+    max_frames: int | None = 1024  # None: up to the context limit (the HTTP server's default)
     ignore_eos: bool = False
 
     def __post_init__(self):
-        if self.max_frames < 1:
+        if self.max_frames is not None and self.max_frames < 1:
             raise ValueError("max_frames must be at least 1")
         if self.repetition_penalty <= 0:
             raise ValueError("repetition_penalty must be positive")

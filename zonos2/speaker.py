@@ -86,8 +86,10 @@ class SpeakerEmbedder:
     def embed(self, samples: np.ndarray, sample_rate: int) -> torch.Tensor:
         import soxr
 
+        # The official server decodes the prompt to 16-bit PCM first; keep that quantization.
+        samples = np.clip(np.round(np.asarray(samples, dtype=np.float64) * 32768.0), -32768, 32767) / 32768.0
         if sample_rate != SAMPLE_RATE:
-            samples = soxr.resample(samples, sample_rate, SAMPLE_RATE)
+            samples = soxr.resample(samples.astype(np.float32), sample_rate, SAMPLE_RATE)
         features = log_mel(samples).to(self.device)
         out = self.model(features)
         hidden = out.last_hidden_state if hasattr(out, "last_hidden_state") else out

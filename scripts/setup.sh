@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3.11}"
 # CPU wheel by default (it lies on disk here). A user with CUDA sets TORCH_SPEC, e.g. "torch==2.13.0".
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
-EXTRAS="${EXTRAS:-lite,piper,zonos2,dev}"
+EXTRAS="${EXTRAS:-lite,piper,zonos2,paper,dev}"
 
 need_debs=()
 command -v flite >/dev/null 2>&1 || need_debs+=(flite)

@@ -74,6 +74,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         "provenance": provenance.collect(shared_config, shared_overrides),
     })
 
+    scorers = scoring.create_scorers(scorer_specs)  # fail fast on missing scorer models
     shard = config.get("shard") or {}
     shard_items = manifest_mod.select_shard(items, int(shard.get("index", 0)), int(shard.get("count", 1)))
     log.info("run %s: %d items (%d in this shard) -> %s", run_id, len(items), len(shard_items), run_dir)
@@ -87,7 +88,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         retry_failed=bool(config.get("retry_failed", True)), progress=progress,
     )
     gen_seconds = time.perf_counter() - start
-    score_counts = scoring.score_all(scorer_specs, shard_items, manifest, run_dir,
+    score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
                                      ScoreCache(cache_dir), progress=progress)
     final = results.finalize(run_dir)
     return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),

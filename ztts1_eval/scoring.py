@@ -132,6 +132,8 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
         todo.append(pending)
     if not todo:
         return counts
+    # Similar durations together (less padding for batched models); ties by id: deterministic.
+    todo.sort(key=lambda p: (load_record(run_dir, p.item.id).duration_s or 0.0, p.item.id))
     scorer.load()
     with tqdm(total=len(todo), desc=f"score {name}", unit="item", disable=not progress) as bar:
         for start in range(0, len(todo), scorer.batch_size):
@@ -162,14 +164,19 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     return counts
 
 
-def score_all(scorer_specs: dict[str, dict[str, Any]], items: list[Item], manifest: Manifest,
+def create_scorers(scorer_specs: dict[str, dict[str, Any]]) -> dict[str, Scorer]:
+    """Instantiate (not load) every scorer: a missing model fails here, before any synthesis."""
+    return {name: registry.create(spec["type"], {k: v for k, v in spec.items() if k != "type"})
+            for name, spec in scorer_specs.items()}
+
+
+def score_all(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest,
               run_dir: Path, cache: ScoreCache, progress: bool = True) -> dict[str, ScoreCounts]:
-    """Run each configured scorer in turn, releasing its model before the next loads."""
+    """Run each scorer in turn, releasing its model before the next loads."""
     results = {}
-    for name, spec in scorer_specs.items():
-        options = {k: v for k, v in spec.items() if k != "type"}
+    for name in list(scorers):
         start = time.perf_counter()
-        scorer = registry.create(spec["type"], options)
+        scorer = scorers.pop(name)
         try:
             results[name] = run_scorer(name, scorer, items, manifest, run_dir, cache, progress)
         finally:

@@ -51,3 +51,16 @@ def edit_counts(reference: str, hypothesis: str, language: str) -> EditCounts:
         return EditCounts(unit, n, 0, 0, n, 0)
     out = jiwer.process_words(ref, hyp)
     return EditCounts(unit, out.hits + out.substitutions + out.deletions, out.hits, out.substitutions, out.deletions, out.insertions)
+
+
+def score_transcript(reference: str, hypothesis: str, language: str, normalizer) -> tuple[dict, str | None]:
+    """Per-item fields kept by every ASR scorer (raw hypothesis, both normalized texts, edit
+    counts, rate) and a failure reason or None."""
+    ref_norm = normalizer(reference or "", language)
+    hyp_norm = normalizer(hypothesis, language)
+    values = {"asr_hypothesis": hypothesis, "wer_ref_norm": ref_norm, "wer_hyp_norm": hyp_norm}
+    try:
+        counts = edit_counts(ref_norm, hyp_norm, language)
+    except ValueError as exc:
+        return values, str(exc)
+    return {**values, "wer": counts.rate, **counts.to_fields("wer")}, None

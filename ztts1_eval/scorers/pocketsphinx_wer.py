@@ -14,7 +14,7 @@ import numpy as np
 from ztts1_eval import normalize
 from ztts1_eval.checksums import tree_sha256
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
-from ztts1_eval.wer import edit_counts
+from ztts1_eval.wer import score_transcript
 
 
 class PocketsphinxWER(Scorer):
@@ -67,21 +67,9 @@ class PocketsphinxWER(Scorer):
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
         outputs = []
         for item in batch:
-            hypothesis = self._transcribe(item.audio.samples)
-            ref_norm = self.normalizer(item.text or "", item.language)
-            hyp_norm = self.normalizer(hypothesis, item.language)
-            try:
-                counts = edit_counts(ref_norm, hyp_norm, item.language)
-            except ValueError as exc:
-                outputs.append(ScoreOutput(status="failed", reason=str(exc), values={"asr_hypothesis": hypothesis}))
-                continue
-            outputs.append(ScoreOutput(values={
-                "asr_hypothesis": hypothesis,
-                "wer_ref_norm": ref_norm,
-                "wer_hyp_norm": hyp_norm,
-                "wer": counts.rate,
-                **counts.to_fields("wer"),
-            }))
+            values, failure = score_transcript(item.text, self._transcribe(item.audio.samples), item.language,
+                                               self.normalizer)
+            outputs.append(ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure))
         return outputs
 
     def close(self) -> None:

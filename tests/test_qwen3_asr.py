@@ -1,0 +1,95 @@
+"""Qwen3-ASR scorer: a tiny checkpoint in the real transformers format, loaded through the
+user's path, scoring real audio; fail-fast behaviour without weights."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, make_config
+from tiny_qwen3_asr import write as write_tiny_asr
+from ztts1_eval import audio, languages, runner
+from ztts1_eval.scorers import registry
+from ztts1_eval.scorers.base import ScoreInput, ScorerUnavailable
+from ztts1_eval.scorers.qwen3_asr import LANGUAGE_NAMES
+
+ZTTS1_LANGUAGES = ["ar", "de", "en", "es", "fr", "hi", "id", "it", "ja", "ko", "pl", "pt", "ru", "th", "tl", "tr", "zh"]
+
+
+@pytest.fixture(scope="module")
+def tiny_asr(tmp_path_factory):
+    return write_tiny_asr(tmp_path_factory.mktemp("qwen3-asr-tiny"))
+
+
+def test_language_names_cover_ztts1():
+    assert all(code in LANGUAGE_NAMES for code in ZTTS1_LANGUAGES)
+    assert LANGUAGE_NAMES["tl"] == "Filipino" and LANGUAGE_NAMES["zh"] == "Chinese"
+    assert all(languages.is_known(code) for code in LANGUAGE_NAMES)
+
+
+def test_scores_real_audio_and_records_identity(tiny_asr, samples):
+    scorer = registry.create("qwen3_asr", {"model": str(tiny_asr), "batch_size": 2, "max_new_tokens": 6})
+    ident = scorer.identity()
+    assert ident["dtype"] == "float32" and ident["device"] == "cpu" and ident["force_language"] is True
+    assert ident["batch_size"] == 2 and ident["normalizer"] == {"name": "seedtts", "version": "2"}
+    assert list(ident["model_sha256"]) == ["model.safetensors"]
+    scorer.load()
+    clips = [audio.resample(audio.read_checked(samples / name), 16000)
+             for name in ("en/ljspeech_LJ001-0004.flac", "de/fleurs_de_005.ogg", "zh/aishell_BAC009S0724W0121.wav")]
+    inputs = [ScoreInput("en", "en", clips[0], text="produced the block books"),
+              ScoreInput("de", "de", clips[1], text="dieses sediment war nötig"),
+              ScoreInput("zh", "zh", clips[2], text="广州市房地产中介协会分析")]
+    outputs = scorer.score(inputs)
+    for out, item in zip(outputs, inputs):
+        values = out.values
+        assert isinstance(values["asr_hypothesis"], str)
+        if out.status == "ok":
+            assert values["wer"] == pytest.approx(values["wer_errors"] / values["wer_ref_units"])
+        assert values["wer_ref_norm"] == scorer.normalizer(item.text, item.language)
+    assert outputs[2].values["wer_unit"] == "char" and outputs[2].values["wer_ref_units"] == 12
+    assert outputs[0].values["wer_unit"] == "word" and outputs[0].values["wer_ref_units"] == 4
+    # Batches are sorted by length inside the scorer: the caller's order does not matter.
+    reordered = scorer.score(list(reversed(inputs)))
+    assert [o.values for o in reversed(reordered)] == [o.values for o in outputs]
+
+
+def test_language_forcing_is_part_of_the_identity(tiny_asr):
+    forced = registry.create("qwen3_asr", {"model": str(tiny_asr)})
+    auto = registry.create("qwen3_asr", {"model": str(tiny_asr), "force_language": False})
+    assert forced.identity_hash() != auto.identity_hash()
+
+
+def test_missing_weights_fail_fast_with_the_fetch_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(ScorerUnavailable) as err:
+        registry.create("qwen3_asr", {"revision": "abc123"})
+    assert "huggingface-cli download Qwen/Qwen3-ASR-1.7B-hf --revision abc123" in str(err.value)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ScorerUnavailable, match="has no config.json"):
+        registry.create("qwen3_asr", {"model": str(tmp_path / "empty")})
+    with pytest.raises(ScorerUnavailable, match="ReDimNet speaker similarity .* not implemented yet"):
+        registry.create("redimnet")
+
+
+def test_make_eval_scorers_paper_fails_before_synthesis(tmp_path):
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "eval", "system=flite", "scorers=paper",
+                          f"results_dir={tmp_path / 'r'}"], cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 2
+    assert "Qwen/Qwen3-ASR-1.7B-hf" in out.stderr and "huggingface-cli download" in out.stderr
+    assert not list((tmp_path / "r").rglob("*.wav"))  # nothing was synthesized
+
+
+def test_paper_asr_runs_in_the_pipeline_with_local_weights(tiny_asr, tmp_path, shared_cache):
+    summary = runner.run(make_config([
+        "system=ground_truth", "scorers=paper", "~scorers.run.sim", "~scorers.run.quality",
+        f"scorers.run.wer.model={tiny_asr}", "+scorers.run.wer.max_new_tokens=4",
+        "benchmark.ids=[en-fleurs_en_004,zh-aishell_BAC009S0724W0121,de-fleurs_de_005]",
+        f"results_dir={tmp_path}", f"cache_dir={shared_cache}", "progress=false"]))
+    items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
+    assert set(items["wer_status"]) <= {"ok", "failed"} and "n/a" not in set(items["wer_status"])
+    assert items.loc["zh-aishell_BAC009S0724W0121", "wer_unit"] == "char"
+    assert summary.results["scorers"]["wer"]["identity"]["model"] == str(tiny_asr)
+    assert "WER/CER (%)" in (summary.run_dir / "table.md").read_text()

@@ -80,6 +80,7 @@ def test_make_eval_scorers_paper_fails_before_synthesis(tmp_path):
     assert out.returncode == 2
     assert "Qwen/Qwen3-ASR-1.7B-hf" in out.stderr and "huggingface-cli download" in out.stderr
     assert not list((tmp_path / "r").rglob("*.wav"))  # nothing was synthesized
+    assert not list((tmp_path / "r").glob("demo/flite/*"))  # no run directory left behind
 
 
 def test_paper_asr_runs_in_the_pipeline_with_local_weights(tiny_asr, tmp_path, shared_cache):

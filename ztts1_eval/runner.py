@@ -57,6 +57,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     run_id = compute_run_id(system_cfg, bench_cfg["name"], digest, seed)
     run_dir = results_dir / bench_cfg["name"] / system_cfg["name"] / run_id
     scorer_specs = {name: dict(spec) for name, spec in (scorers_cfg.get("run") or {}).items()}
+    scorers = scoring.create_scorers(scorer_specs)  # fail fast on missing scorer models, before any write
 
     manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
     # Shard settings stay out of the stored record: every shard writes the same run.json.
@@ -74,7 +75,6 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         "provenance": provenance.collect(shared_config, shared_overrides),
     })
 
-    scorers = scoring.create_scorers(scorer_specs)  # fail fast on missing scorer models
     shard = config.get("shard") or {}
     shard_items = manifest_mod.select_shard(items, int(shard.get("index", 0)), int(shard.get("count", 1)))
     log.info("run %s: %d items (%d in this shard) -> %s", run_id, len(items), len(shard_items), run_dir)

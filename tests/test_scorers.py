@@ -101,3 +101,11 @@ def test_identity_names_model_and_checksum(asr, sim, dnsmos):
     assert asr.identity()["normalizer"] == {"name": "seedtts", "version": "2"}
     assert registry.create("dnsmos", {"personalized": True}).identity_hash() != dnsmos.identity_hash()
     assert not asr.info.supports("de") and "no offline ASR" in asr.info.unsupported_reason
+
+
+def test_asr_hypotheses_do_not_depend_on_scoring_order(samples, asr):
+    a = ScoreInput("a", "en", _clip(samples, "en/fleurs_en_003.ogg"), text="the cabbage juice changes color")
+    b = ScoreInput("b", "en", _clip(samples, "en/jfk_inaugural_1961.flac"), text="and so my fellow americans")
+    first = asr.score([a, b])
+    second = asr.score([b, a])
+    assert first[0].values == second[1].values and first[1].values == second[0].values

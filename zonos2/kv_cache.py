@@ -14,7 +14,6 @@ class KVCache:
         shape = (batch, n_kv_heads, max_len, head_dim)
         self.k = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(n_layers)]
         self.v = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(n_layers)]
-        self.lengths = torch.zeros(batch, dtype=torch.long, device=device)
         self.max_len = max_len
 
     def update(self, layer: int, rows: torch.Tensor, positions: torch.Tensor, k: torch.Tensor, v: torch.Tensor):
@@ -29,6 +28,4 @@ class KVCache:
         keys = self.k[layer][rows, :, :span]
         values = self.v[layer][rows, :, :span]
         mask = torch.arange(span, device=positions.device)[None, None, :] <= positions[:, :, None]
-        if layer == len(self.k) - 1:
-            self.lengths[rows] = torch.maximum(self.lengths[rows], positions.max(dim=1).values + 1)
         return keys, values, mask

@@ -40,7 +40,7 @@ class PocketsphinxWER(Scorer):
         self._ps = pocketsphinx
         self.normalizer = normalize.get(normalizer)
         self.batch_size = batch_size
-        self._decoder = None
+        self._config = None
 
     def identity(self) -> dict[str, Any]:
         config = self._ps.Config()
@@ -51,17 +51,22 @@ class PocketsphinxWER(Scorer):
             "model_sha256": {key: tree_sha256(config[key]) for key in ("hmm", "lm", "dict")},
             "normalizer": self.normalizer.identity(),
             "sample_rate": self.info.sample_rate,
+            "decoder": "fresh per utterance (order-independent)",
         }
 
     def load(self) -> None:
-        self._decoder = self._ps.Decoder()
+        self._config = self._ps.Config()
 
     def _transcribe(self, samples: np.ndarray) -> str:
+        # A fresh decoder per utterance (~0.3 s): a reused one carries cepstral-mean and other
+        # state from the previous utterance, so hypotheses would depend on the scoring order
+        # (and so on sharding and caching). cmn="batch" alone does not remove that dependence.
+        decoder = self._ps.Decoder(self._config)
         pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-        self._decoder.start_utt()
-        self._decoder.process_raw(pcm, full_utt=True)
-        self._decoder.end_utt()
-        hyp = self._decoder.hyp()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
         return hyp.hypstr if hyp is not None else ""
 
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
@@ -73,4 +78,4 @@ class PocketsphinxWER(Scorer):
         return outputs
 
     def close(self) -> None:
-        self._decoder = None
+        self._config = None

@@ -8,6 +8,7 @@ similarity number meaningless."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -50,8 +51,6 @@ class Zonos2(TTSSystem):
                                          seedable=True, native_sample_rate=self.tts.sample_rate)
 
     def describe(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return {**super().describe(), "runner": "in-repo clean-room (zonos2/)", "model": self.tts.info,
                 "conditioning": asdict(self.conditioning), "sampling": self.sampling,
                 "speaker_embeddings_dir": str(self.embeddings_dir) if self.embeddings_dir else None}
@@ -64,8 +63,6 @@ class Zonos2(TTSSystem):
         return str(request.prompt_wav)
 
     def synthesize(self, requests: Sequence[SynthesisRequest]) -> list[SynthesisResult]:
-        from dataclasses import replace
-
         from zonos2.generation import generate
 
         start = time.perf_counter()

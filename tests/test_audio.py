@@ -69,3 +69,14 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
             raise RuntimeError("crash mid-write")
     assert atomic.read_json(target) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_tree_checksum_follows_file_content(tmp_path):
+    from ztts1_eval.checksums import tree_sha256
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "a.bin").write_bytes(b"one")
+    first = tree_sha256(tmp_path / "m")
+    assert tree_sha256(tmp_path / "m") == first
+    (tmp_path / "m" / "a.bin").write_bytes(b"two!")  # new size: the cached hash must not be reused
+    assert tree_sha256(tmp_path / "m") != first

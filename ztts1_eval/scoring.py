@@ -35,6 +35,7 @@ class _Pending:
     audio_sha256: str
     reference_path: Path | None
     reference_sha256: str | None
+    duration_s: float = 0.0
 
 
 @dataclass
@@ -120,7 +121,8 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             reference_sha = prompt_hashes[item.prompt_wav]
         text = item.target_text if scorer.info.needs_text else None
         key = cache_key(identity, record.sha256, reference_sha, text, item.language)
-        pending = _Pending(item, key, run_dir / record.wav, record.sha256, reference_path, reference_sha)
+        pending = _Pending(item, key, run_dir / record.wav, record.sha256, reference_path, reference_sha,
+                           record.duration_s or 0.0)
         if _existing_ok(run_dir, name, item.id, key):
             counts.reused += 1
             continue
@@ -133,7 +135,7 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     if not todo:
         return counts
     # Similar durations together (less padding for batched models); ties by id: deterministic.
-    todo.sort(key=lambda p: (load_record(run_dir, p.item.id).duration_s or 0.0, p.item.id))
+    todo.sort(key=lambda p: (p.duration_s, p.item.id))
     scorer.load()
     with tqdm(total=len(todo), desc=f"score {name}", unit="item", disable=not progress) as bar:
         for start in range(0, len(todo), scorer.batch_size):

@@ -9,7 +9,7 @@ A system receives a batch of :class:`SynthesisRequest` and returns one
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
+from abc import ABC
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence

@@ -3,7 +3,6 @@ place, and any synthetic audio a test needs is written to a temporary directory.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

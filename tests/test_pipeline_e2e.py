@@ -1,7 +1,6 @@
 """End-to-end runs on real audio: ground truth, flite and piper on the English demo items,
 scored by the real lite stack. Asserts real values, then resume and report behaviour."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest

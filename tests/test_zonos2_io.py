@@ -18,7 +18,7 @@ from conftest import REPO, make_config
 from systems import registry as systems
 from systems.base import SynthesisRequest, SystemUnavailable
 from zonos2 import random_checkpoint
-from zonos2.api import Conditioning, Zonos2TTS
+from zonos2.api import Zonos2TTS
 from zonos2.sampler import SamplingParams
 from zonos2.speaker import SpeakerError, load_saved_embedding, log_mel
 from zonos2.vocoder import DacVocoder, VocoderError

@@ -12,11 +12,11 @@ SCORERS: dict[str, str] = {
     "resemblyzer_sim": "ztts1_eval.scorers.resemblyzer_sim:ResemblyzerSimilarity",
     "dnsmos": "ztts1_eval.scorers.dnsmos:DNSMOS",
     "qwen3_asr": "ztts1_eval.scorers.qwen3_asr:Qwen3ASRWER",
+    "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
 }
 
 # Scorers of the paper stack that are not written yet: named so the error says so plainly.
 PLANNED: dict[str, str] = {
-    "redimnet": "ReDimNet speaker similarity (IDRnD checkpoints) is not implemented yet",
     "msr_utmos": "MSR-UTMOS quality is not implemented yet",
 }
 

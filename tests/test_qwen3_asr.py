@@ -69,16 +69,19 @@ def test_missing_weights_fail_fast_with_the_fetch_command(monkeypatch, tmp_path)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ScorerUnavailable, match="has no config.json"):
         registry.create("qwen3_asr", {"model": str(tmp_path / "empty")})
-    with pytest.raises(ScorerUnavailable, match="ReDimNet speaker similarity .* not implemented yet"):
-        registry.create("redimnet")
 
 
 def test_make_eval_scorers_paper_fails_before_synthesis(tmp_path):
-    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin"}
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "TORCH_HOME": str(tmp_path / "torch"),
+           "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-m", "ztts1_eval", "eval", "system=flite", "scorers=paper",
                           f"results_dir={tmp_path / 'r'}"], cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 2
+    # Every missing model of the stack is named in one message, each with how to fetch it.
     assert "Qwen/Qwen3-ASR-1.7B-hf" in out.stderr and "huggingface-cli download" in out.stderr
+    assert "[sim] redimnet: M-vb2+vox2+cnc-ft_mix.pt not found" in out.stderr
+    assert "releases/download/latest/M-vb2%2Bvox2%2Bcnc-ft_mix.pt" in out.stderr
+    assert "[quality] msr_utmos: model.ckpt of sarulab-speech/MSR-UTMOS" in out.stderr
     assert not list((tmp_path / "r").rglob("*.wav"))  # nothing was synthesized
     assert not list((tmp_path / "r").glob("demo/flite/*"))  # no run directory left behind
 

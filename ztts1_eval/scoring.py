@@ -20,7 +20,7 @@ from ztts1_eval.generation import load_record
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.score_cache import ScoreCache, cache_key
 from ztts1_eval.scorers import registry
-from ztts1_eval.scorers.base import ScoreInput, ScoreOutput, Scorer
+from ztts1_eval.scorers.base import ScorerUnavailable, ScoreInput, ScoreOutput, Scorer
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ def _describe(scorer: Scorer) -> dict[str, Any]:
         "batch_size": scorer.batch_size,
         "kind": info.kind,
         "sample_rate": info.sample_rate,
+        "native_rates": list(info.native_rates),
         "needs_text": info.needs_text,
         "needs_reference_audio": info.needs_reference_audio,
         "languages": sorted(info.languages) if info.languages is not None else None,
@@ -89,11 +90,12 @@ def _describe(scorer: Scorer) -> dict[str, Any]:
 
 
 def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
-    rate = scorer.info.sample_rate
-    clip = audio.resample(audio.read_checked(pending.audio_path, "output"), rate)
+    output = audio.read_checked(pending.audio_path, "output")
+    clip = audio.resample(output, scorer.info.rate_for(output.sample_rate))
     reference = None
     if scorer.info.needs_reference_audio:
-        reference = audio.resample(audio.read_checked(pending.reference_path, "prompt"), rate)
+        prompt = audio.read_checked(pending.reference_path, "prompt")
+        reference = audio.resample(prompt, scorer.info.rate_for(prompt.sample_rate))
     return ScoreInput(item_id=pending.item.id, language=pending.item.language, audio=clip,
                       reference=reference, text=pending.item.target_text)
 
@@ -167,9 +169,17 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
 
 
 def create_scorers(scorer_specs: dict[str, dict[str, Any]]) -> dict[str, Scorer]:
-    """Instantiate (not load) every scorer: a missing model fails here, before any synthesis."""
-    return {name: registry.create(spec["type"], {k: v for k, v in spec.items() if k != "type"})
-            for name, spec in scorer_specs.items()}
+    """Instantiate (not load) every scorer: missing models fail here, before any synthesis, and
+    all of them are named at once so one round of downloads fixes the run."""
+    scorers, missing = {}, []
+    for name, spec in scorer_specs.items():
+        try:
+            scorers[name] = registry.create(spec["type"], {k: v for k, v in spec.items() if k != "type"})
+        except ScorerUnavailable as exc:
+            missing.append(f"[{name}] {exc}")
+    if missing:
+        raise ScorerUnavailable("\n".join(missing))
+    return scorers
 
 
 def score_all(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest,

@@ -45,9 +45,17 @@ class ScorerInfo:
     metrics: tuple[Metric, ...]
     # Why an unsupported language gets no score; shown in tables.
     unsupported_reason: str = "not supported by this scorer"
+    # Rates a multi-rate model runs at natively; audio at another rate is resampled to the
+    # nearest of them (ties go up). Empty: everything is resampled to ``sample_rate``.
+    native_rates: tuple[int, ...] = ()
 
     def supports(self, language: str) -> bool:
         return self.languages is None or language in self.languages
+
+    def rate_for(self, input_rate: int) -> int:
+        if not self.native_rates:
+            return self.sample_rate
+        return min(self.native_rates, key=lambda rate: (abs(rate - input_rate), -rate))
 
 
 @dataclass(frozen=True)

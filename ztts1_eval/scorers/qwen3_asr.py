@@ -8,7 +8,6 @@ pins transformers 4.57 and breaks the native implementation.
 
 from __future__ import annotations
 
-import os
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,6 +16,7 @@ import numpy as np
 
 from ztts1_eval import languages, normalize
 from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.wer import score_transcript
 
@@ -33,27 +33,7 @@ LANGUAGE_NAMES = {
 
 def resolve_model(model: str, revision: str | None) -> Path:
     """A local directory, or the hub snapshot (cache first; download unless HF_HUB_OFFLINE)."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ScorerUnavailable(f"qwen3_asr: {path} has no config.json; expected a save_pretrained directory")
-        return path
-    from huggingface_hub import snapshot_download
-
-    hint = (f"fetch it where you have network: `huggingface-cli download {model}"
-            f"{f' --revision {revision}' if revision else ''} --local-dir /models/{model.split('/')[-1]}` "
-            "and set scorers.run.wer.model=/models/...")
-    try:
-        return Path(snapshot_download(model, revision=revision, local_files_only=True))
-    except Exception:
-        if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-            raise ScorerUnavailable(f"qwen3_asr: {model} (revision {revision or 'unpinned'}) is not in the local "
-                                    f"cache and HF_HUB_OFFLINE is set; {hint}") from None
-    try:
-        return Path(snapshot_download(model, revision=revision))
-    except Exception as exc:
-        raise ScorerUnavailable(f"qwen3_asr: cannot get {model} (revision {revision or 'unpinned'}): "
-                                f"{type(exc).__name__}; {hint}") from exc
+    return hub.snapshot("qwen3_asr", model, revision, option="wer.model")
 
 
 class Qwen3ASRWER(Scorer):

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import numpy as np
 
 from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 
 RELEASE_URL = "https://github.com/IDRnD/ReDimNet/releases/download/latest/{name}"
@@ -29,10 +30,6 @@ RELEASE_URL = "https://github.com/IDRnD/ReDimNet/releases/download/latest/{name}
 # multilingual in-the-wild video speech, which is what the ZTTS1 in-the-wild set is made of.
 DEFAULT_CHECKPOINT = "M-vb2+vox2+cnc-ft_mix.pt"
 MIN_SAMPLES = 1600  # 0.1 s at 16 kHz: shorter clips carry no speaker information worth a number
-
-
-def _offline() -> bool:
-    return any(os.environ.get(var, "0") not in ("0", "", "false", "False") for var in ("HF_HUB_OFFLINE", "ZTTS1_OFFLINE"))
 
 
 def _search_dirs() -> list[Path]:
@@ -64,7 +61,7 @@ def resolve_checkpoint(checkpoint: str) -> Path:
         if candidate.is_file():
             return candidate
     looked = ", ".join(str(c) for c in candidates)
-    if _offline():
+    if hub.offline():
         raise ScorerUnavailable(f"redimnet: {checkpoint} not found (looked in {looked}) and downloads are off "
                                 f"(HF_HUB_OFFLINE/ZTTS1_OFFLINE); {fetch_hint(checkpoint)}")
     import torch

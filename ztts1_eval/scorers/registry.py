@@ -13,11 +13,11 @@ SCORERS: dict[str, str] = {
     "dnsmos": "ztts1_eval.scorers.dnsmos:DNSMOS",
     "qwen3_asr": "ztts1_eval.scorers.qwen3_asr:Qwen3ASRWER",
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
+    "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
 }
 
 # Scorers of the paper stack that are not written yet: named so the error says so plainly.
 PLANNED: dict[str, str] = {
-    "msr_utmos": "MSR-UTMOS quality is not implemented yet",
 }
 
 

@@ -1,0 +1,72 @@
+"""Finding model weights: a local path, the Hugging Face cache, or a download (unless offline).
+
+Every failure is a :class:`ScorerUnavailable` whose message names the repo, the revision and
+the command that fetches it, so a run stops before synthesis with something the user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ztts1_eval.scorers.base import ScorerUnavailable
+
+
+def offline() -> bool:
+    return any(os.environ.get(var, "0") not in ("0", "", "false", "False") for var in ("HF_HUB_OFFLINE", "ZTTS1_OFFLINE"))
+
+
+def _download_hint(scorer: str, repo_id: str, revision: str | None, repo_type: str, filename: str | None,
+                   option: str) -> str:
+    kind = f" --repo-type {repo_type}" if repo_type != "model" else ""
+    target = f"/models/{repo_id.split('/')[-1]}"
+    return (f"fetch it where you have network: `huggingface-cli download {repo_id}{f' {filename}' if filename else ''}"
+            f"{kind}{f' --revision {revision}' if revision else ''} --local-dir {target}` "
+            f"and set scorers.run.{option}={target}{f'/{filename}' if filename else ''}")
+
+
+def snapshot(scorer: str, model: str, revision: str | None, option: str, required: str = "config.json",
+             repo_type: str = "model") -> Path:
+    """A local directory holding ``required``, or the hub snapshot of ``model`` at ``revision``."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / required).is_file():
+            raise ScorerUnavailable(f"{scorer}: {path} has no {required}; expected a save_pretrained directory")
+        return path
+    from huggingface_hub import snapshot_download
+
+    hint = _download_hint(scorer, model, revision, repo_type, None, option)
+    try:
+        return Path(snapshot_download(model, revision=revision, repo_type=repo_type, local_files_only=True))
+    except Exception:
+        if offline():
+            raise ScorerUnavailable(f"{scorer}: {model} (revision {revision or 'unpinned'}) is not in the local "
+                                    f"cache and HF_HUB_OFFLINE is set; {hint}") from None
+    try:
+        return Path(snapshot_download(model, revision=revision, repo_type=repo_type))
+    except Exception as exc:
+        raise ScorerUnavailable(f"{scorer}: cannot get {model} (revision {revision or 'unpinned'}): "
+                                f"{type(exc).__name__}; {hint}") from exc
+
+
+def file(scorer: str, source: str, repo_id: str, revision: str | None, option: str, repo_type: str = "model") -> Path:
+    """``source`` as a local file, else the file of that name in ``repo_id`` (cache, then download)."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path
+    if path.is_absolute() or source.startswith("."):
+        raise ScorerUnavailable(f"{scorer}: file {source} does not exist")
+    from huggingface_hub import hf_hub_download
+
+    hint = _download_hint(scorer, repo_id, revision, repo_type, source, option)
+    try:
+        return Path(hf_hub_download(repo_id, source, revision=revision, repo_type=repo_type, local_files_only=True))
+    except Exception:
+        if offline():
+            raise ScorerUnavailable(f"{scorer}: {source} of {repo_id} (revision {revision or 'unpinned'}) is not in "
+                                    f"the local cache and HF_HUB_OFFLINE is set; {hint}") from None
+    try:
+        return Path(hf_hub_download(repo_id, source, revision=revision, repo_type=repo_type))
+    except Exception as exc:
+        raise ScorerUnavailable(f"{scorer}: cannot get {source} from {repo_id} (revision {revision or 'unpinned'}): "
+                                f"{type(exc).__name__}; {hint}") from exc

@@ -28,6 +28,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_demo.py
 	$(PY) benchmarks/zonos2_decode.py
+	$(PY) benchmarks/bench_speaker_sim.py
 
 clean-results:
 	rm -rf $(RESULTS_DIR)/$(BENCHMARK)

@@ -1,4 +1,9 @@
-"""Finding model weights: a local path, the Hugging Face cache, or a download (unless offline).
+"""Finding model weights: a local path, the models directory, the Hugging Face cache, or a
+download (unless offline).
+
+The models directory (``$ZTTS1_MODELS_DIR``) holds pre-downloaded weights under the repository's
+last name component: ``$ZTTS1_MODELS_DIR/Qwen3-ASR-1.7B-hf/``, ``.../MSR-UTMOS/model.ckpt``. With
+it set, ``make eval SCORERS=paper`` needs no per-scorer overrides.
 
 Every failure is a :class:`ScorerUnavailable` whose message names the repo, the revision and
 the command that fetches it, so a run stops before synthesis with something the user can act on.
@@ -16,13 +21,24 @@ def offline() -> bool:
     return any(os.environ.get(var, "0") not in ("0", "", "false", "False") for var in ("HF_HUB_OFFLINE", "ZTTS1_OFFLINE"))
 
 
+MODELS_DIR_ENV = "ZTTS1_MODELS_DIR"
+
+
+def models_dir() -> Path | None:
+    value = os.environ.get(MODELS_DIR_ENV)
+    return Path(value).expanduser() if value else None
+
+
 def _download_hint(scorer: str, repo_id: str, revision: str | None, repo_type: str, filename: str | None,
                    option: str) -> str:
     kind = f" --repo-type {repo_type}" if repo_type != "model" else ""
-    target = f"/models/{repo_id.split('/')[-1]}"
+    base = models_dir() or Path("/models")
+    target = base / repo_id.split("/")[-1]
+    where = (f"(it is then found in ${MODELS_DIR_ENV}={base})" if models_dir() else
+             f"and set {MODELS_DIR_ENV}={base}")
     return (f"fetch it where you have network: `huggingface-cli download {repo_id}{f' {filename}' if filename else ''}"
-            f"{kind}{f' --revision {revision}' if revision else ''} --local-dir {target}` "
-            f"and set scorers.run.{option}={target}{f'/{filename}' if filename else ''}")
+            f"{kind}{f' --revision {revision}' if revision else ''} --local-dir {target}` {where}, "
+            f"or set scorers.run.{option}={target}{f'/{filename}' if filename else ''}")
 
 
 def snapshot(scorer: str, model: str, revision: str | None, option: str, required: str = "config.json",
@@ -33,6 +49,9 @@ def snapshot(scorer: str, model: str, revision: str | None, option: str, require
         if not (path / required).is_file():
             raise ScorerUnavailable(f"{scorer}: {path} has no {required}; expected a save_pretrained directory")
         return path
+    local = models_dir() / model.split("/")[-1] if models_dir() else None
+    if local is not None and (local / required).is_file():
+        return local
     from huggingface_hub import snapshot_download
 
     hint = _download_hint(scorer, model, revision, repo_type, None, option)
@@ -56,6 +75,9 @@ def file(scorer: str, source: str, repo_id: str, revision: str | None, option: s
         return path
     if path.is_absolute() or source.startswith("."):
         raise ScorerUnavailable(f"{scorer}: file {source} does not exist")
+    local = models_dir() / repo_id.split("/")[-1] / source if models_dir() else None
+    if local is not None and local.is_file():
+        return local
     from huggingface_hub import hf_hub_download
 
     hint = _download_hint(scorer, repo_id, revision, repo_type, source, option)

@@ -14,7 +14,6 @@ so batching by padding would change embeddings). Each distinct prompt is embedde
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import quote
@@ -35,17 +34,16 @@ MIN_SAMPLES = 1600  # 0.1 s at 16 kHz: shorter clips carry no speaker informatio
 def _search_dirs() -> list[Path]:
     import torch
 
-    dirs = []
-    if os.environ.get("ZTTS1_MODELS_DIR"):
-        dirs.append(Path(os.environ["ZTTS1_MODELS_DIR"]).expanduser() / "redimnet")
+    dirs = [hub.models_dir() / "redimnet"] if hub.models_dir() else []
     dirs.append(Path(torch.hub.get_dir()) / "checkpoints")
     return dirs
 
 
 def fetch_hint(name: str) -> str:
-    target = _search_dirs()[-1] / name
-    return (f"fetch it where you have network: curl -L -o '{target}' '{RELEASE_URL.format(name=quote(name))}' "
-            f"(or put it under $ZTTS1_MODELS_DIR/redimnet/), or set scorers.run.sim.checkpoint=/path/to/{name}")
+    target = _search_dirs()[0] / name
+    extra = "" if hub.models_dir() else " (or into $ZTTS1_MODELS_DIR/redimnet/)"
+    return (f"fetch it where you have network: curl -L -o '{target}' '{RELEASE_URL.format(name=quote(name))}'"
+            f"{extra}, or set scorers.run.sim.checkpoint=/path/to/{name}")
 
 
 def resolve_checkpoint(checkpoint: str) -> Path:
@@ -66,7 +64,7 @@ def resolve_checkpoint(checkpoint: str) -> Path:
                                 f"(HF_HUB_OFFLINE/ZTTS1_OFFLINE); {fetch_hint(checkpoint)}")
     import torch
 
-    target = candidates[-1]
+    target = candidates[-1]  # torch hub's cache, as torch.hub.load would
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         torch.hub.download_url_to_file(RELEASE_URL.format(name=quote(checkpoint)), str(target), progress=False)

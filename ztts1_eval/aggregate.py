@@ -13,13 +13,27 @@ from typing import Any
 import pandas as pd
 
 
-def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any]) -> dict[str, Any]:
+def _distribution_cell(ok: pd.DataFrame, metric: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    if metric["distribution"] == "ttsds2":
+        from ztts1_eval.prosody.factor import ttsds2_cell
+
+        return ttsds2_cell(ok, meta)
+    raise ValueError(f"unknown distribution aggregator {metric['distribution']!r}")
+
+
+def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     status = frame.get(f"{scorer}_status", pd.Series(dtype=object))
     ok = frame[status == "ok"]
-    values = pd.to_numeric(ok[metric["field"]], errors="coerce") if metric["field"] in ok else pd.Series(dtype=float)
-    values = values[values.notna()]
-    cell: dict[str, Any] = {
-        "n": int(len(values)),
+    if metric.get("distribution"):
+        cell = _distribution_cell(ok, metric, meta)
+        values = pd.Series([cell["mean"]] if cell["mean"] is not None else [], dtype=float)
+    else:
+        cell = {}
+        values = pd.to_numeric(ok[metric["field"]], errors="coerce") if metric["field"] in ok else pd.Series(dtype=float)
+        values = values[values.notna()]
+    cell = {
+        **cell,
+        "n": int(len(ok)) if metric.get("distribution") else int(len(values)),
         "n_items": int(len(frame)),
         # No score because generation failed ("skipped") or scoring failed: always shown.
         "n_failed": int(status.isin(["failed", "stale", "skipped"]).sum()),
@@ -44,7 +58,7 @@ def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]]) -> dict[s
         out = {}
         for name, meta in scorers.items():
             for metric in meta["metrics"]:
-                out[f"{name}.{metric['field']}"] = _metric_cell(frame, name, metric)
+                out[f"{name}.{metric['field']}"] = _metric_cell(frame, name, metric, meta)
         out["_items"] = {
             "n": int(len(frame)),
             "status": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},

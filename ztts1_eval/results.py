@@ -57,6 +57,8 @@ def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, d
     languages = meta.get("languages")
     if languages is not None and item.language not in languages:
         return "n/a", meta.get("unsupported_reason"), {}
+    if meta.get("needs_ground_truth") and not item.gt_wav:
+        return "n/a", "no ground-truth recording to compare with", {}
     path = score_record_path(run_dir, name, item.id)
     if not path.is_file():
         return "pending", "not scored yet", {}

@@ -36,6 +36,8 @@ class _Pending:
     reference_path: Path | None
     reference_sha256: str | None
     duration_s: float = 0.0
+    gt_path: Path | None = None
+    gt_sha256: str | None = None
 
 
 @dataclass
@@ -60,6 +62,7 @@ def _write_score(run_dir: Path, name: str, pending: _Pending, output: ScoreOutpu
     atomic.write_json(score_record_path(run_dir, name, pending.item.id), {
         "key": pending.key, "scorer_identity_hash": identity_hash, "status": output.status, "reason": output.reason, "values": output.values,
         "audio_sha256": pending.audio_sha256, "reference_sha256": pending.reference_sha256,
+        "gt_sha256": pending.gt_sha256,
     })
 
 
@@ -83,6 +86,7 @@ def _describe(scorer: Scorer) -> dict[str, Any]:
         "native_rates": list(info.native_rates),
         "needs_text": info.needs_text,
         "needs_reference_audio": info.needs_reference_audio,
+        "needs_ground_truth": info.needs_ground_truth,
         "languages": sorted(info.languages) if info.languages is not None else None,
         "unsupported_reason": info.unsupported_reason,
         "metrics": [vars(m) for m in info.metrics],
@@ -96,8 +100,12 @@ def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
     if scorer.info.needs_reference_audio:
         prompt = audio.read_checked(pending.reference_path, "prompt")
         reference = audio.resample(prompt, scorer.info.rate_for(prompt.sample_rate))
+    ground_truth = None
+    if scorer.info.needs_ground_truth:
+        real = audio.read_checked(pending.gt_path, "ground truth")
+        ground_truth = audio.resample(real, scorer.info.rate_for(real.sample_rate))
     return ScoreInput(item_id=pending.item.id, language=pending.item.language, audio=clip,
-                      reference=reference, text=pending.item.target_text)
+                      reference=reference, text=pending.item.target_text, ground_truth=ground_truth)
 
 
 def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest, run_dir: Path,
@@ -121,10 +129,18 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             if item.prompt_wav not in prompt_hashes:
                 prompt_hashes[item.prompt_wav] = audio.file_sha256(reference_path)
             reference_sha = prompt_hashes[item.prompt_wav]
+        gt_path = gt_sha = None
+        if scorer.info.needs_ground_truth:
+            if not item.gt_wav:
+                counts.not_applicable += 1
+                continue
+            gt_path = manifest.resolve(item.gt_wav)
+            gt_sha = audio.file_sha256(gt_path)
         text = item.target_text if scorer.info.needs_text else None
-        key = cache_key(identity, record.sha256, reference_sha, text, item.language)
+        companion = "|".join(x for x in (reference_sha, f"gt:{gt_sha}" if gt_sha else None) if x) or None
+        key = cache_key(identity, record.sha256, companion, text, item.language)
         pending = _Pending(item, key, run_dir / record.wav, record.sha256, reference_path, reference_sha,
-                           record.duration_s or 0.0)
+                           record.duration_s or 0.0, gt_path, gt_sha)
         if _existing_ok(run_dir, name, item.id, key):
             counts.reused += 1
             continue
@@ -134,11 +150,33 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             counts.from_cache += 1
             continue
         todo.append(pending)
-    if not todo:
-        return counts
+    loaded = False
+    if todo:
+        scorer.load()
+        loaded = True
+        _score_pending(name, scorer, todo, run_dir, cache, counts, description, progress)
+    if scorer.info.kind == "distribution":
+        _store_noise_features(name, scorer, run_dir, cache, description, loaded)
+    return counts
+
+
+def _store_noise_features(name: str, scorer: Scorer, run_dir: Path, cache: ScoreCache,
+                          description: dict[str, Any], loaded: bool) -> None:
+    """Noise-set features go into the scorer's description (cached like scores)."""
+    key = cache_key(description["identity"], "noise-sets", None, None, "*")
+    features = cache.get(key)
+    if features is None:
+        if not loaded:
+            scorer.load()
+        features = scorer.noise_features()
+        cache.put(key, features)
+    atomic.write_json(scorer_meta_path(run_dir, name), {**description, "noise_features": features})
+
+
+def _score_pending(name: str, scorer: Scorer, todo: list[_Pending], run_dir: Path, cache: ScoreCache,
+                   counts: ScoreCounts, description: dict[str, Any], progress: bool) -> None:
     # Similar durations together (less padding for batched models); ties by id: deterministic.
     todo.sort(key=lambda p: (p.duration_s, p.item.id))
-    scorer.load()
     with tqdm(total=len(todo), desc=f"score {name}", unit="item", disable=not progress) as bar:
         for start in range(0, len(todo), scorer.batch_size):
             batch = todo[start:start + scorer.batch_size]
@@ -165,7 +203,6 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
                     else:
                         counts.failed += 1
             bar.update(len(batch))
-    return counts
 
 
 def create_scorers(scorer_specs: dict[str, dict[str, Any]]) -> dict[str, Scorer]:

@@ -33,6 +33,9 @@ class Metric:
     # For error rates: fields summed for the corpus value (errors / reference units).
     corpus_numerator: str | None = None
     corpus_denominator: str | None = None
+    # Set for distribution-level metrics: the group value is computed from every item's
+    # features by this aggregator (see ztts1_eval.aggregate), not as a mean of per-item values.
+    distribution: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class ScorerInfo:
     # Rates a multi-rate model runs at natively; audio at another rate is resampled to the
     # nearest of them (ties go up). Empty: everything is resampled to ``sample_rate``.
     native_rates: tuple[int, ...] = ()
+    # Distribution scorers compare outputs with the real recordings (the items' gt_wav).
+    needs_ground_truth: bool = False
 
     def supports(self, language: str) -> bool:
         return self.languages is None or language in self.languages
@@ -65,6 +70,7 @@ class ScoreInput:
     audio: Audio
     reference: Audio | None = None
     text: str | None = None
+    ground_truth: Audio | None = None
 
 
 @dataclass
@@ -92,6 +98,11 @@ class Scorer(ABC):
 
     def close(self) -> None:
         """Drop models so the next scorer has the memory."""
+
+    def noise_features(self) -> dict[str, Any] | None:
+        """Distribution scorers: features of the deterministic noise sets, stored with the
+        scorer's description so that tables can be rebuilt without the model. Called after load()."""
+        return None
 
     def identity_hash(self) -> str:
         blob = json.dumps(self.identity(), sort_keys=True, default=str).encode()

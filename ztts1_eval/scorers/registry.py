@@ -14,6 +14,7 @@ SCORERS: dict[str, str] = {
     "qwen3_asr": "ztts1_eval.scorers.qwen3_asr:Qwen3ASRWER",
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
+    "ttsds2_prosody": "ztts1_eval.scorers.ttsds_prosody:TTSDSProsody",
 }
 
 # Scorers of the paper stack that are not written yet: named so the error says so plainly.

@@ -1,0 +1,148 @@
+"""TTSDS2 prosody: distances and score formula on distributions with known answers, the noise
+sets against their published description, WORLD pitch against an independent estimator on real
+speech, and the factor through the pipeline."""
+
+import json
+
+import librosa
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from conftest import make_config
+from ztts1_eval import audio, runner
+from ztts1_eval.prosody import noise
+from ztts1_eval.prosody.distances import frechet_squared, ttsds_score, wasserstein2_1d
+from ztts1_eval.prosody.factor import ttsds2_cell
+from ztts1_eval.prosody.pitch import SAMPLE_RATE, f0_contour, mean_f0
+from ztts1_eval.scorers import registry
+from ztts1_eval.scorers.base import ScorerUnavailable
+
+
+def test_wasserstein_known_answers():
+    assert wasserstein2_1d([0, 1, 2], [1, 2, 3]) == pytest.approx(1.0)
+    assert wasserstein2_1d([3, 1, 2], [2, 3, 1]) == 0.0  # order does not matter
+    assert wasserstein2_1d([5.0] * 10, [5.0, 5.0]) == 0.0  # subsampled to the smaller size
+    rng = np.random.default_rng(0)
+    assert wasserstein2_1d(rng.normal(0, 1, 20000), rng.normal(3, 1, 20000)) == pytest.approx(3.0, abs=0.05)
+    # N(0,1) vs N(0,2): W2 = |sigma1 - sigma2| = 1
+    assert wasserstein2_1d(rng.normal(0, 1, 20000), rng.normal(0, 2, 20000)) == pytest.approx(1.0, abs=0.05)
+    with pytest.raises(ValueError):
+        wasserstein2_1d([], [1.0])
+
+
+def test_subsampling_matches_ttsds_global_seed_draw():
+    """TTSDS seeds numpy's global generator with 0 and draws with np.random.choice."""
+    big, small = np.arange(50, dtype=float) ** 1.5, np.linspace(0, 300, 7)
+    np.random.seed(0)
+    idx = np.random.choice(big.size, small.size, replace=False)
+    expected = np.sqrt(np.mean((np.sort(big[idx]) - np.sort(small)) ** 2))
+    assert wasserstein2_1d(big, small, seed=0) == pytest.approx(expected, rel=1e-12)
+    assert wasserstein2_1d(small, big, seed=0) == pytest.approx(expected, rel=1e-12)
+
+
+def test_frechet_known_answers():
+    eye = np.eye(2)
+    assert frechet_squared((np.zeros(2), eye), (np.zeros(2), eye)) == pytest.approx(0.0, abs=1e-9)
+    assert frechet_squared((np.array([1.0, 0.0]), eye), (np.zeros(2), eye)) == pytest.approx(1.0)
+    # Diagonal covariances: sum (sqrt(a) - sqrt(b))^2 plus the squared mean difference.
+    a, b = np.diag([4.0, 9.0]), np.diag([1.0, 1.0])
+    assert frechet_squared((np.array([0.0, 2.0]), a), (np.zeros(2), b)) == pytest.approx(4 + 1 + 4)
+    rng = np.random.default_rng(1)
+    samples = rng.normal(size=(5000, 3))
+    assert frechet_squared(samples, samples + 2.0) == pytest.approx(12.0, rel=1e-6)  # shift only
+
+
+def test_score_formula():
+    assert ttsds_score([0.0], [5.0]) == 100.0  # indistinguishable from real speech
+    assert ttsds_score([2.0], [2.0]) == 50.0
+    assert ttsds_score([3.0, 1.0], [9.0, 3.0]) == pytest.approx(75.0)  # min over sets: 100 * 3 / (1 + 3)
+    assert ttsds_score([4.0], [0.0]) == 0.0  # as far as noise
+    assert ttsds_score([0.0], [0.0]) is None
+
+
+def test_noise_sets_follow_the_published_description():
+    sets = {name: noise.noise_set(name) for name in noise.NOISE_SETS}
+    assert set(sets) == {"all_ones", "all_zeros", "normal", "uniform"}
+    for name, clips in sets.items():
+        assert len(clips) == noise.N_UTTERANCES
+        assert all(2.0 <= c.size / noise.SAMPLE_RATE <= 6.0 for c in clips)
+        assert all(c.dtype == np.float32 and np.abs(c).max() <= 1.0 for c in clips)
+        again = noise.noise_set(name)
+        assert all(np.array_equal(a, b) for a, b in zip(clips, again))  # deterministic
+    assert all((c == 1.0).all() for c in sets["all_ones"]) and all((c == 0.0).all() for c in sets["all_zeros"])
+    uniform = np.concatenate(sets["uniform"])
+    assert scipy.stats.kstest(uniform[::97], scipy.stats.uniform(loc=-1, scale=2).cdf).pvalue > 0.01
+    normal = np.concatenate(sets["normal"])
+    inner = normal[np.abs(normal) < 1.0][::97]  # the unclipped part follows N(0,1) truncated to (-1, 1)
+    truncated = scipy.stats.truncnorm(-1, 1)
+    assert scipy.stats.kstest(inner, truncated.cdf).pvalue > 0.01
+    assert np.mean(np.abs(normal) == 1.0) == pytest.approx(2 * scipy.stats.norm.sf(1), abs=0.01)
+    with pytest.raises(ValueError):
+        noise.noise_set("pink")
+
+
+CLIPS = ["en/ljspeech_LJ001-0004.flac", "en/librispeech_2412-153948-0000.flac",
+         "zh/aishell_BAC009S0724W0121.wav", "de/fleurs_de_004.ogg"]
+
+
+@pytest.mark.parametrize("name", CLIPS)
+def test_world_pitch_agrees_with_pyin_on_real_speech(name, samples):
+    clip = audio.resample(audio.read_checked(samples / name), SAMPLE_RATE).samples
+    f0 = f0_contour(clip)
+    reference, voiced, _ = librosa.pyin(clip[: f0.size * 256], fmin=60, fmax=500, sr=SAMPLE_RATE,
+                                        frame_length=1024, hop_length=256)
+    n = min(f0.size, reference.size)
+    both = (f0[:n] > 0) & voiced[:n]
+    assert both.sum() > 40
+    assert np.median(np.abs(f0[:n][both] - reference[:n][both])) < 6.0  # Hz
+    assert 70 < mean_f0(clip) < 400
+
+
+def test_pitch_of_a_tone_and_of_silence():
+    t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
+    tone = sum(0.2 / k * np.sin(2 * np.pi * 180 * k * t) for k in range(1, 6)).astype(np.float32)
+    assert mean_f0(tone) == pytest.approx(180, abs=2)
+    assert mean_f0(np.zeros(SAMPLE_RATE, dtype=np.float32)) == pytest.approx(1e-6)
+    with pytest.raises(ValueError, match="22050"):
+        f0_contour(tone, 16000)
+
+
+def test_factor_cell_on_synthetic_features():
+    meta = {"identity": {"benchmarks": ["pitch"]},
+            "noise_features": {"f0_mean": {"all_zeros": [1e-6] * 5, "uniform": [400.0, 420.0, 390.0]}}}
+    real = pd.DataFrame({"f0_mean": [120.0, 180.0, 220.0], "f0_mean_ref": [120.0, 180.0, 220.0]})
+    cell = ttsds2_cell(real, meta)
+    assert cell["mean"] == 100.0 and cell["averaged"] == ["pitch"]
+    shifted = real.assign(f0_mean=real["f0_mean"] + 50)
+    bench = ttsds2_cell(shifted, meta)["benchmarks"]["pitch"]
+    assert bench["d_ref"] == pytest.approx(50.0) and bench["closest_noise"] == "uniform"
+    assert bench["score"] == pytest.approx(100 * bench["d_noise"] / (50 + bench["d_noise"]))
+    assert ttsds2_cell(real.head(1), meta)["skipped"] == {"pitch": "fewer than 2 items"}
+    assert ttsds2_cell(real, {"identity": meta["identity"]})["mean"] is None
+
+
+def test_unimplemented_benchmarks_are_refused_by_name():
+    with pytest.raises(ScorerUnavailable, match="not implemented yet: hubert_unit_rate"):
+        registry.create("ttsds2_prosody", {"benchmarks": ["pitch", "hubert_unit_rate"]})
+
+
+def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
+    overrides = ["scorers=lite", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality",
+                 "benchmark.languages=[en,de]", f"results_dir={tmp_path}", f"cache_dir={shared_cache}",
+                 "progress=false"]
+    truth = runner.run(make_config(["system=ground_truth", *overrides]))
+    flite = runner.run(make_config(["system=flite", *overrides]))
+    for summary in (truth, flite):
+        meta = json.loads((summary.run_dir / "scores/prosody/_scorer.json").read_text())
+        assert set(meta["noise_features"]["f0_mean"]) == set(noise.NOISE_SETS)
+    gt_cells = truth.results["aggregates"]["by_language"]
+    assert gt_cells["en"]["prosody.prosody"]["mean"] == 100.0  # real speech vs itself
+    assert gt_cells["de"]["prosody.prosody"]["mean"] == 100.0
+    flite_en = flite.results["aggregates"]["by_language"]["en"]["prosody.prosody"]
+    assert 0.0 < flite_en["mean"] < 95.0 and flite_en["averaged"] == ["pitch"]
+    assert flite.results["aggregates"]["by_language"]["de"]["prosody.prosody"]["n_unsupported"] == 7
+    items = pd.read_parquet(flite.run_dir / "items.parquet")
+    english = items[items["language"] == "en"]
+    assert (english["prosody_status"] == "ok").all() and english["f0_mean_ref"].between(70, 400).all()

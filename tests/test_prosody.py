@@ -11,7 +11,7 @@ import pytest
 import scipy.stats
 
 from conftest import make_config
-from ztts1_eval import audio, runner
+from ztts1_eval import audio, report, runner
 from ztts1_eval.prosody import noise
 from ztts1_eval.prosody.distances import frechet_squared, ttsds_score, wasserstein2_1d
 from ztts1_eval.prosody.factor import ttsds2_cell
@@ -129,7 +129,7 @@ def test_unimplemented_benchmarks_are_refused_by_name():
 
 
 def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
-    overrides = ["scorers=lite", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality",
+    overrides = ["scorers=lite", "~scorers.run.wer", "~scorers.run.quality",
                  "benchmark.languages=[en,de]", f"results_dir={tmp_path}", f"cache_dir={shared_cache}",
                  "progress=false"]
     truth = runner.run(make_config(["system=ground_truth", *overrides]))
@@ -146,3 +146,19 @@ def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
     items = pd.read_parquet(flite.run_dir / "items.parquet")
     english = items[items["language"] == "en"]
     assert (english["prosody_status"] == "ok").all() and english["f0_mean_ref"].between(70, 400).all()
+
+    # The report draws the figures from stored files, each PNG beside the CSV of its numbers.
+    report.report(tmp_path, "demo")
+    plots_dir = tmp_path / "demo/plots"
+    assert (plots_dir / "prosody_by_system.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    prosody = pd.read_csv(plots_dir / "prosody_by_system.csv")
+    flite_label = flite.results["system"]["label"] or "flite"
+    flite_all = flite.results["aggregates"]["by_subset"]
+    [subset] = list(flite_all)
+    row = prosody[prosody["system"] == flite_label].iloc[0]
+    assert row["prosody"] == pytest.approx(flite_all[subset]["prosody.prosody"]["mean"])
+    assert row["benchmarks"] == "pitch"
+    sims = pd.read_csv(plots_dir / "speaker_similarity_distribution.csv")
+    assert (plots_dir / "speaker_similarity_distribution.png").stat().st_size > 1000
+    assert len(sims[sims["system"] == flite_label]) == 12  # English items with a score
+    assert sims.groupby("system")["sim"].mean().between(0, 100).all()

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval import results, tables
+from ztts1_eval import plots, results, tables
 from ztts1_eval.generation import RECORD_DIR as GENERATION_DIR
 
 log = logging.getLogger(__name__)
@@ -17,8 +17,9 @@ def run_dirs(results_dir: Path, benchmark: str) -> list[Path]:
 
 
 def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]]:
-    """Re-finalize each run of ``benchmark`` and write ``<results_dir>/<benchmark>/table.{md,csv}``."""
-    collected = []
+    """Re-finalize each run of ``benchmark``; write ``<results_dir>/<benchmark>/table.{md,csv}`` and
+    the figures under ``plots/``."""
+    collected, collected_dirs = [], []
     for run_dir in run_dirs(results_dir, benchmark):
         if not any((run_dir / GENERATION_DIR).glob("*.json")):
             log.warning("run %s has no generated items (did it fail at start?); left out of the table", run_dir)
@@ -29,7 +30,9 @@ def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]
         if not final["complete"]:
             log.warning("run %s is incomplete (pending items shown as such)", run_dir)
         collected.append(final)
+        collected_dirs.append(run_dir)
     if not collected:
         raise FileNotFoundError(f"no runs under {results_dir / benchmark}; run `make eval BENCHMARK={benchmark}` first")
     markdown = tables.write_tables(collected, results_dir / benchmark / "table")
+    plots.write_plots(collected, collected_dirs, results_dir / benchmark / "plots")
     return markdown, collected

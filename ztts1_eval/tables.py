@@ -37,6 +37,9 @@ def _text(value: float | None, cell: dict[str, Any] | None, items: dict[str, Any
             if status.get(word, 0) == items["n"]:
                 return word
         return "no score"
+    if value is None:  # a distribution metric over too few items, or without noise features
+        reasons = set((cell.get("skipped") or {}).values())
+        return "too few items" if any(r.startswith("fewer than") for r in reasons) else "no score"
     notes = []
     if cell["n_failed"]:
         notes.append(f"{cell['n_failed']}✗")

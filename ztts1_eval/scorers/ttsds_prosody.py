@@ -46,7 +46,7 @@ class TTSDSProsody(Scorer):
         if not benchmarks:
             raise ScorerUnavailable("ttsds2_prosody: no benchmarks selected")
         try:
-            import pyworld  # noqa: F401
+            pitch._pyworld()
         except ImportError as exc:
             raise ScorerUnavailable(f"ttsds2_prosody needs pyworld: pip install -e '.[lite]' ({exc})") from exc
         self.benchmarks = tuple(benchmarks)

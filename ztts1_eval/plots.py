@@ -1,0 +1,107 @@
+"""The report's figures, drawn from stored results only (no model): each PNG is written with
+the CSV of exactly the numbers it shows, so a figure can be checked or redrawn elsewhere.
+
+- ``prosody_by_system``: mean TTSDS2 prosody factor per system and subset (report Fig. 5);
+- ``speaker_similarity_distribution``: each system's distribution of speaker similarity beside
+  the ground-truth distribution (the "shape" comparison: a system can match the mean and still
+  miss the spread).
+
+DS-WED per system (Fig. 6) and the Allosaurus speaking-rate distance (Fig. 7) need scorers that
+are not implemented yet; they are not drawn rather than drawn empty.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ztts1_eval import atomic
+
+
+def _label(result: dict[str, Any]) -> str:
+    return result["system"].get("label") or result["system"]["name"]
+
+
+def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    with atomic.atomic_path(path.with_suffix(".csv")) as tmp:
+        frame.to_csv(tmp, index=False)
+    with atomic.atomic_path(path.with_suffix(".png")) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return [path.with_suffix(".png"), path.with_suffix(".csv")]
+
+
+def prosody_frame(results: list[dict[str, Any]], key: str = "prosody.prosody") -> pd.DataFrame:
+    rows = []
+    for result in results:
+        for subset, cells in result["aggregates"]["by_subset"].items():
+            cell = cells.get(key)
+            if cell and cell.get("mean") is not None:
+                rows.append({"system": _label(result), "subset": subset, "prosody": cell["mean"],
+                             "n": cell["n"], "benchmarks": "+".join(cell.get("averaged", []))})
+    return pd.DataFrame(rows, columns=["system", "subset", "prosody", "n", "benchmarks"])
+
+
+def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = prosody_frame(results)
+    if frame.empty:
+        return []
+    table = frame.pivot(index="system", columns="subset", values="prosody")
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(table) * max(1, len(table.columns)) ** 0.5, 3.2))
+    table.plot.bar(ax=ax, rot=30, width=0.8)
+    ax.set_ylabel("TTSDS2 prosody (higher = closer to real)")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("")
+    ax.set_title(f"Prosody factor ({', '.join(sorted(set(frame['benchmarks'])))})")
+    ax.legend(title="subset", fontsize="small")
+    return _save(fig, frame, out_dir / "prosody_by_system")
+
+
+def similarity_frame(run_dirs: dict[str, Path], column: str = "sim") -> pd.DataFrame:
+    frames = []
+    for label, run_dir in run_dirs.items():
+        items = pd.read_parquet(run_dir / "items.parquet")
+        if column not in items or f"{column}_status" not in items:
+            continue
+        ok = items[items[f"{column}_status"] == "ok"]
+        frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
+                                    "sim": pd.to_numeric(ok[column])}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["system", "id", "language", "sim"])
+
+
+def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
+                    truth: str = "ground_truth") -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_label = {_label(r): d for r, d in zip(results, run_dirs)}
+    frame = similarity_frame(by_label)
+    if frame.empty:
+        return []
+    truth_labels = [_label(r) for r in results if r["system"]["name"] == truth]
+    labels = sorted(set(frame["system"]), key=lambda s: (s not in truth_labels, s))
+    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.2))
+    data = [frame.loc[frame["system"] == label, "sim"].to_numpy() for label in labels]
+    parts = ax.violinplot(data, showmedians=True)
+    for body, label in zip(parts["bodies"], labels):
+        body.set_alpha(0.5 if label not in truth_labels else 0.8)
+    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right")
+    ax.set_ylabel("speaker similarity (100 x cosine)")
+    ax.set_title("Speaker similarity: each system beside the ground-truth distribution")
+    return _save(fig, frame, out_dir / "speaker_similarity_distribution")
+
+
+def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return plot_prosody(results, out_dir) + plot_similarity(results, run_dirs, out_dir)

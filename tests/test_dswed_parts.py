@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pytest
 
+from tiny_hubert_units import write_hubert, write_kmeans
 from ztts1_eval import audio
 from ztts1_eval.prosody import vad
 from ztts1_eval.prosody.dswed import mean_pairwise_distance, weighted_edit_distance
@@ -36,19 +37,9 @@ def test_vad_trims_padding_but_keeps_the_speech(speech):
 
 @pytest.fixture(scope="module")
 def tiny_units(tmp_path_factory):
-    import torch
-    from sklearn.cluster import MiniBatchKMeans
-    from transformers import HubertConfig, HubertModel
-
     root = tmp_path_factory.mktemp("hubert")
-    torch.manual_seed(0)
-    config = HubertConfig(hidden_size=16, num_hidden_layers=3, num_attention_heads=2, intermediate_size=32,
-                          conv_dim=(8,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
-    HubertModel(config).save_pretrained(root / "hubert-tiny")
-    frames = np.random.default_rng(0).normal(size=(400, 16)).astype(np.float32)
-    kmeans = MiniBatchKMeans(n_clusters=6, random_state=0, n_init=3).fit(frames)
-    joblib.dump(kmeans, root / "hubert-tiny-layer-2.kmeans.6.model")
-    return root / "hubert-tiny", root / "hubert-tiny-layer-2.kmeans.6.model"
+    return (write_hubert(root / "hubert-tiny", layers=3),
+            write_kmeans(root / "hubert-tiny-layer-2.kmeans.6.model", clusters=6))
 
 
 def test_units_from_the_real_formats(tiny_units, speech):

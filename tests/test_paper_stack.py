@@ -11,6 +11,7 @@ import pytest
 
 from conftest import REPO
 from test_redimnet import FIXTURES as REDIMNET_FIXTURES
+from tiny_hubert_units import write_hubert, write_kmeans
 from tiny_msr_utmos import write_backbone, write_checkpoint
 from tiny_qwen3_asr import write as write_tiny_asr
 
@@ -27,13 +28,16 @@ def models_dir(tmp_path_factory):
     # The checkpoint names its backbone by hub id, as the release does; the models dir resolves it.
     write_checkpoint(root / "MSR-UTMOS/model.ckpt", root / "sfi_hubert_distill_ears",
                      backbone_name="Wataru/sfi_hubert_distill_ears")
+    write_hubert(root / "hubert-base-ls960")
+    write_kmeans(root / "kmeans-librispeech-hubert-base/hubert-base-layer-8.kmeans.50.model", 50)
     return root
 
 
 def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     env = {**os.environ, "ZTTS1_MODELS_DIR": str(models_dir), "HF_HUB_OFFLINE": "1",
            "HF_HOME": str(tmp_path / "hf"), "TORCH_HOME": str(tmp_path / "torch"), "TQDM_DISABLE": "1"}
-    ids = "benchmark.ids=[en-ljspeech_LJ001-0004,zh-aishell_BAC009S0724W0121] +scorers.run.wer.max_new_tokens=4"
+    ids = ("benchmark.ids=[en-ljspeech_LJ001-0004,zh-aishell_BAC009S0724W0121] +scorers.run.wer.max_new_tokens=4 "
+           "generations=2")
     out = subprocess.run(["make", "eval", "SYSTEM=ground_truth", "SCORERS=paper", f"RESULTS_DIR={tmp_path / 'r'}",
                           f"ARGS={ids} progress=false"], cwd=REPO, env=env, capture_output=True, text=True,
                          timeout=600)
@@ -41,14 +45,17 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     [run_dir] = list((tmp_path / "r/demo/ground_truth").iterdir())
     items = pd.read_parquet(run_dir / "items.parquet").set_index("id")
     assert set(items["wer_status"]) <= {"ok", "failed"}  # a random tiny ASR may emit nothing
-    assert (items["sim_status"] == "ok").all() and (items["quality_status"] == "ok").all()
+    for slot in ("sim", "quality", "prosody", "diversity"):
+        assert (items[f"{slot}_status"] == "ok").all(), slot
+    assert (items["dswed"] == 0.0).all()  # ground truth: every generation is the same recording
     assert items.loc["en-ljspeech_LJ001-0004", "utmos_rate"] == 24000  # 22.05 kHz -> nearest native rate
     assert items.loc["zh-aishell_BAC009S0724W0121", "utmos_rate"] == 16000
     results = json.loads((run_dir / "results.json").read_text())
-    identities = {slot: results["scorers"][slot]["identity"] for slot in ("wer", "sim", "quality")}
+    identities = {slot: results["scorers"][slot]["identity"] for slot in ("wer", "sim", "quality", "diversity")}
     assert identities["wer"]["model"] == "Qwen/Qwen3-ASR-1.7B-hf"
     assert identities["sim"]["model"] == "IDRnD/ReDimNet M-vb2+vox2+cnc-ft_mix.pt"
     assert identities["quality"]["backbone"] == "Wataru/sfi_hubert_distill_ears"
     assert identities["quality"]["listeners"] == list(range(1, 11))
+    assert identities["diversity"]["kmeans"]["file"] == "hubert-base-layer-8.kmeans.50.model"
     table = (run_dir / "table.md").read_text()
-    assert all(label in table for label in ("WER/CER (%)", "Spk. sim.", "UTMOS"))
+    assert all(label in table for label in ("WER/CER (%)", "Spk. sim.", "UTMOS", "Prosody (TTSDS2)", "DS-WED"))

@@ -82,13 +82,15 @@ def test_make_eval_scorers_paper_fails_before_synthesis(tmp_path):
     assert "[sim] redimnet: M-vb2+vox2+cnc-ft_mix.pt not found" in out.stderr
     assert "releases/download/latest/M-vb2%2Bvox2%2Bcnc-ft_mix.pt" in out.stderr
     assert "[quality] msr_utmos: model.ckpt of sarulab-speech/MSR-UTMOS" in out.stderr
+    assert "[diversity] dswed: facebook/hubert-base-ls960" in out.stderr
     assert not list((tmp_path / "r").rglob("*.wav"))  # nothing was synthesized
     assert not list((tmp_path / "r").glob("demo/flite/*"))  # no run directory left behind
 
 
 def test_paper_asr_runs_in_the_pipeline_with_local_weights(tiny_asr, tmp_path, shared_cache):
     summary = runner.run(make_config([
-        "system=ground_truth", "scorers=paper", "~scorers.run.sim", "~scorers.run.quality",
+        "system=ground_truth", "scorers=paper", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody",
+        "~scorers.run.diversity",
         f"scorers.run.wer.model={tiny_asr}", "+scorers.run.wer.max_new_tokens=4",
         "benchmark.ids=[en-fleurs_en_004,zh-aishell_BAC009S0724W0121,de-fleurs_de_005]",
         f"results_dir={tmp_path}", f"cache_dir={shared_cache}", "progress=false"]))

@@ -131,7 +131,8 @@ def test_pinned_checksum_and_broken_files_are_refused(models_dir, tmp_path):
 
 def test_redimnet_runs_in_the_pipeline(models_dir, tmp_path, shared_cache):
     summary = runner.run(make_config([
-        "system=ground_truth", "scorers=paper", "~scorers.run.wer", "~scorers.run.quality",
+        "system=ground_truth", "scorers=paper", "~scorers.run.wer", "~scorers.run.quality", "~scorers.run.prosody",
+        "~scorers.run.diversity",
         "scorers.run.sim.checkpoint=b0-vox2-ptn.pt",
         "benchmark.ids=[en-ljspeech_LJ001-0004,en-fleurs_en_004]",
         f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}", "progress=false"]))

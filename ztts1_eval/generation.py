@@ -1,7 +1,10 @@
-"""Synthesis stage: run a system over manifest items, one atomic record per item.
+"""Synthesis stage: run a system over manifest items, one atomic record per generation.
 
-Each finished item leaves ``wavs/<id>.wav`` and ``generation/<id>.json`` (written in that
-order, both atomically), so a rerun after any interruption skips exactly the finished items.
+Each finished generation leaves ``wavs/<id>.wav`` and ``generation/<id>.json`` (written in that
+order, both atomically), so a rerun after any interruption skips exactly the finished ones.
+With ``generations=K`` every item is synthesized K times with distinct recorded seeds (for
+diversity metrics): generation 0 keeps the item's id and seed, so raising K later only adds the
+new ones (``<id>~1`` ... ``<id>~K-1``; ``~`` never occurs in item ids).
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ class GenerationRecord:
     latency_s: float | None = None
     rtf: float | None = None
     meta: dict[str, Any] | None = None
+    generation: int = 0  # index among the item's K generations
+
+
+def generation_id(item_id: str, k: int) -> str:
+    return item_id if k == 0 else f"{item_id}~{k}"
 
 
 def item_seed(global_seed: int, item_id: str) -> int:
@@ -71,9 +79,10 @@ def _is_finished(run_dir: Path, record: GenerationRecord | None, retry_failed: b
     return True  # unsupported: retrying changes nothing
 
 
-def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult) -> GenerationRecord:
+def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult, k: int = 0) -> GenerationRecord:
     record = GenerationRecord(item_id=request.item_id, status=result.status, seed=request.seed,
-                              error=result.error, latency_s=result.latency_s, meta=result.meta or None)
+                              error=result.error, latency_s=result.latency_s, meta=result.meta or None,
+                              generation=k)
     if result.status == "ok":
         try:
             if result.samples is None or result.sample_rate is None:
@@ -130,34 +139,41 @@ def generate(
     batch_size: int = 8,
     retry_failed: bool = True,
     progress: bool = True,
+    generations: int = 1,
 ) -> dict[str, int]:
-    """Synthesize every unfinished item; return counts. The system is built only if needed."""
-    todo = [item for item in items if not _is_finished(run_dir, load_record(run_dir, item.id), retry_failed)]
-    counts = {"reused": len(items) - len(todo), "generated": 0, "failed": 0, "unsupported": 0}
+    """Synthesize every unfinished generation; return counts. The system is built only if needed."""
+    if generations < 1:
+        raise ConfigError(f"generations must be >= 1, got {generations}")
+    wanted = [(item, k) for item in items for k in range(generations)]
+    todo = [(item, k) for item, k in wanted
+            if not _is_finished(run_dir, load_record(run_dir, generation_id(item.id, k)), retry_failed)]
+    counts = {"reused": len(wanted) - len(todo), "generated": 0, "failed": 0, "unsupported": 0}
     if not todo:
         return counts
     system = make_system()
     _record_system(run_dir, system)
     runnable = []
-    for item in todo:
+    for item, k in todo:
+        gid = generation_id(item.id, k)
         request = SynthesisRequest(
-            item_id=item.id, text=item.target_text, language=item.language,
+            item_id=gid, text=item.target_text, language=item.language,
             prompt_wav=manifest.resolve(item.prompt_wav), prompt_text=item.prompt_text,
-            seed=item_seed(seed, item.id), gt_wav=manifest.resolve(item.gt_wav) if item.gt_wav else None,
+            seed=item_seed(seed, gid), gt_wav=manifest.resolve(item.gt_wav) if item.gt_wav else None,
         )
         if not system.capabilities.supports(item.language):
             reason = f"{system.name} does not support language {item.language!r}"
-            _write_result(run_dir, request, SynthesisResult(item.id, status="unsupported", error=reason))
+            _write_result(run_dir, request, SynthesisResult(gid, status="unsupported", error=reason), k)
             counts["unsupported"] += 1
         elif system.capabilities.needs_prompt_text and not item.prompt_text:
-            _write_result(run_dir, request, SynthesisResult.failed(item.id, f"{system.name} needs the prompt transcript; item has none"))
+            _write_result(run_dir, request, SynthesisResult.failed(gid, f"{system.name} needs the prompt transcript; item has none"), k)
             counts["failed"] += 1
         else:
-            runnable.append(request)
+            runnable.append((request, k))
     try:
         with tqdm(total=len(runnable), desc=f"synthesize {system.name}", unit="item", disable=not progress) as bar:
             for start in range(0, len(runnable), batch_size):
-                batch = runnable[start:start + batch_size]
+                batch = [request for request, _ in runnable[start:start + batch_size]]
+                indices = [k for _, k in runnable[start:start + batch_size]]
                 try:
                     results = system.synthesize(batch)
                     if len(results) != len(batch):
@@ -165,8 +181,8 @@ def generate(
                 except Exception as exc:
                     log.exception("batch failed in %s", system.name)
                     results = [SynthesisResult.failed(r.item_id, f"batch failed: {type(exc).__name__}: {exc}") for r in batch]
-                for request, result in zip(batch, results):
-                    record = _write_result(run_dir, request, result)
+                for request, result, k in zip(batch, results, indices):
+                    record = _write_result(run_dir, request, result, k)
                     counts["generated" if record.status == "ok" else "failed"] += 1
                     if record.status != "ok":
                         log.warning("%s: %s failed: %s", system.name, request.item_id, record.error)

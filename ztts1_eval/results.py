@@ -59,6 +59,8 @@ def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, d
         return "n/a", meta.get("unsupported_reason"), {}
     if meta.get("needs_ground_truth") and not item.gt_wav:
         return "n/a", "no ground-truth recording to compare with", {}
+    if meta.get("needs_all_samples") and (meta.get("generations") or 1) < 2:
+        return "n/a", "needs generations >= 2 (set generations=K in the run config)", {}
     path = score_record_path(run_dir, name, item.id)
     if not path.is_file():
         return "pending", "not scored yet", {}

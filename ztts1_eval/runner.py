@@ -51,6 +51,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     cache_dir = Path(config.get("cache_dir") or results_dir / ".cache").expanduser()
     system_cfg, bench_cfg, scorers_cfg = config["system"], config["benchmark"], config["scorers"]
     seed = int(config["seed"])
+    generations = int(config.get("generations") or 1)
 
     manifest, items = benchmark.load(bench_cfg, results_dir)
     digest = benchmark.items_digest(items)
@@ -72,6 +73,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         "scorer_stack": scorers_cfg.get("name"),
         "data_root": str(manifest.data_root),
         "seed": seed,
+        "generations": generations,
         "provenance": provenance.collect(shared_config, shared_overrides),
     })
 
@@ -85,11 +87,11 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         make_system=lambda: system_registry.create(system_cfg["type"], system_cfg.get("options") or {}),
         items=shard_items, manifest=manifest, run_dir=run_dir, seed=seed,
         batch_size=int(system_cfg.get("batch_size") or 8),
-        retry_failed=bool(config.get("retry_failed", True)), progress=progress,
+        retry_failed=bool(config.get("retry_failed", True)), progress=progress, generations=generations,
     )
     gen_seconds = time.perf_counter() - start
     score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
-                                     ScoreCache(cache_dir), progress=progress)
+                                     ScoreCache(cache_dir), progress=progress, generations=generations)
     final = results.finalize(run_dir)
     return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),
                       generation=gen_counts, generation_seconds=gen_seconds, scoring=score_counts,

@@ -16,7 +16,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ztts1_eval import atomic, audio
-from ztts1_eval.generation import load_record
+from ztts1_eval.generation import generation_id, load_record
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.score_cache import ScoreCache, cache_key
 from ztts1_eval.scorers import registry
@@ -38,6 +38,7 @@ class _Pending:
     duration_s: float = 0.0
     gt_path: Path | None = None
     gt_sha256: str | None = None
+    sample_paths: list[Path] | None = None
 
 
 @dataclass
@@ -87,6 +88,7 @@ def _describe(scorer: Scorer) -> dict[str, Any]:
         "needs_text": info.needs_text,
         "needs_reference_audio": info.needs_reference_audio,
         "needs_ground_truth": info.needs_ground_truth,
+        "needs_all_samples": info.needs_all_samples,
         "languages": sorted(info.languages) if info.languages is not None else None,
         "unsupported_reason": info.unsupported_reason,
         "metrics": [vars(m) for m in info.metrics],
@@ -104,14 +106,35 @@ def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
     if scorer.info.needs_ground_truth:
         real = audio.read_checked(pending.gt_path, "ground truth")
         ground_truth = audio.resample(real, scorer.info.rate_for(real.sample_rate))
+    generations = None
+    if scorer.info.needs_all_samples:
+        generations = []
+        for path in pending.sample_paths or []:
+            one = audio.read_checked(path, "generation")
+            generations.append(audio.resample(one, scorer.info.rate_for(one.sample_rate)))
     return ScoreInput(item_id=pending.item.id, language=pending.item.language, audio=clip,
-                      reference=reference, text=pending.item.target_text, ground_truth=ground_truth)
+                      reference=reference, text=pending.item.target_text, ground_truth=ground_truth,
+                      samples=generations)
+
+
+def _generation_samples(run_dir: Path, item: Item, generations: int) -> list | None:
+    """The item's successful generations (path, sha256); None while any is still missing."""
+    found = []
+    for k in range(generations):
+        record = load_record(run_dir, generation_id(item.id, k))
+        if record is None:
+            return None
+        if record.status == "ok":
+            found.append((run_dir / record.wav, record.sha256))
+    return found
 
 
 def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest, run_dir: Path,
-               cache: ScoreCache, progress: bool = True) -> ScoreCounts:
+               cache: ScoreCache, progress: bool = True, generations: int = 1) -> ScoreCounts:
     counts = ScoreCounts()
     description = _describe(scorer)
+    if scorer.info.needs_all_samples:
+        description["generations"] = generations
     identity = description["identity"]
     atomic.write_json(scorer_meta_path(run_dir, name), description)
     todo: list[_Pending] = []
@@ -136,11 +159,21 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
                 continue
             gt_path = manifest.resolve(item.gt_wav)
             gt_sha = audio.file_sha256(gt_path)
+        samples = samples_tag = None
+        if scorer.info.needs_all_samples:
+            if generations < 2:
+                counts.not_applicable += 1
+                continue
+            samples = _generation_samples(run_dir, item, generations)
+            if samples is None:
+                continue  # a generation is still pending (resume finishes it)
+            samples_tag = "generations:" + ",".join(sha for _, sha in samples)
         text = item.target_text if scorer.info.needs_text else None
-        companion = "|".join(x for x in (reference_sha, f"gt:{gt_sha}" if gt_sha else None) if x) or None
+        companion = "|".join(x for x in (reference_sha, f"gt:{gt_sha}" if gt_sha else None, samples_tag) if x) or None
         key = cache_key(identity, record.sha256, companion, text, item.language)
         pending = _Pending(item, key, run_dir / record.wav, record.sha256, reference_path, reference_sha,
-                           record.duration_s or 0.0, gt_path, gt_sha)
+                           record.duration_s or 0.0, gt_path, gt_sha,
+                           [path for path, _ in samples] if samples is not None else None)
         if _existing_ok(run_dir, name, item.id, key):
             counts.reused += 1
             continue
@@ -220,14 +253,14 @@ def create_scorers(scorer_specs: dict[str, dict[str, Any]]) -> dict[str, Scorer]
 
 
 def score_all(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest,
-              run_dir: Path, cache: ScoreCache, progress: bool = True) -> dict[str, ScoreCounts]:
+              run_dir: Path, cache: ScoreCache, progress: bool = True, generations: int = 1) -> dict[str, ScoreCounts]:
     """Run each scorer in turn, releasing its model before the next loads."""
     results = {}
     for name in list(scorers):
         start = time.perf_counter()
         scorer = scorers.pop(name)
         try:
-            results[name] = run_scorer(name, scorer, items, manifest, run_dir, cache, progress)
+            results[name] = run_scorer(name, scorer, items, manifest, run_dir, cache, progress, generations)
         finally:
             scorer.close()
             del scorer

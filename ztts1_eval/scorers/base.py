@@ -53,6 +53,8 @@ class ScorerInfo:
     native_rates: tuple[int, ...] = ()
     # Distribution scorers compare outputs with the real recordings (the items' gt_wav).
     needs_ground_truth: bool = False
+    # Diversity scorers see all K generations of an item (run config ``generations``).
+    needs_all_samples: bool = False
 
     def supports(self, language: str) -> bool:
         return self.languages is None or language in self.languages
@@ -71,6 +73,7 @@ class ScoreInput:
     reference: Audio | None = None
     text: str | None = None
     ground_truth: Audio | None = None
+    samples: list[Audio] | None = None  # every successful generation, for needs_all_samples
 
 
 @dataclass

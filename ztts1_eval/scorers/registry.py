@@ -15,6 +15,7 @@ SCORERS: dict[str, str] = {
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
     "ttsds2_prosody": "ztts1_eval.scorers.ttsds_prosody:TTSDSProsody",
+    "dswed": "ztts1_eval.scorers.dswed:DSWED",
 }
 
 # Scorers of the paper stack that are not written yet: named so the error says so plainly.

@@ -1,0 +1,76 @@
+"""K generations per item (distinct recorded seeds, resumable, generation 0 unchanged) and DS-WED
+through the pipeline with a tiny HuBERT + k-means in their real formats."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import make_config
+from tiny_hubert_units import write_hubert, write_kmeans
+from ztts1_eval import runner
+from ztts1_eval.generation import generation_id, item_seed, load_record
+from ztts1_eval.scorers import registry
+from ztts1_eval.scorers.base import ScorerUnavailable
+
+IDS = "benchmark.ids=[en-ljspeech_LJ001-0004,en-fleurs_en_004]"
+
+
+@pytest.fixture(scope="module")
+def units(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dswed-models")
+    return write_hubert(root / "hubert-base-ls960"), write_kmeans(root / "hubert-base-layer-8.kmeans.50.model", 50)
+
+
+def _overrides(units, tmp_path, shared_cache, generations):
+    hubert, kmeans = units
+    return ["scorers=paper", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody",
+            f"scorers.run.diversity.hubert={hubert}", f"scorers.run.diversity.kmeans={kmeans}", IDS,
+            f"generations={generations}", f"results_dir={tmp_path}", f"cache_dir={shared_cache}", "progress=false"]
+
+
+def test_generations_are_seeded_resumable_and_scored(units, tmp_path, shared_cache):
+    one = runner.run(make_config(["system=piper", *_overrides(units, tmp_path, shared_cache, 1)]))
+    assert one.generation["generated"] == 2
+    items = pd.read_parquet(one.run_dir / "items.parquet")
+    assert (items["diversity_status"] == "n/a").all()
+    assert "generations >= 2" in items["diversity_reason"].iloc[0]
+
+    three = runner.run(make_config(["system=piper", *_overrides(units, tmp_path, shared_cache, 3)]))
+    assert three.run_dir == one.run_dir  # the same run, extended
+    assert three.generation == {"reused": 2, "generated": 4, "failed": 0, "unsupported": 0}
+    seeds = set()
+    for k in range(3):
+        record = load_record(three.run_dir, generation_id("en-fleurs_en_004", k))
+        assert record.status == "ok" and record.generation == k
+        assert record.seed == item_seed(1234, generation_id("en-fleurs_en_004", k))
+        seeds.add(record.seed)
+    assert len(seeds) == 3
+    items = pd.read_parquet(three.run_dir / "items.parquet").set_index("id")
+    assert (items["diversity_status"] == "ok").all()
+    assert (items["dswed_generations"] == 3).all()
+    assert (items["dswed"] > 0).all()  # Piper samples noise: its generations differ
+    assert len(items) == 2  # one row per item, not per generation
+    results = json.loads((three.run_dir / "results.json").read_text())
+    assert results["scorers"]["diversity"]["generations"] == 3
+    assert "DS-WED" in (three.run_dir / "table.md").read_text()
+
+
+def test_identical_generations_have_zero_diversity(units, tmp_path, shared_cache):
+    truth = runner.run(make_config(["system=ground_truth", *_overrides(units, tmp_path, shared_cache, 2)]))
+    items = pd.read_parquet(truth.run_dir / "items.parquet")
+    assert (items["diversity_status"] == "ok").all() and (items["dswed"] == 0.0).all()
+
+
+def test_dswed_missing_files_are_named(units, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("ZTTS1_MODELS_DIR", raising=False)
+    hubert, kmeans = units
+    with pytest.raises(ScorerUnavailable) as err:
+        registry.create("dswed", {"hubert": str(hubert), "trust_pickle": True})
+    assert "hubert-base-layer-8.kmeans.50.model of yfyeung/kmeans-librispeech-hubert-base" in str(err.value)
+    with pytest.raises(ScorerUnavailable, match="facebook/hubert-base-ls960"):
+        registry.create("dswed", {"kmeans": str(kmeans), "trust_pickle": True})
+    with pytest.raises(ScorerUnavailable, match="trust_pickle=true"):
+        registry.create("dswed", {"hubert": str(hubert), "kmeans": str(kmeans)})

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_config
 from tiny_hubert_units import write_hubert, write_kmeans
-from ztts1_eval import runner
+from ztts1_eval import report, runner
 from ztts1_eval.generation import generation_id, item_seed, load_record
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScorerUnavailable
@@ -54,6 +54,11 @@ def test_generations_are_seeded_resumable_and_scored(units, tmp_path, shared_cac
     results = json.loads((three.run_dir / "results.json").read_text())
     assert results["scorers"]["diversity"]["generations"] == 3
     assert "DS-WED" in (three.run_dir / "table.md").read_text()
+    report.report(tmp_path, "demo")
+    figure = pd.read_csv(tmp_path / "demo/plots/dswed_by_system.csv")
+    assert figure["dswed"].iloc[0] == pytest.approx(results["aggregates"]["all"]["diversity.dswed"]["mean"])
+    assert figure["generations"].iloc[0] == 3
+    assert (tmp_path / "demo/plots/dswed_by_system.png").stat().st_size > 1000
 
 
 def test_identical_generations_have_zero_diversity(units, tmp_path, shared_cache):

@@ -2,12 +2,13 @@
 the CSV of exactly the numbers it shows, so a figure can be checked or redrawn elsewhere.
 
 - ``prosody_by_system``: mean TTSDS2 prosody factor per system and subset (report Fig. 5);
+- ``dswed_by_system``: mean DS-WED per system (report Fig. 6), for runs with >= 2 generations;
 - ``speaker_similarity_distribution``: each system's distribution of speaker similarity beside
   the ground-truth distribution (the "shape" comparison: a system can match the mean and still
   miss the spread).
 
-DS-WED per system (Fig. 6) and the Allosaurus speaking-rate distance (Fig. 7) need scorers that
-are not implemented yet; they are not drawn rather than drawn empty.
+The Allosaurus speaking-rate distance (Fig. 7) needs a benchmark that is not implemented yet; it
+is not drawn rather than drawn empty.
 """
 
 from __future__ import annotations
@@ -66,6 +67,33 @@ def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     return _save(fig, frame, out_dir / "prosody_by_system")
 
 
+def dswed_frame(results: list[dict[str, Any]], key: str = "diversity.dswed") -> pd.DataFrame:
+    rows = []
+    for result in results:
+        cell = result["aggregates"]["all"].get(key)
+        if cell and cell.get("mean") is not None:
+            rows.append({"system": _label(result), "dswed": cell["mean"], "n": cell["n"],
+                         "generations": result["scorers"].get("diversity", {}).get("generations")})
+    return pd.DataFrame(rows, columns=["system", "dswed", "n", "generations"])
+
+
+def plot_dswed(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = dswed_frame(results)
+    if frame.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(1.5 + 0.8 * len(frame), 3.2))
+    ax.bar(frame["system"], frame["dswed"], color="tab:green")
+    ax.set_ylabel("DS-WED (mean unit edit distance)")
+    ax.set_title("Diversity between generations of the same item")
+    ax.tick_params(axis="x", rotation=30)
+    return _save(fig, frame, out_dir / "dswed_by_system")
+
+
 def similarity_frame(run_dirs: dict[str, Path], column: str = "sim") -> pd.DataFrame:
     frames = []
     for label, run_dir in run_dirs.items():
@@ -104,4 +132,4 @@ def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir
 
 def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    return plot_prosody(results, out_dir) + plot_similarity(results, run_dirs, out_dir)
+    return plot_prosody(results, out_dir) + plot_dswed(results, out_dir) + plot_similarity(results, run_dirs, out_dir)

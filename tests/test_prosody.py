@@ -11,10 +11,12 @@ import pytest
 import scipy.stats
 
 from conftest import make_config
+from tiny_hubert_units import write_hubert
 from ztts1_eval import audio, report, runner
 from ztts1_eval.prosody import noise
 from ztts1_eval.prosody.distances import frechet_squared, ttsds_score, wasserstein2_1d
 from ztts1_eval.prosody.factor import ttsds2_cell
+from ztts1_eval.prosody.hubert_rate import choose_references, count_runs
 from ztts1_eval.prosody.pitch import SAMPLE_RATE, f0_contour, mean_f0
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScorerUnavailable
@@ -124,8 +126,10 @@ def test_factor_cell_on_synthetic_features():
 
 
 def test_unimplemented_benchmarks_are_refused_by_name():
-    with pytest.raises(ScorerUnavailable, match="not implemented yet: hubert_unit_rate"):
-        registry.create("ttsds2_prosody", {"benchmarks": ["pitch", "hubert_unit_rate"]})
+    with pytest.raises(ScorerUnavailable, match="not implemented yet: allosaurus_rate, mpm"):
+        registry.create("ttsds2_prosody", {"benchmarks": ["pitch", "allosaurus_rate", "mpm"]})
+    with pytest.raises(ScorerUnavailable, match="not available"):
+        registry.create("ttsds2_prosody", {"benchmarks": ["loudness"]})
 
 
 def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
@@ -162,3 +166,38 @@ def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
     assert (plots_dir / "speaker_similarity_distribution.png").stat().st_size > 1000
     assert len(sims[sims["system"] == flite_label]) == 12  # English items with a score
     assert sims.groupby("system")["sim"].mean().between(0, 100).all()
+
+
+def test_unit_runs_and_reference_draw():
+    assert count_runs([]) == 0 and count_runs([4]) == 1
+    assert count_runs([1, 1, 2, 2, 2, 3, 1]) == 4
+    candidates = [f"item{i:03d}" for i in range(250)]
+    drawn = choose_references(candidates, 100, seed=42)
+    assert len(drawn) == 100 and drawn == choose_references(candidates, 100, seed=42)
+    assert drawn == sorted(drawn) and len(set(drawn)) == 100
+    assert choose_references(candidates[:7], 100, seed=42) == candidates[:7]
+
+
+def test_hubert_unit_rate_benchmark_through_the_pipeline(tmp_path, shared_cache):
+    hubert = write_hubert(tmp_path / "hubert-tiny")
+    prosody = ["scorers=paper", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality",
+               "~scorers.run.diversity", f"scorers.run.prosody.hubert={hubert}", "scorers.run.prosody.unit_clusters=8",
+               "benchmark.languages=[en]", f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}",
+               "progress=false"]
+    truth = runner.run(make_config(["system=ground_truth", *prosody]))
+    flite = runner.run(make_config(["system=flite", *prosody]))
+    gt_cell = truth.results["aggregates"]["all"]["prosody.prosody"]
+    assert gt_cell["averaged"] == ["hubert_unit_rate", "pitch"] and gt_cell["mean"] == 100.0
+    cell = flite.results["aggregates"]["all"]["prosody.prosody"]
+    assert cell["averaged"] == ["hubert_unit_rate", "pitch"]
+    assert 0 < cell["benchmarks"]["hubert_unit_rate"]["score"] < 100
+    assert cell["mean"] == pytest.approx((cell["benchmarks"]["hubert_unit_rate"]["score"]
+                                          + cell["benchmarks"]["pitch"]["score"]) / 2)
+    items = pd.read_parquet(flite.run_dir / "items.parquet")
+    assert items["hubert_unit_rate"].between(1, 60).all() and items["hubert_unit_rate_ref"].between(1, 60).all()
+    ident = flite.results["scorers"]["prosody"]["identity"]["features"]["hubert_unit_rate"]
+    assert ident["fit_utterances"] == 12 and ident["layer"] == 7 and ident["clusters"] == 8
+    # Every shard fits the units on the same recordings, so shards share one identity.
+    shard = runner.run(make_config(["system=flite", *prosody, "shard.index=1", "shard.count=2"]))
+    assert (json.loads((shard.run_dir / "scores/prosody/_scorer.json").read_text())["identity_hash"]
+            == flite.results["scorers"]["prosody"]["identity_hash"])

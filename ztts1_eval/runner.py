@@ -59,6 +59,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     run_dir = results_dir / bench_cfg["name"] / system_cfg["name"] / run_id
     scorer_specs = {name: dict(spec) for name, spec in (scorers_cfg.get("run") or {}).items()}
     scorers = scoring.create_scorers(scorer_specs)  # fail fast on missing scorer models, before any write
+    scoring.prepare_scorers(scorers, items, manifest)
 
     manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
     # Shard settings stay out of the stored record: every shard writes the same run.json.

@@ -252,6 +252,21 @@ def create_scorers(scorer_specs: dict[str, dict[str, Any]]) -> dict[str, Scorer]
     return scorers
 
 
+def prepare_scorers(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest) -> None:
+    """Hand scorers that fit a model on real speech the run's recordings: every item of the run
+    (not just this shard), so every shard fits the same model and has the same identity."""
+    fitting = [s for s in scorers.values() if s.info.fits_on_references]
+    if not fitting:
+        return
+    recordings = []
+    for item in items:
+        if item.gt_wav:
+            path = manifest.resolve(item.gt_wav)
+            recordings.append((item.id, path, audio.file_sha256(path)))
+    for scorer in fitting:
+        scorer.set_reference_recordings(recordings)
+
+
 def score_all(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest,
               run_dir: Path, cache: ScoreCache, progress: bool = True, generations: int = 1) -> dict[str, ScoreCounts]:
     """Run each scorer in turn, releasing its model before the next loads."""

@@ -15,7 +15,7 @@ import pandas as pd
 from ztts1_eval.prosody.distances import ttsds_score, wasserstein2_1d
 
 # benchmark -> per-item feature column (the real recording's value is "<column>_ref")
-FEATURES = {"pitch": "f0_mean"}
+FEATURES = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate"}
 MIN_ITEMS = 2
 SUBSAMPLE_SEED = 0
 

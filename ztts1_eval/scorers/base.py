@@ -55,6 +55,8 @@ class ScorerInfo:
     needs_ground_truth: bool = False
     # Diversity scorers see all K generations of an item (run config ``generations``).
     needs_all_samples: bool = False
+    # Scorers with a model fitted on the run's real recordings (set_reference_recordings).
+    fits_on_references: bool = False
 
     def supports(self, language: str) -> bool:
         return self.languages is None or language in self.languages
@@ -101,6 +103,10 @@ class Scorer(ABC):
 
     def close(self) -> None:
         """Drop models so the next scorer has the memory."""
+
+    def set_reference_recordings(self, recordings: Sequence[tuple[str, Any, str]]) -> None:
+        """(item id, path, sha256) of every real recording of the run, all shards alike; called
+        before identity() for scorers whose info says ``fits_on_references``."""
 
     def noise_features(self) -> dict[str, Any] | None:
         """Distribution scorers: features of the deterministic noise sets, stored with the

@@ -6,36 +6,38 @@ D_noise) per benchmark and averages them (ztts1_eval.prosody.factor). Noise-set 
 computed once from deterministically generated noise (ztts1_eval.prosody.noise) and stored with
 the scorer's description, so tables rebuild without any model.
 
-Benchmarks of TTSDS2's prosody factor: ``pitch`` (WORLD mean F0, implemented),
-``hubert_unit_rate``, ``allosaurus_rate`` and ``mpm`` (not implemented yet: asking for them
-fails with a message, never a silent drop). The factor names the benchmarks it averaged.
+Benchmarks of TTSDS2's prosody factor: ``pitch`` (WORLD mean F0) and ``hubert_unit_rate``
+(HuBERT unit runs per second; its k-means is fitted on up to 100 of the run's real recordings,
+whose checksums are part of the identity) are implemented; ``allosaurus_rate`` and ``mpm`` are
+not yet: asking for them fails with a message, never a silent drop. The factor names the
+benchmarks it averaged.
 """
 
 from __future__ import annotations
 
+import hashlib
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, Sequence
 
-from ztts1_eval.prosody import distances, noise, pitch
+import numpy as np
+
+from ztts1_eval import audio
+from ztts1_eval.prosody import distances, hubert_rate, noise, pitch
+from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 
-IMPLEMENTED = {"pitch": "f0_mean"}
-PLANNED = ("hubert_unit_rate", "allosaurus_rate", "mpm")
+IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate"}
+PLANNED = ("allosaurus_rate", "mpm")
+DEFAULT_HUBERT = "facebook/hubert-base-ls960"
 
 
 class TTSDSProsody(Scorer):
     type_name = "ttsds2_prosody"
-    info = ScorerInfo(
-        needs_text=False,
-        needs_reference_audio=False,
-        needs_ground_truth=True,
-        kind="distribution",
-        sample_rate=pitch.SAMPLE_RATE,
-        languages=None,
-        metrics=(Metric("prosody", "Prosody (TTSDS2)", higher_is_better=True, decimals=1, distribution="ttsds2"),),
-    )
 
-    def __init__(self, benchmarks: Sequence[str] = ("pitch",), batch_size: int = 16):
+    def __init__(self, benchmarks: Sequence[str] = ("pitch",), hubert: str = DEFAULT_HUBERT,
+                 hubert_revision: str | None = None, hubert_layer: int = 7, unit_clusters: int = 100,
+                 unit_seed: int = 42, max_fit_utterances: int = 100, device: str = "auto", batch_size: int = 16):
         unknown = [b for b in benchmarks if b not in IMPLEMENTED]
         if unknown:
             pending = [b for b in unknown if b in PLANNED]
@@ -51,23 +53,84 @@ class TTSDSProsody(Scorer):
             raise ScorerUnavailable(f"ttsds2_prosody needs pyworld: pip install -e '.[lite]' ({exc})") from exc
         self.benchmarks = tuple(benchmarks)
         self.batch_size = batch_size
+        self.uses_hubert = "hubert_unit_rate" in self.benchmarks
+        self.hubert_id, self.hubert_revision, self.hubert_layer = hubert, hubert_revision, int(hubert_layer)
+        self.unit_clusters, self.unit_seed, self.max_fit_utterances = int(unit_clusters), int(unit_seed), int(max_fit_utterances)
+        self.hubert_dir: Path | None = None
+        if self.uses_hubert:
+            import torch
+
+            self.hubert_dir = hub.snapshot("ttsds2_prosody", hubert, hubert_revision, option="prosody.hubert")
+            self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        else:
+            self.device = "cpu"
+        self._fit_references: list[tuple[str, Path, str]] | None = None
+        self._rate: hubert_rate.HubertUnitRate | None = None
+        self.info = ScorerInfo(
+            needs_text=False, needs_reference_audio=False, needs_ground_truth=True, kind="distribution",
+            sample_rate=pitch.SAMPLE_RATE, languages=None,
+            metrics=(Metric("prosody", "Prosody (TTSDS2)", higher_is_better=True, decimals=1, distribution="ttsds2"),),
+            fits_on_references=self.uses_hubert,
+        )
+
+    def set_reference_recordings(self, recordings: Sequence[tuple[str, Path, str]]) -> None:
+        """(item id, path, sha256) of the run's real recordings; the unit clusters are fitted on a
+        seeded draw of up to ``max_fit_utterances`` of them (the same draw on every shard)."""
+        if not self.uses_hubert:
+            return
+        ordered = sorted(recordings, key=lambda r: r[0])
+        if not ordered:
+            raise ScorerUnavailable("ttsds2_prosody: hubert_unit_rate needs real recordings (gt_wav) to fit its units")
+        self._fit_references = hubert_rate.choose_references(ordered, self.max_fit_utterances, self.unit_seed)
 
     def identity(self) -> dict[str, Any]:
-        return {
+        ident: dict[str, Any] = {
             "type": self.type_name,
             "model": f"TTSDS2 prosody factor ({', '.join(self.benchmarks)})",
             "package": f"pyworld=={version('pyworld')}",
             "benchmarks": list(self.benchmarks),
-            "features": {"pitch": {"version": pitch.PITCH_VERSION, "package": f"pyworld=={version('pyworld')}",
-                                   "sample_rate": pitch.SAMPLE_RATE, "hop": pitch.HOP, "max_frames": pitch.MAX_FRAMES}},
+            "features": {"pitch": {"version": pitch.PITCH_VERSION, "sample_rate": pitch.SAMPLE_RATE, "hop": pitch.HOP,
+                                   "max_frames": pitch.MAX_FRAMES}},
             "noise": noise.describe(),
             "distances": {"version": distances.DISTANCES_VERSION, "1d": "2-Wasserstein, seeded subsampling (seed 0)"},
         }
+        if self.uses_hubert:
+            from ztts1_eval.checksums import tree_sha256
 
-    def _features(self, samples) -> dict[str, float]:
+            weights = sorted(self.hubert_dir.glob("*.safetensors")) or sorted(self.hubert_dir.glob("*.bin"))
+            shas = [sha for _, _, sha in self._fit_references or []]
+            ident["features"]["hubert_unit_rate"] = {
+                "version": hubert_rate.HUBERT_RATE_VERSION, "model": self.hubert_id, "revision": self.hubert_revision,
+                "snapshot": self.hubert_dir.name, "sha256": {w.name: tree_sha256(w) for w in weights},
+                "package": f"transformers=={version('transformers')}, scikit-learn=={version('scikit-learn')}",
+                "layer": self.hubert_layer, "clusters": self.unit_clusters, "seed": self.unit_seed,
+                "fit_utterances": len(shas),
+                "fit_set_sha256": hashlib.sha256(",".join(shas).encode()).hexdigest(),
+                "device": self.device.split(":")[0],
+            }
+        return ident
+
+    def load(self) -> None:
+        if not self.uses_hubert:
+            return
+        if self._fit_references is None:
+            raise ScorerUnavailable("ttsds2_prosody: set_reference_recordings() was not called before load()")
+        try:
+            self._rate = hubert_rate.HubertUnitRate(self.hubert_dir, self.hubert_layer, self.unit_clusters,
+                                                    self.unit_seed, self.device)
+            clips = [audio.resample(audio.read_checked(path, "reference"), hubert_rate.SAMPLE_RATE).samples
+                     for _, path, _ in self._fit_references]
+            self._rate.fit(clips)
+        except (ValueError, audio.BadAudio) as exc:
+            raise ScorerUnavailable(f"ttsds2_prosody: cannot fit HuBERT units: {exc}") from exc
+
+    def _features(self, samples: np.ndarray) -> dict[str, float]:
         values = {}
         if "pitch" in self.benchmarks:
             values["f0_mean"] = pitch.mean_f0(samples)
+        if self.uses_hubert:
+            at_16k = audio.resample(audio.Audio(samples, pitch.SAMPLE_RATE), hubert_rate.SAMPLE_RATE).samples
+            values["hubert_unit_rate"] = self._rate.rate(at_16k)
         return values
 
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
@@ -85,3 +148,6 @@ class TTSDSProsody(Scorer):
                 for key, value in self._features(clip).items():
                     features.setdefault(key, {}).setdefault(name, []).append(value)
         return features
+
+    def close(self) -> None:
+        self._rate = None

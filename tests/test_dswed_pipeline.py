@@ -52,7 +52,7 @@ def test_generations_are_seeded_resumable_and_scored(units, tmp_path, shared_cac
     assert (items["dswed"] > 0).all()  # Piper samples noise: its generations differ
     assert len(items) == 2  # one row per item, not per generation
     results = json.loads((three.run_dir / "results.json").read_text())
-    assert results["scorers"]["diversity"]["generations"] == 3
+    assert results["scorers"]["diversity"]["generations"] == 3 and results["generations"] == 3
     assert "DS-WED" in (three.run_dir / "table.md").read_text()
     report.report(tmp_path, "demo")
     figure = pd.read_csv(tmp_path / "demo/plots/dswed_by_system.csv")

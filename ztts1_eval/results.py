@@ -107,6 +107,7 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
         "aggregates": aggregate(frame, scorers),
         "seed": run["seed"],
+        "generations": run.get("generations", 1),
         "provenance": run["provenance"],
     })
     atomic.write_json(run_dir / "results.json", results)

@@ -201,3 +201,19 @@ def test_hubert_unit_rate_benchmark_through_the_pipeline(tmp_path, shared_cache)
     shard = runner.run(make_config(["system=flite", *prosody, "shard.index=1", "shard.count=2"]))
     assert (json.loads((shard.run_dir / "scores/prosody/_scorer.json").read_text())["identity_hash"]
             == flite.results["scorers"]["prosody"]["identity_hash"])
+
+
+def test_too_short_audio_is_a_per_item_failure():
+    from ztts1_eval.audio import Audio
+    from ztts1_eval.scorers.base import ScoreInput
+
+    scorer = registry.create("ttsds2_prosody", {})
+    scorer.load()
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    speechlike = (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+    out = scorer.score([ScoreInput("short", "en", Audio(speechlike[:500], SAMPLE_RATE),
+                                   ground_truth=Audio(speechlike, SAMPLE_RATE)),
+                        ScoreInput("fine", "en", Audio(speechlike, SAMPLE_RATE),
+                                   ground_truth=Audio(speechlike, SAMPLE_RATE))])
+    assert out[0].status == "failed" and "0.1 s" in out[0].reason
+    assert out[1].status == "ok" and out[1].values["f0_mean"] == pytest.approx(150, abs=2)

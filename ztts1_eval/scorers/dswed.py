@@ -95,6 +95,9 @@ class DSWED(Scorer):
             if len(generations) < 2:
                 outputs.append(ScoreOutput(status="failed", reason=f"only {len(generations)} usable generation(s)"))
                 continue
+            if min(clip.samples.size for clip in generations) < 1600:
+                outputs.append(ScoreOutput(status="failed", reason="a generation is shorter than 0.1 s"))
+                continue
             trimmed = [vad.trim(clip.samples) for clip in generations]
             units = [self._extractor.units(t.samples) for t in trimmed]
             outputs.append(ScoreOutput(values={

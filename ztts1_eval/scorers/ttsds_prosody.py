@@ -30,6 +30,7 @@ from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, Sco
 IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate"}
 PLANNED = ("allosaurus_rate", "mpm")
 DEFAULT_HUBERT = "facebook/hubert-base-ls960"
+MIN_SAMPLES = pitch.SAMPLE_RATE // 10
 
 
 class TTSDSProsody(Scorer):
@@ -136,6 +137,9 @@ class TTSDSProsody(Scorer):
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
         outputs = []
         for item in batch:
+            if min(item.audio.samples.size, item.ground_truth.samples.size) < MIN_SAMPLES:
+                outputs.append(ScoreOutput(status="failed", reason="audio shorter than 0.1 s: no prosody to measure"))
+                continue
             values = self._features(item.audio.samples)
             values.update({f"{k}_ref": v for k, v in self._features(item.ground_truth.samples).items()})
             outputs.append(ScoreOutput(values=values))

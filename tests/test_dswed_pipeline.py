@@ -61,6 +61,24 @@ def test_generations_are_seeded_resumable_and_scored(units, tmp_path, shared_cac
     assert (tmp_path / "demo/plots/dswed_by_system.png").stat().st_size > 1000
 
 
+def test_scores_over_other_generations_are_not_shown_as_current(units, tmp_path, shared_cache):
+    from ztts1_eval import atomic, results as results_mod
+
+    two = runner.run(make_config(["system=espeak", *_overrides(units, tmp_path, shared_cache, 2)]))
+    assert (pd.read_parquet(two.run_dir / "items.parquet")["diversity_status"] == "ok").all()
+    meta_path = two.run_dir / "scores/diversity/_scorer.json"
+    meta = atomic.read_json(meta_path)
+    atomic.write_json(meta_path, {**meta, "generations": 3})  # as if another shard ran with K=3
+    frame = pd.DataFrame([results_mod._item_row(two.run_dir, item, {"diversity": {**meta, "generations": 3}})
+                          for item in results_mod.manifest_mod.load(two.run_dir / "manifest.jsonl",
+                                                                    check_files=False, data_root="/").items])
+    assert (frame["diversity_status"] == "pending").all()  # generation 2 does not exist yet
+    three = runner.run(make_config(["system=espeak", *_overrides(units, tmp_path, shared_cache, 3)]))
+    items = pd.read_parquet(three.run_dir / "items.parquet")
+    assert (items["diversity_status"] == "ok").all() and (items["dswed_generations"] == 3).all()
+    assert (items["dswed"] == 0.0).all()  # espeak-ng is deterministic: no diversity
+
+
 def test_identical_generations_have_zero_diversity(units, tmp_path, shared_cache):
     truth = runner.run(make_config(["system=ground_truth", *_overrides(units, tmp_path, shared_cache, 2)]))
     items = pd.read_parquet(truth.run_dir / "items.parquet")

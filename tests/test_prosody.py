@@ -167,6 +167,12 @@ def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
     assert len(sims[sims["system"] == flite_label]) == 12  # English items with a score
     assert sims.groupby("system")["sim"].mean().between(0, 100).all()
 
+    # A second run of the same system (another seed) gets its run id in the figures' labels.
+    runner.run(make_config(["system=flite", "seed=7", *overrides]))
+    report.report(tmp_path, "demo")
+    labels = set(pd.read_csv(plots_dir / "prosody_by_system.csv")["system"])
+    assert sum(label.startswith(flite_label + " [") for label in labels) == 2
+
 
 def test_unit_runs_and_reference_draw():
     assert count_runs([]) == 0 and count_runs([4]) == 1
@@ -217,3 +223,22 @@ def test_too_short_audio_is_a_per_item_failure():
                                    ground_truth=Audio(speechlike, SAMPLE_RATE))])
     assert out[0].status == "failed" and "0.1 s" in out[0].reason
     assert out[1].status == "ok" and out[1].values["f0_mean"] == pytest.approx(150, abs=2)
+
+
+def test_unreadable_references_are_left_out_of_the_unit_fit(tmp_path, samples):
+    import soundfile as sf
+
+    hubert = write_hubert(tmp_path / "hubert-tiny")
+    scorer = registry.create("ttsds2_prosody", {"benchmarks": ["pitch", "hubert_unit_rate"], "hubert": str(hubert),
+                                                "unit_clusters": 4})
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(16000, dtype=np.float32), 16000)
+    good = samples / "en/ljspeech_LJ001-0004.flac"
+    scorer.set_reference_recordings([("b-silent", silent, "0" * 64), ("a-good", good, "1" * 64)])
+    features = scorer.identity()["features"]["hubert_unit_rate"]
+    assert features["fit_utterances"] == 1 and features["fit_excluded"] == ["b-silent"]
+    scorer.load()  # fits on the one good recording
+    empty = registry.create("ttsds2_prosody", {"benchmarks": ["pitch", "hubert_unit_rate"], "hubert": str(hubert)})
+    empty.set_reference_recordings([])  # a benchmark without real recordings: every item is n/a, no error here
+    with pytest.raises(ScorerUnavailable, match="no readable real recordings"):
+        empty.load()

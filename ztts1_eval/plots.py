@@ -13,6 +13,7 @@ is not drawn rather than drawn empty.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,13 @@ import pandas as pd
 
 from ztts1_eval import atomic
 
+log = logging.getLogger(__name__)
 
-def _label(result: dict[str, Any]) -> str:
-    return result["system"].get("label") or result["system"]["name"]
+
+def _labels(results: list[dict[str, Any]]) -> list[str]:
+    """System labels, with the run id added where two runs share one (as the tables do)."""
+    plain = [r["system"].get("label") or r["system"]["name"] for r in results]
+    return [f"{label} [{r['run_id']}]" if plain.count(label) > 1 else label for label, r in zip(plain, results)]
 
 
 def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
@@ -38,11 +43,11 @@ def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
 
 def prosody_frame(results: list[dict[str, Any]], key: str = "prosody.prosody") -> pd.DataFrame:
     rows = []
-    for result in results:
+    for label, result in zip(_labels(results), results):
         for subset, cells in result["aggregates"]["by_subset"].items():
             cell = cells.get(key)
             if cell and cell.get("mean") is not None:
-                rows.append({"system": _label(result), "subset": subset, "prosody": cell["mean"],
+                rows.append({"system": label, "subset": subset, "prosody": cell["mean"],
                              "n": cell["n"], "benchmarks": "+".join(cell.get("averaged", []))})
     return pd.DataFrame(rows, columns=["system", "subset", "prosody", "n", "benchmarks"])
 
@@ -69,10 +74,10 @@ def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
 
 def dswed_frame(results: list[dict[str, Any]], key: str = "diversity.dswed") -> pd.DataFrame:
     rows = []
-    for result in results:
+    for label, result in zip(_labels(results), results):
         cell = result["aggregates"]["all"].get(key)
         if cell and cell.get("mean") is not None:
-            rows.append({"system": _label(result), "dswed": cell["mean"], "n": cell["n"],
+            rows.append({"system": label, "dswed": cell["mean"], "n": cell["n"],
                          "generations": result["scorers"].get("diversity", {}).get("generations")})
     return pd.DataFrame(rows, columns=["system", "dswed", "n", "generations"])
 
@@ -113,11 +118,12 @@ def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    by_label = {_label(r): d for r, d in zip(results, run_dirs)}
+    labels_all = _labels(results)
+    by_label = dict(zip(labels_all, run_dirs))
     frame = similarity_frame(by_label)
     if frame.empty:
         return []
-    truth_labels = [_label(r) for r in results if r["system"]["name"] == truth]
+    truth_labels = [label for label, r in zip(labels_all, results) if r["system"]["name"] == truth]
     labels = sorted(set(frame["system"]), key=lambda s: (s not in truth_labels, s))
     fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.2))
     data = [frame.loc[frame["system"] == label, "sim"].to_numpy() for label in labels]
@@ -131,5 +137,15 @@ def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir
 
 
 def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+    """Every figure that has data; a figure that cannot be drawn is logged, never fatal (the
+    tables are already written)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return plot_prosody(results, out_dir) + plot_dswed(results, out_dir) + plot_similarity(results, run_dirs, out_dir)
+    written: list[Path] = []
+    for name, draw in (("prosody", lambda: plot_prosody(results, out_dir)),
+                       ("dswed", lambda: plot_dswed(results, out_dir)),
+                       ("similarity", lambda: plot_similarity(results, run_dirs, out_dir))):
+        try:
+            written += draw()
+        except Exception:  # noqa: BLE001 - a broken figure must not lose the report
+            log.exception("could not draw the %s figure", name)
+    return written

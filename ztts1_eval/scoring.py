@@ -39,6 +39,7 @@ class _Pending:
     gt_path: Path | None = None
     gt_sha256: str | None = None
     sample_paths: list[Path] | None = None
+    sample_sha256: list[str] | None = None
 
 
 @dataclass
@@ -63,7 +64,7 @@ def _write_score(run_dir: Path, name: str, pending: _Pending, output: ScoreOutpu
     atomic.write_json(score_record_path(run_dir, name, pending.item.id), {
         "key": pending.key, "scorer_identity_hash": identity_hash, "status": output.status, "reason": output.reason, "values": output.values,
         "audio_sha256": pending.audio_sha256, "reference_sha256": pending.reference_sha256,
-        "gt_sha256": pending.gt_sha256,
+        "gt_sha256": pending.gt_sha256, "generations_sha256": pending.sample_sha256,
     })
 
 
@@ -136,6 +137,10 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     if scorer.info.needs_all_samples:
         description["generations"] = generations
     identity = description["identity"]
+    loaded = False
+    if scorer.info.kind == "distribution" and _any_applicable(scorer, items):
+        description["noise_features"], loaded = _noise_features(scorer, cache, description)
+    # One write, complete: finalize never sees a description without its noise features.
     atomic.write_json(scorer_meta_path(run_dir, name), description)
     todo: list[_Pending] = []
     prompt_hashes: dict[str, str] = {}
@@ -173,7 +178,8 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
         key = cache_key(identity, record.sha256, companion, text, item.language)
         pending = _Pending(item, key, run_dir / record.wav, record.sha256, reference_path, reference_sha,
                            record.duration_s or 0.0, gt_path, gt_sha,
-                           [path for path, _ in samples] if samples is not None else None)
+                           [path for path, _ in samples] if samples is not None else None,
+                           [sha for _, sha in samples] if samples is not None else None)
         if _existing_ok(run_dir, name, item.id, key):
             counts.reused += 1
             continue
@@ -183,27 +189,28 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             counts.from_cache += 1
             continue
         todo.append(pending)
-    loaded = False
     if todo:
-        scorer.load()
-        loaded = True
+        if not loaded:
+            scorer.load()
         _score_pending(name, scorer, todo, run_dir, cache, counts, description, progress)
-    if scorer.info.kind == "distribution":
-        _store_noise_features(name, scorer, run_dir, cache, description, loaded)
     return counts
 
 
-def _store_noise_features(name: str, scorer: Scorer, run_dir: Path, cache: ScoreCache,
-                          description: dict[str, Any], loaded: bool) -> None:
-    """Noise-set features go into the scorer's description (cached like scores)."""
+def _any_applicable(scorer: Scorer, items: list[Item]) -> bool:
+    return any(scorer.info.supports(item.language) and (item.gt_wav or not scorer.info.needs_ground_truth)
+               for item in items)
+
+
+def _noise_features(scorer: Scorer, cache: ScoreCache, description: dict[str, Any]) -> tuple[Any, bool]:
+    """Features of the noise sets (cached like scores); returns them and whether the model loaded."""
     key = cache_key(description["identity"], "noise-sets", None, None, "*")
     features = cache.get(key)
-    if features is None:
-        if not loaded:
-            scorer.load()
-        features = scorer.noise_features()
-        cache.put(key, features)
-    atomic.write_json(scorer_meta_path(run_dir, name), {**description, "noise_features": features})
+    if features is not None:
+        return features, False
+    scorer.load()
+    features = scorer.noise_features()
+    cache.put(key, features)
+    return features, True
 
 
 def _score_pending(name: str, scorer: Scorer, todo: list[_Pending], run_dir: Path, cache: ScoreCache,

@@ -36,7 +36,8 @@ class HubertUnitRate:
         import torch
         from transformers import AutoModel
 
-        self.model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).to(device).eval()
+        self.model = AutoModel.from_pretrained(str(model_dir), local_files_only=True,
+                                               dtype=torch.float32).to(device).eval()
         if not 0 <= layer <= self.model.config.num_hidden_layers:
             raise ValueError(f"layer {layer} does not exist ({model_dir} has "
                              f"{self.model.config.num_hidden_layers} layers)")

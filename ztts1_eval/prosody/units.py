@@ -33,7 +33,8 @@ class UnitExtractor:
         import torch
         from transformers import AutoModel
 
-        self.model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True).to(self.device).eval()
+        self.model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True,
+                                               dtype=torch.float32).to(self.device).eval()
         n_layers = self.model.config.num_hidden_layers
         if not 0 <= self.layer <= n_layers:
             raise ValueError(f"layer {self.layer} does not exist ({self.model_dir} has {n_layers} layers)")

@@ -98,8 +98,12 @@ class DSWED(Scorer):
             if min(clip.samples.size for clip in generations) < 1600:
                 outputs.append(ScoreOutput(status="failed", reason="a generation is shorter than 0.1 s"))
                 continue
-            trimmed = [vad.trim(clip.samples) for clip in generations]
-            units = [self._extractor.units(t.samples) for t in trimmed]
+            try:
+                trimmed = [vad.trim(clip.samples) for clip in generations]
+                units = [self._extractor.units(t.samples) for t in trimmed]
+            except Exception as exc:  # noqa: BLE001 - one item's failure must not fail its batch
+                outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
+                continue
             outputs.append(ScoreOutput(values={
                 "dswed": mean_pairwise_distance(units),
                 "dswed_generations": len(units),

@@ -130,7 +130,8 @@ class MSRUTMOS(Scorer):
         head_state = {k: v for k, v in state.items() if not k.startswith(BACKBONE_PREFIX)}
         if not backbone_state:
             raise ScorerUnavailable(f"msr_utmos: {self.checkpoint_path} holds no '{BACKBONE_PREFIX}*' weights")
-        backbone = AutoModel.from_pretrained(str(self.backbone_dir), trust_remote_code=True, local_files_only=True)
+        backbone = AutoModel.from_pretrained(str(self.backbone_dir), trust_remote_code=True, local_files_only=True,
+                                             dtype=torch.float32)
         result = backbone.load_state_dict(backbone_state, strict=False)
         if result.missing_keys or result.unexpected_keys:
             raise ScorerUnavailable(f"msr_utmos: the checkpoint's backbone does not match {self.backbone_id} "
@@ -166,6 +167,9 @@ class MSRUTMOS(Scorer):
                 value = self.predict(item.audio.samples, item.audio.sample_rate)
             except ValueError as exc:
                 outputs.append(ScoreOutput(status="failed", reason=str(exc)))
+                continue
+            except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory on one long clip
+                outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
                 continue
             outputs.append(ScoreOutput(values={"utmos": value, "utmos_rate": item.audio.sample_rate}))
         return outputs

@@ -170,6 +170,9 @@ class ReDimNetSimilarity(Scorer):
             except ValueError as exc:
                 outputs.append(ScoreOutput(status="failed", reason=str(exc)))
                 continue
+            except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory on one long clip
+                outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
+                continue
             outputs.append(ScoreOutput(values={"sim": 100.0 * cosine(a, b)}))
         return outputs
 

@@ -16,6 +16,7 @@ benchmarks it averaged.
 from __future__ import annotations
 
 import hashlib
+import logging
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,6 +27,8 @@ from ztts1_eval import audio
 from ztts1_eval.prosody import distances, hubert_rate, noise, pitch
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
+
+log = logging.getLogger(__name__)
 
 IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate"}
 PLANNED = ("allosaurus_rate", "mpm")
@@ -66,6 +69,7 @@ class TTSDSProsody(Scorer):
         else:
             self.device = "cpu"
         self._fit_references: list[tuple[str, Path, str]] | None = None
+        self._fit_excluded: list[str] = []
         self._rate: hubert_rate.HubertUnitRate | None = None
         self.info = ScorerInfo(
             needs_text=False, needs_reference_audio=False, needs_ground_truth=True, kind="distribution",
@@ -80,9 +84,17 @@ class TTSDSProsody(Scorer):
         if not self.uses_hubert:
             return
         ordered = sorted(recordings, key=lambda r: r[0])
-        if not ordered:
-            raise ScorerUnavailable("ttsds2_prosody: hubert_unit_rate needs real recordings (gt_wav) to fit its units")
-        self._fit_references = hubert_rate.choose_references(ordered, self.max_fit_utterances, self.unit_seed)
+        chosen = hubert_rate.choose_references(ordered, self.max_fit_utterances, self.unit_seed)
+        kept = []
+        for item_id, path, sha in chosen:
+            try:
+                audio.read_checked(path, "reference")
+            except audio.BadAudio as exc:  # deterministic: the same files are left out everywhere
+                log.warning("ttsds2_prosody: %s left out of the unit fit: %s", item_id, exc)
+                self._fit_excluded.append(item_id)
+                continue
+            kept.append((item_id, path, sha))
+        self._fit_references = kept
 
     def identity(self) -> dict[str, Any]:
         ident: dict[str, Any] = {
@@ -105,7 +117,7 @@ class TTSDSProsody(Scorer):
                 "snapshot": self.hubert_dir.name, "sha256": {w.name: tree_sha256(w) for w in weights},
                 "package": f"transformers=={version('transformers')}, scikit-learn=={version('scikit-learn')}",
                 "layer": self.hubert_layer, "clusters": self.unit_clusters, "seed": self.unit_seed,
-                "fit_utterances": len(shas),
+                "fit_utterances": len(shas), "fit_excluded": list(self._fit_excluded),
                 "fit_set_sha256": hashlib.sha256(",".join(shas).encode()).hexdigest(),
                 "device": self.device.split(":")[0],
             }
@@ -114,8 +126,9 @@ class TTSDSProsody(Scorer):
     def load(self) -> None:
         if not self.uses_hubert:
             return
-        if self._fit_references is None:
-            raise ScorerUnavailable("ttsds2_prosody: set_reference_recordings() was not called before load()")
+        if not self._fit_references:
+            raise ScorerUnavailable("ttsds2_prosody: hubert_unit_rate has no readable real recordings (gt_wav) "
+                                    "to fit its units on")
         try:
             self._rate = hubert_rate.HubertUnitRate(self.hubert_dir, self.hubert_layer, self.unit_clusters,
                                                     self.unit_seed, self.device)
@@ -140,8 +153,12 @@ class TTSDSProsody(Scorer):
             if min(item.audio.samples.size, item.ground_truth.samples.size) < MIN_SAMPLES:
                 outputs.append(ScoreOutput(status="failed", reason="audio shorter than 0.1 s: no prosody to measure"))
                 continue
-            values = self._features(item.audio.samples)
-            values.update({f"{k}_ref": v for k, v in self._features(item.ground_truth.samples).items()})
+            try:
+                values = self._features(item.audio.samples)
+                values.update({f"{k}_ref": v for k, v in self._features(item.ground_truth.samples).items()})
+            except Exception as exc:  # noqa: BLE001 - one item's failure must not fail its batch
+                outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
+                continue
             outputs.append(ScoreOutput(values=values))
         return outputs
 

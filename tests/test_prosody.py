@@ -242,3 +242,32 @@ def test_unreadable_references_are_left_out_of_the_unit_fit(tmp_path, samples):
     empty.set_reference_recordings([])  # a benchmark without real recordings: every item is n/a, no error here
     with pytest.raises(ScorerUnavailable, match="no readable real recordings"):
         empty.load()
+
+
+def test_unit_centres_are_fitted_once_and_shared(tmp_path, samples, monkeypatch):
+    from sklearn.cluster import KMeans
+
+    from ztts1_eval.prosody import hubert_rate
+    from ztts1_eval.score_cache import ScoreCache
+
+    frames = np.random.default_rng(3).normal(size=(300, 16))
+    kmeans = KMeans(n_clusters=7, random_state=0, n_init=1).fit(frames)
+    rate = hubert_rate.HubertUnitRate.__new__(hubert_rate.HubertUnitRate)
+    rate.set_centres(kmeans.cluster_centers_)
+    probe = np.random.default_rng(4).normal(size=(200, 16))
+    assert np.array_equal(rate.assign(probe), kmeans.predict(probe))  # same rule as KMeans.predict
+
+    hubert = write_hubert(tmp_path / "hubert-tiny")
+    options = {"benchmarks": ["pitch", "hubert_unit_rate"], "hubert": str(hubert), "unit_clusters": 4}
+    refs = [("a", samples / "en/ljspeech_LJ001-0004.flac", "1" * 64)]
+    cache = ScoreCache(tmp_path / "cache")
+    first = registry.create("ttsds2_prosody", options)
+    first.set_reference_recordings(refs)
+    first.attach_cache(cache)
+    first.load()
+    monkeypatch.setattr(hubert_rate.HubertUnitRate, "fit", lambda self, refs: pytest.fail("refitted"))
+    second = registry.create("ttsds2_prosody", options)  # another shard or system run
+    second.set_reference_recordings(refs)
+    second.attach_cache(cache)
+    second.load()
+    assert np.array_equal(first._rate.centres, second._rate.centres)

@@ -137,6 +137,7 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     if scorer.info.needs_all_samples:
         description["generations"] = generations
     identity = description["identity"]
+    scorer.attach_cache(cache)
     loaded = False
     if scorer.info.kind == "distribution" and _any_applicable(scorer, items):
         description["noise_features"], loaded = _noise_features(scorer, cache, description)

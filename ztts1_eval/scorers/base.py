@@ -108,6 +108,10 @@ class Scorer(ABC):
         """(item id, path, sha256) of every real recording of the run, all shards alike; called
         before identity() for scorers whose info says ``fits_on_references``."""
 
+    def attach_cache(self, cache: Any) -> None:
+        """The run's content-addressed cache, for scorers that fit something worth sharing
+        between processes (called before load())."""
+
     def noise_features(self) -> dict[str, Any] | None:
         """Distribution scorers: features of the deterministic noise sets, stored with the
         scorer's description so that tables can be rebuilt without the model. Called after load()."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from ztts1_eval import audio
 from ztts1_eval.prosody import distances, hubert_rate, noise, pitch
+from ztts1_eval.score_cache import cache_key
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 
@@ -70,6 +71,7 @@ class TTSDSProsody(Scorer):
             self.device = "cpu"
         self._fit_references: list[tuple[str, Path, str]] | None = None
         self._fit_excluded: list[str] = []
+        self._cache = None
         self._rate: hubert_rate.HubertUnitRate | None = None
         self.info = ScorerInfo(
             needs_text=False, needs_reference_audio=False, needs_ground_truth=True, kind="distribution",
@@ -95,6 +97,9 @@ class TTSDSProsody(Scorer):
                 continue
             kept.append((item_id, path, sha))
         self._fit_references = kept
+
+    def attach_cache(self, cache) -> None:
+        self._cache = cache  # fitted unit centres are shared by every shard and system run
 
     def identity(self) -> dict[str, Any]:
         ident: dict[str, Any] = {
@@ -132,9 +137,16 @@ class TTSDSProsody(Scorer):
         try:
             self._rate = hubert_rate.HubertUnitRate(self.hubert_dir, self.hubert_layer, self.unit_clusters,
                                                     self.unit_seed, self.device)
-            clips = [audio.resample(audio.read_checked(path, "reference"), hubert_rate.SAMPLE_RATE).samples
-                     for _, path, _ in self._fit_references]
-            self._rate.fit(clips)
+            key = cache_key(self.identity(), "hubert-unit-centres", None, None, "*")
+            cached = self._cache.get(key) if self._cache is not None else None
+            if cached is not None:
+                self._rate.set_centres(np.asarray(cached["centres"]))
+            else:
+                clips = [audio.resample(audio.read_checked(path, "reference"), hubert_rate.SAMPLE_RATE).samples
+                         for _, path, _ in self._fit_references]
+                centres = self._rate.fit(clips)
+                if self._cache is not None:
+                    self._cache.put(key, {"centres": centres.tolist()})
         except (ValueError, audio.BadAudio) as exc:
             raise ScorerUnavailable(f"ttsds2_prosody: cannot fit HuBERT units: {exc}") from exc
 

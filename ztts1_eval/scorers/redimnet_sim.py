@@ -42,7 +42,7 @@ def _search_dirs() -> list[Path]:
 def fetch_hint(name: str) -> str:
     target = _search_dirs()[0] / name
     extra = "" if hub.models_dir() else " (or into $ZTTS1_MODELS_DIR/redimnet/)"
-    return (f"fetch it where you have network: curl -L -o '{target}' '{RELEASE_URL.format(name=quote(name))}'"
+    return (f"fetch it where you have network: curl -L --create-dirs -o '{target}' '{RELEASE_URL.format(name=quote(name))}'"
             f"{extra}, or set scorers.run.sim.checkpoint=/path/to/{name}")
 
 

@@ -41,7 +41,7 @@ class DSWED(Scorer):
             import joblib  # noqa: F401
             import silero_vad  # noqa: F401
             import sklearn  # noqa: F401
-            import torch
+            import torch  # noqa: F401
         except ImportError as exc:
             raise ScorerUnavailable(f"dswed needs torch, silero-vad, scikit-learn and joblib: "
                                     f"pip install -e '.[paper]' ({exc})") from exc
@@ -53,21 +53,20 @@ class DSWED(Scorer):
         if not trust_pickle:
             raise ScorerUnavailable(f"dswed: {self.kmeans_path.name} is a joblib pickle (unpickling runs code from "
                                     "the file); set scorers.run.diversity.trust_pickle=true if you trust it")
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.device = hub.resolve_device(device)
         self.batch_size = batch_size
         self._extractor = None
 
     def identity(self) -> dict[str, Any]:
         from ztts1_eval.prosody import dswed, vad
 
-        weights = sorted(self.hubert_dir.glob("*.safetensors")) or sorted(self.hubert_dir.glob("*.bin"))
         return {
             "type": self.type_name,
             "model": f"{self.hubert_id} layer {self.layer} + {self.kmeans_path.name}",
             "package": f"transformers=={version('transformers')}, scikit-learn=={version('scikit-learn')}",
             "hubert_revision": self.hubert_revision,
             "hubert_snapshot": self.hubert_dir.name,
-            "hubert_sha256": {w.name: tree_sha256(w) for w in weights},
+            "hubert_sha256": hub.weight_checksums(self.hubert_dir),
             "kmeans": {"repo": self.kmeans_repo, "revision": self.kmeans_revision, "file": self.kmeans_path.name,
                        "sha256": tree_sha256(self.kmeans_path)},
             "vad": vad.identity(),

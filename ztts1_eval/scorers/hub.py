@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ztts1_eval.checksums import tree_sha256
 from ztts1_eval.scorers.base import ScorerUnavailable
 
 
@@ -22,6 +23,22 @@ def offline() -> bool:
 
 
 MODELS_DIR_ENV = "ZTTS1_MODELS_DIR"
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` = the GPU when there is one, else the CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def weight_checksums(directory: Path, extra_patterns: tuple[str, ...] = ()) -> dict[str, str]:
+    """SHA-256 of a snapshot's weight files (safetensors, else .bin) and any extra files."""
+    weights = sorted(directory.glob("*.safetensors")) or sorted(directory.glob("*.bin"))
+    extra = [p for pattern in extra_patterns for p in sorted(directory.glob(pattern))]
+    return {p.name: tree_sha256(p) for p in weights + extra}
 
 
 def models_dir() -> Path | None:

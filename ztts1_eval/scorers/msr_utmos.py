@@ -94,13 +94,11 @@ class MSRUTMOS(Scorer):
         n_listeners = blob["state_dict"].get("listenr_embedding.weight")
         if not self.listeners or (n_listeners is not None and max(self.listeners) >= n_listeners.shape[0]):
             raise ScorerUnavailable(f"msr_utmos: listener ids {self.listeners} do not fit the checkpoint")
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.device = hub.resolve_device(device)
         self.batch_size = batch_size  # items per score() call; each utterance still runs alone
         self._backbone = self._head = None
 
     def identity(self) -> dict[str, Any]:
-        weights = sorted(self.backbone_dir.glob("*.safetensors")) or sorted(self.backbone_dir.glob("*.bin"))
-        code = sorted(self.backbone_dir.glob("*.py"))
         return {
             "type": self.type_name,
             "model": f"MSR-UTMOS {self.checkpoint_path.name}",
@@ -109,7 +107,7 @@ class MSRUTMOS(Scorer):
             "backbone": self.backbone_id,
             "backbone_revision": self.backbone_revision,
             "backbone_snapshot": self.backbone_dir.name,
-            "backbone_sha256": {p.name: tree_sha256(p) for p in weights + code},
+            "backbone_sha256": hub.weight_checksums(self.backbone_dir, ("*.py",)),
             "package": f"transformers=={version('transformers')}",
             "listeners": list(self.listeners),
             "native_rates": list(NATIVE_RATES),

@@ -15,7 +15,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval import languages, normalize
-from ztts1_eval.checksums import tree_sha256
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.wer import score_transcript
@@ -53,7 +52,7 @@ class Qwen3ASRWER(Scorer):
         self.force_language = force_language
         self.normalizer = normalize.get(normalizer)
         self.batch_size = batch_size
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.device = hub.resolve_device(device)
         self.dtype = ("bfloat16" if self.device.startswith("cuda") else "float32") if dtype == "auto" else dtype
         self.max_new_tokens = max_new_tokens
         self.info = ScorerInfo(
@@ -66,13 +65,12 @@ class Qwen3ASRWER(Scorer):
         self._model = self._processor = None
 
     def identity(self) -> dict[str, Any]:
-        weights = sorted(self.source.glob("*.safetensors")) or sorted(self.source.glob("*.bin"))
         return {
             "type": self.type_name,
             "model": self.model_id,
             "revision": self.revision,
             "snapshot": self.source.name,  # the commit hash for hub snapshots
-            "model_sha256": {w.name: tree_sha256(w) for w in weights},
+            "model_sha256": hub.weight_checksums(self.source),
             "package": f"transformers=={version('transformers')}",
             "force_language": self.force_language,
             "normalizer": self.normalizer.identity(),

@@ -114,7 +114,7 @@ class ReDimNetSimilarity(Scorer):
     def __init__(self, checkpoint: str = DEFAULT_CHECKPOINT, sha256: str | None = None, device: str = "auto",
                  batch_size: int = 16):
         try:
-            import torch
+            import torch  # noqa: F401
         except ImportError as exc:
             raise ScorerUnavailable("redimnet needs torch: pip install -e '.[paper]'") from exc
         self.checkpoint = checkpoint
@@ -123,7 +123,7 @@ class ReDimNetSimilarity(Scorer):
         if sha256 and sha256.lower() != self.sha256:
             raise ScorerUnavailable(f"redimnet: {self.path} has SHA-256 {self.sha256}, the config pins {sha256}; "
                                     "the release file changed or the download is corrupt")
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.device = hub.resolve_device(device)
         self.batch_size = batch_size  # items per score() call; each utterance still runs alone
         self._model = None
         self._model_config: dict | None = None

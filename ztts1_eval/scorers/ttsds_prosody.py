@@ -63,10 +63,8 @@ class TTSDSProsody(Scorer):
         self.unit_clusters, self.unit_seed, self.max_fit_utterances = int(unit_clusters), int(unit_seed), int(max_fit_utterances)
         self.hubert_dir: Path | None = None
         if self.uses_hubert:
-            import torch
-
             self.hubert_dir = hub.snapshot("ttsds2_prosody", hubert, hubert_revision, option="prosody.hubert")
-            self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+            self.device = hub.resolve_device(device)
         else:
             self.device = "cpu"
         self._fit_references: list[tuple[str, Path, str]] | None = None
@@ -113,13 +111,10 @@ class TTSDSProsody(Scorer):
             "distances": {"version": distances.DISTANCES_VERSION, "1d": "2-Wasserstein, seeded subsampling (seed 0)"},
         }
         if self.uses_hubert:
-            from ztts1_eval.checksums import tree_sha256
-
-            weights = sorted(self.hubert_dir.glob("*.safetensors")) or sorted(self.hubert_dir.glob("*.bin"))
             shas = [sha for _, _, sha in self._fit_references or []]
             ident["features"]["hubert_unit_rate"] = {
                 "version": hubert_rate.HUBERT_RATE_VERSION, "model": self.hubert_id, "revision": self.hubert_revision,
-                "snapshot": self.hubert_dir.name, "sha256": {w.name: tree_sha256(w) for w in weights},
+                "snapshot": self.hubert_dir.name, "sha256": hub.weight_checksums(self.hubert_dir),
                 "package": f"transformers=={version('transformers')}, scikit-learn=={version('scikit-learn')}",
                 "layer": self.hubert_layer, "clusters": self.unit_clusters, "seed": self.unit_seed,
                 "fit_utterances": len(shas), "fit_excluded": list(self._fit_excluded),

@@ -68,6 +68,15 @@ def load_record(run_dir: Path, item_id: str) -> GenerationRecord | None:
     return GenerationRecord(**atomic.read_json(path))
 
 
+def ok_generations(run_dir: Path, item_id: str, generations: int) -> list[GenerationRecord] | None:
+    """The item's successful generations among the first ``generations``; None while any of
+    them has no record yet (still to be synthesized)."""
+    records = [load_record(run_dir, generation_id(item_id, k)) for k in range(generations)]
+    if any(record is None for record in records):
+        return None
+    return [record for record in records if record.status == "ok"]
+
+
 def _is_finished(run_dir: Path, record: GenerationRecord | None, retry_failed: bool) -> bool:
     if record is None:
         return False

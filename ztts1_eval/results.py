@@ -12,7 +12,7 @@ import pandas as pd
 
 from ztts1_eval import atomic, manifest as manifest_mod, tables
 from ztts1_eval.aggregate import aggregate, clean_floats
-from ztts1_eval.generation import generation_id, load_record
+from ztts1_eval.generation import load_record, ok_generations
 from ztts1_eval.scoring import score_record_path, scorer_meta_path
 
 log = logging.getLogger(__name__)
@@ -70,23 +70,12 @@ def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, d
     if score.get("scorer_identity_hash") != meta["identity_hash"]:
         return "stale", "scored by another version of this scorer; rerun to rescore", {}
     if meta.get("needs_all_samples"):
-        current = _generation_hashes(run_dir, item.id, meta.get("generations") or 1)
-        if current is None:
+        done = ok_generations(run_dir, item.id, meta.get("generations") or 1)
+        if done is None:
             return "pending", "a generation is not finished yet", {}
-        if score.get("generations_sha256") != current:
+        if score.get("generations_sha256") != [record.sha256 for record in done]:
             return "stale", "scored on other generations (generations changed); rerun to rescore", {}
     return score["status"], score.get("reason"), score.get("values") or {}
-
-
-def _generation_hashes(run_dir: Path, item_id: str, generations: int) -> list[str] | None:
-    hashes = []
-    for k in range(generations):
-        record = load_record(run_dir, generation_id(item_id, k))
-        if record is None:
-            return None
-        if record.status == "ok":
-            hashes.append(record.sha256)
-    return hashes
 
 
 def is_complete(frame: pd.DataFrame) -> bool:

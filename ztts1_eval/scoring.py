@@ -16,7 +16,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ztts1_eval import atomic, audio
-from ztts1_eval.generation import generation_id, load_record
+from ztts1_eval.generation import load_record, ok_generations
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.score_cache import ScoreCache, cache_key
 from ztts1_eval.scorers import registry
@@ -96,38 +96,22 @@ def _describe(scorer: Scorer) -> dict[str, Any]:
     }
 
 
+def _read_for(scorer: Scorer, path: Path, what: str) -> audio.Audio:
+    """Decode, check and resample to the rate the scorer runs at for this input."""
+    clip = audio.read_checked(path, what)
+    return audio.resample(clip, scorer.info.rate_for(clip.sample_rate))
+
+
 def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
-    output = audio.read_checked(pending.audio_path, "output")
-    clip = audio.resample(output, scorer.info.rate_for(output.sample_rate))
-    reference = None
-    if scorer.info.needs_reference_audio:
-        prompt = audio.read_checked(pending.reference_path, "prompt")
-        reference = audio.resample(prompt, scorer.info.rate_for(prompt.sample_rate))
-    ground_truth = None
-    if scorer.info.needs_ground_truth:
-        real = audio.read_checked(pending.gt_path, "ground truth")
-        ground_truth = audio.resample(real, scorer.info.rate_for(real.sample_rate))
-    generations = None
-    if scorer.info.needs_all_samples:
-        generations = []
-        for path in pending.sample_paths or []:
-            one = audio.read_checked(path, "generation")
-            generations.append(audio.resample(one, scorer.info.rate_for(one.sample_rate)))
+    info = scorer.info
+    clip = _read_for(scorer, pending.audio_path, "output")
+    reference = _read_for(scorer, pending.reference_path, "prompt") if info.needs_reference_audio else None
+    ground_truth = _read_for(scorer, pending.gt_path, "ground truth") if info.needs_ground_truth else None
+    generations = ([_read_for(scorer, path, "generation") for path in pending.sample_paths or []]
+                   if info.needs_all_samples else None)
     return ScoreInput(item_id=pending.item.id, language=pending.item.language, audio=clip,
                       reference=reference, text=pending.item.target_text, ground_truth=ground_truth,
                       samples=generations)
-
-
-def _generation_samples(run_dir: Path, item: Item, generations: int) -> list | None:
-    """The item's successful generations (path, sha256); None while any is still missing."""
-    found = []
-    for k in range(generations):
-        record = load_record(run_dir, generation_id(item.id, k))
-        if record is None:
-            return None
-        if record.status == "ok":
-            found.append((run_dir / record.wav, record.sha256))
-    return found
 
 
 def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest, run_dir: Path,
@@ -170,9 +154,10 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             if generations < 2:
                 counts.not_applicable += 1
                 continue
-            samples = _generation_samples(run_dir, item, generations)
-            if samples is None:
+            done = ok_generations(run_dir, item.id, generations)
+            if done is None:
                 continue  # a generation is still pending (resume finishes it)
+            samples = [(run_dir / r.wav, r.sha256) for r in done]
             samples_tag = "generations:" + ",".join(sha for _, sha in samples)
         text = item.target_text if scorer.info.needs_text else None
         companion = "|".join(x for x in (reference_sha, f"gt:{gt_sha}" if gt_sha else None, samples_tag) if x) or None

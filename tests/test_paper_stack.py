@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
+from test_mpm import FIXTURES as MPM_FIXTURES
 from test_redimnet import FIXTURES as REDIMNET_FIXTURES
 from tiny_hubert_units import write_hubert, write_kmeans
 from tiny_msr_utmos import write_backbone, write_checkpoint
@@ -30,6 +31,7 @@ def models_dir(tmp_path_factory):
                      backbone_name="Wataru/sfi_hubert_distill_ears")
     write_hubert(root / "hubert-base-ls960")
     write_kmeans(root / "kmeans-librispeech-hubert-base/hubert-base-layer-8.kmeans.50.model", 50)
+    shutil.copytree(MPM_FIXTURES / "model", root / "masked_prosody_model")
     return root
 
 
@@ -59,3 +61,6 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     assert identities["diversity"]["kmeans"]["file"] == "hubert-base-layer-8.kmeans.50.model"
     table = (run_dir / "table.md").read_text()
     assert all(label in table for label in ("WER/CER (%)", "Spk. sim.", "UTMOS", "Prosody (TTSDS2)", "DS-WED"))
+    prosody = results["aggregates"]["all"]["prosody.prosody"]
+    assert prosody["averaged"] == ["hubert_unit_rate", "mpm", "pitch"] and prosody["mean"] == 100.0
+    assert results["scorers"]["prosody"]["identity"]["features"]["mpm"]["model"] == "cdminix/masked_prosody_model"

@@ -8,24 +8,32 @@ not-applicable items are counted beside every value, never silently dropped.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
+
+import numpy as np
 
 import pandas as pd
 
 
-def _distribution_cell(ok: pd.DataFrame, metric: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+# Reads an array a score refers to ("blob:<sha256>", see ztts1_eval.blobs).
+ArrayLoader = Callable[[str], np.ndarray]
+
+
+def _distribution_cell(ok: pd.DataFrame, metric: dict[str, Any], meta: dict[str, Any],
+                       load_array: ArrayLoader | None) -> dict[str, Any]:
     if metric["distribution"] == "ttsds2":
         from ztts1_eval.prosody.factor import ttsds2_cell
 
-        return ttsds2_cell(ok, meta)
+        return ttsds2_cell(ok, meta, load_array)
     raise ValueError(f"unknown distribution aggregator {metric['distribution']!r}")
 
 
-def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta: dict[str, Any],
+                 load_array: ArrayLoader | None = None) -> dict[str, Any]:
     status = frame.get(f"{scorer}_status", pd.Series(dtype=object))
     ok = frame[status == "ok"]
     if metric.get("distribution"):
-        cell = _distribution_cell(ok, metric, meta)
+        cell = _distribution_cell(ok, metric, meta, load_array)
         values = pd.Series([cell["mean"]] if cell["mean"] is not None else [], dtype=float)
     else:
         cell = {}
@@ -50,15 +58,17 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta:
     return cell
 
 
-def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
+              load_array: ArrayLoader | None = None) -> dict[str, Any]:
     """``{"all": {...}, "by_language": {lang: {...}}, "by_subset": {subset: {...}}}`` where each
-    leaf maps ``<scorer>.<field>`` to a cell of counts and values."""
+    leaf maps ``<scorer>.<field>`` to a cell of counts and values. ``load_array`` resolves the
+    array references of N-dimensional distribution features."""
 
     def cells(frame: pd.DataFrame) -> dict[str, Any]:
         out = {}
         for name, meta in scorers.items():
             for metric in meta["metrics"]:
-                out[f"{name}.{metric['field']}"] = _metric_cell(frame, name, metric, meta)
+                out[f"{name}.{metric['field']}"] = _metric_cell(frame, name, metric, meta, load_array)
         out["_items"] = {
             "n": int(len(frame)),
             "status": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},

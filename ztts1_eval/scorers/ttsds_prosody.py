@@ -8,10 +8,10 @@ the scorer's description, so tables rebuild without any model.
 
 Benchmarks of TTSDS2's prosody factor: ``pitch`` (WORLD mean F0), ``hubert_unit_rate``
 (HuBERT unit runs per second; its k-means is fitted on up to 100 of the run's real recordings,
-whose checksums are part of the identity) and ``mpm`` (Masked Prosody Model layer-7 frames,
-N-dimensional: each item stores a frame summary as an array, see ztts1_eval.blobs) are
-implemented; ``allosaurus_rate`` is not yet: asking for it fails with a message, never a silent
-drop. The factor names the benchmarks it averaged.
+whose checksums are part of the identity), ``allosaurus_rate`` (Allosaurus phones per second; an
+optional GPL-3.0 extra, loaded from a local model directory) and ``mpm`` (Masked Prosody Model
+layer-7 frames, N-dimensional: each item stores a frame summary as an array, see
+ztts1_eval.blobs). The factor names the benchmarks it averaged.
 """
 
 from __future__ import annotations
@@ -25,15 +25,16 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval import audio
-from ztts1_eval.prosody import distances, hubert_rate, mpm, noise, pitch
+from ztts1_eval.prosody import allosaurus_rate, distances, hubert_rate, mpm, noise, pitch
+from ztts1_eval.checksums import tree_sha256
 from ztts1_eval.score_cache import cache_key
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 
 log = logging.getLogger(__name__)
 
-IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate", "mpm": "mpm_frames"}
-PLANNED = ("allosaurus_rate",)
+IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate", "allosaurus_rate": "phone_rate",
+               "mpm": "mpm_frames"}
 DEFAULT_HUBERT = "facebook/hubert-base-ls960"
 DEFAULT_MPM = "cdminix/masked_prosody_model"
 MIN_SAMPLES = pitch.SAMPLE_RATE // 10
@@ -45,14 +46,12 @@ class TTSDSProsody(Scorer):
     def __init__(self, benchmarks: Sequence[str] = ("pitch",), hubert: str = DEFAULT_HUBERT,
                  hubert_revision: str | None = None, hubert_layer: int = 7, unit_clusters: int = 100,
                  unit_seed: int = 42, max_fit_utterances: int = 100, mpm: str = DEFAULT_MPM,
-                 mpm_revision: str | None = None, mpm_layer: int = 7, device: str = "auto", batch_size: int = 16):
+                 mpm_revision: str | None = None, mpm_layer: int = 7, allosaurus_model: str = "uni2005",
+                 device: str = "auto", batch_size: int = 16):
         unknown = [b for b in benchmarks if b not in IMPLEMENTED]
         if unknown:
-            pending = [b for b in unknown if b in PLANNED]
-            raise ScorerUnavailable(
-                f"ttsds2_prosody: benchmarks {unknown} are not available"
-                f"{' (not implemented yet: ' + ', '.join(pending) + ')' if pending else ''}; "
-                f"implemented: {sorted(IMPLEMENTED)}")
+            raise ScorerUnavailable(f"ttsds2_prosody: benchmarks {unknown} are not available; "
+                                    f"implemented: {sorted(IMPLEMENTED)}")
         if not benchmarks:
             raise ScorerUnavailable("ttsds2_prosody: no benchmarks selected")
         try:
@@ -80,9 +79,18 @@ class TTSDSProsody(Scorer):
                                             required="model_config.yml")
             except ScorerUnavailable as exc:
                 missing.append(str(exc))
+        self.uses_allosaurus = "allosaurus_rate" in self.benchmarks
+        self.allosaurus_model = allosaurus_model
+        self.allosaurus_dir: Path | None = None
+        if self.uses_allosaurus:
+            try:
+                self.allosaurus_dir = self._allosaurus_dir(allosaurus_model)
+            except ScorerUnavailable as exc:
+                missing.append(str(exc))
         if missing:
             raise ScorerUnavailable("\n".join(missing))
-        self.device = hub.resolve_device(device) if (self.uses_hubert or self.uses_mpm) else "cpu"
+        self.device = hub.resolve_device(device) if (self.uses_hubert or self.uses_mpm or self.uses_allosaurus) else "cpu"
+        self._phones: allosaurus_rate.PhoneRate | None = None
         self._mpm: mpm.MPMFeatures | None = None
         self._fit_references: list[tuple[str, Path, str]] | None = None
         self._fit_excluded: list[str] = []
@@ -94,6 +102,25 @@ class TTSDSProsody(Scorer):
             metrics=(Metric("prosody", "Prosody (TTSDS2)", higher_is_better=True, decimals=1, distribution="ttsds2"),),
             fits_on_references=self.uses_hubert,
         )
+
+    @staticmethod
+    def _allosaurus_dir(model: str) -> Path:
+        try:
+            version("allosaurus")
+        except Exception:  # noqa: BLE001 - PackageNotFoundError
+            raise ScorerUnavailable("ttsds2_prosody: allosaurus_rate needs the allosaurus package (GPL-3.0, an "
+                                    "optional extra): pip install -e '.[allosaurus]', or leave the benchmark out "
+                                    "(scorers.run.prosody.benchmarks=[pitch,hubert_unit_rate,mpm])") from None
+        directory = allosaurus_rate.locate(model)
+        if directory is None:
+            raise ScorerUnavailable(f"ttsds2_prosody: Allosaurus model {model!r} is not on this machine "
+                                    f"(files {', '.join(allosaurus_rate.MODEL_FILES)}); "
+                                    f"{allosaurus_rate.download_hint(model)}")
+        absent = allosaurus_rate.missing_files(directory)
+        if absent:
+            raise ScorerUnavailable(f"ttsds2_prosody: {directory} is not an Allosaurus model directory: missing "
+                                    f"{', '.join(absent)}; {allosaurus_rate.download_hint(model)}")
+        return directory
 
     def set_reference_recordings(self, recordings: Sequence[tuple[str, Path, str]]) -> None:
         """(item id, path, sha256) of the run's real recordings; the unit clusters are fitted on a
@@ -146,9 +173,23 @@ class TTSDSProsody(Scorer):
                 "layer": self.mpm_layer, "max_frames": mpm.MAX_FRAMES, "distance": "Fréchet of pooled frames",
                 "device": self.device.split(":")[0],
             }
+        if self.uses_allosaurus:
+            ident["features"]["allosaurus_rate"] = {
+                "version": allosaurus_rate.ALLOSAURUS_RATE_VERSION, "model": self.allosaurus_dir.name,
+                "sha256": {name: tree_sha256(self.allosaurus_dir / name) for name in allosaurus_rate.MODEL_FILES},
+                "package": f"allosaurus=={version('allosaurus')}, resampy=={version('resampy')}",
+                "phones": "universal IPA (lang_id ipa), every emitted phone counted", "wav": "PCM_16",
+                "device": self.device.split(":")[0],
+            }
         return ident
 
     def load(self) -> None:
+        if self.uses_allosaurus and self._phones is None:
+            try:
+                self._phones = allosaurus_rate.PhoneRate(self.allosaurus_dir, self.device)
+            except (OSError, ValueError, RuntimeError, AssertionError, KeyError) as exc:
+                raise ScorerUnavailable(f"ttsds2_prosody: cannot load Allosaurus from {self.allosaurus_dir}: "
+                                        f"{type(exc).__name__}: {exc}") from exc
         if self.uses_mpm and self._mpm is None:
             try:
                 self._mpm = mpm.MPMFeatures(self.mpm_dir, self.mpm_layer, self.device)
@@ -183,6 +224,8 @@ class TTSDSProsody(Scorer):
         if self.uses_hubert:
             at_16k = audio.resample(audio.Audio(samples, pitch.SAMPLE_RATE), hubert_rate.SAMPLE_RATE).samples
             values["hubert_unit_rate"] = self._rate.rate(at_16k)
+        if self.uses_allosaurus:
+            values["phone_rate"] = self._phones.rate(samples, pitch.SAMPLE_RATE)
         if self.uses_mpm:
             values["mpm_frames"] = self._mpm.summary(samples)  # an array: stored as a blob
         return values
@@ -213,3 +256,4 @@ class TTSDSProsody(Scorer):
     def close(self) -> None:
         self._rate = None
         self._mpm = None
+        self._phones = None

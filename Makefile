@@ -2,7 +2,8 @@
 PY        := .venv/bin/python
 SYSTEM    ?= ground_truth,flite,espeak,piper
 BENCHMARK ?= demo
-SCORERS   ?= lite
+# Empty: the benchmark's default stack (demo -> lite, ztts1_clean / ztts1_itw -> paper).
+SCORERS   ?=
 RESULTS_DIR ?= results
 ARGS      ?=
 
@@ -16,7 +17,7 @@ setup: .venv/.setup-done
 # Hydra multirun over the systems (BasicLauncher: one after the other; a submitit or Ray
 # launcher spreads them), then one report over every stored run of the benchmark.
 eval: setup
-	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) scorers=$(SCORERS) results_dir=$(RESULTS_DIR) $(ARGS)
+	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) $(if $(SCORERS),scorers=$(SCORERS)) results_dir=$(RESULTS_DIR) $(ARGS)
 	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK) --results-dir $(RESULTS_DIR)
 
 report: setup

@@ -66,3 +66,8 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     prosody = results["aggregates"]["all"]["prosody.prosody"]
     assert prosody["averaged"] == ["allosaurus_rate", "hubert_unit_rate", "mpm", "pitch"] and prosody["mean"] == 100.0
     assert results["scorers"]["prosody"]["identity"]["features"]["mpm"]["model"] == "cdminix/masked_prosody_model"
+    # The report's four figures, each with the CSV of its numbers.
+    plots = tmp_path / "r/demo/plots"
+    for figure in ("prosody_by_system", "dswed_by_system", "speaker_similarity_distribution", "speaking_rate_distance"):
+        assert (plots / f"{figure}.png").stat().st_size > 1000 and (plots / f"{figure}.csv").is_file(), figure
+    assert (pd.read_csv(plots / "speaking_rate_distance.csv")["distance"] == 0).all()  # ground truth vs itself

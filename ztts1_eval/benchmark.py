@@ -28,6 +28,9 @@ def load(config: dict[str, Any], results_dir: Path) -> tuple[manifest_mod.Manife
     root = data_root(config)
     if config.get("manifest"):
         path = Path(config["manifest"]).expanduser()
+        if not path.is_file() and config.get("prepare"):
+            raise manifest_mod.ManifestError(f"benchmark {config.get('name')}: manifest {path} not found; "
+                                             f"build it with `{config['prepare']}` (or set benchmark.data_root)")
     else:
         builder_name = config.get("builder")
         if not builder_name:

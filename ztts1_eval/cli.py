@@ -1,4 +1,5 @@
-"""Command line: ``ztts1-eval eval [hydra overrides]``, ``ztts1-eval report``, ``ztts1-eval finalize``.
+"""Command line: ``ztts1-eval eval [hydra overrides]``, ``ztts1-eval report``, ``ztts1-eval finalize``,
+``ztts1-eval data list|build|verify`` (benchmark manifests from their public sources).
 
 ``eval`` is a Hydra app (``conf/``), so ``--multirun`` sweeps and Hydra launchers (submitit,
 Ray) spread systems or shards over machines; ``report`` and ``finalize`` read stored files only.
@@ -79,7 +80,13 @@ def _finalize(argv: list[str]) -> None:
     print((args.run_dir / "table.md").read_text(encoding="utf-8"))
 
 
-COMMANDS = {"eval": _eval, "report": _report, "finalize": _finalize}
+def _data(argv: list[str]) -> None:
+    from ztts1_eval.data.cli import main as data_main
+
+    data_main(argv)
+
+
+COMMANDS = {"eval": _eval, "report": _report, "finalize": _finalize, "data": _data}
 
 
 def main() -> None:

@@ -58,11 +58,31 @@ class Manifest:
         return {item.id: item for item in self.items}
 
 
-def write(path: str | os.PathLike, items: Iterable[Item]) -> None:
-    header = {"schema_version": MANIFEST_SCHEMA_VERSION, "kind": "ztts1-eval-manifest"}
-    lines = [json.dumps(header, ensure_ascii=False)]
+def write(path: str | os.PathLike, items: Iterable[Item], build: dict[str, Any] | None = None) -> None:
+    """Write the header line, then one item per line (atomically). ``build`` (optional) records
+    how a data builder made the manifest: source, revision, seed, counts and the checksum of
+    every audio file (``ztts1-eval data verify`` re-checks them)."""
+    header: dict[str, Any] = {"schema_version": MANIFEST_SCHEMA_VERSION, "kind": "ztts1-eval-manifest"}
+    if build is not None:
+        header["build"] = build
+    lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
     lines += [json.dumps(item.to_json(), ensure_ascii=False, sort_keys=True) for item in items]
     atomic.write_text(path, "\n".join(lines) + "\n")
+
+
+def read_header(path: str | os.PathLike) -> dict[str, Any]:
+    """The header line of a manifest (with its ``build`` record, when a data builder wrote it)."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    break
+                if isinstance(obj, dict) and obj.get("kind") == "ztts1-eval-manifest":
+                    return obj
+                break
+    raise ManifestError(f"{path}: the first line is not a ztts1-eval manifest header")
 
 
 def _parse_lines(path: Path) -> tuple[int, list[tuple[int, dict]], list[str]]:

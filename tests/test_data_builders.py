@@ -226,3 +226,14 @@ def test_ztts1_benchmarks_read_the_built_manifest_and_default_to_the_paper_stack
     with pytest.raises(manifest.ManifestError, match="ztts1-eval data build ztts1_itw"):
         runner.run(missing)
     assert json.loads(json.dumps(config["benchmark"]))["name"] == "ztts1_clean"
+
+
+def test_hub_source_offline_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "data", "build", "ztts1_clean", f"data_root={tmp_path}",
+                          "locales={en_us: en}", "revision=abc123"], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, env={**__import__("os").environ})
+    assert out.returncode == 1
+    assert "cannot get data/en_us/test.tsv of dataset google/fleurs-r (revision abc123)" in out.stderr
+    assert "huggingface-cli download google/fleurs-r --repo-type dataset" in out.stderr and "source=DIR" in out.stderr

@@ -13,6 +13,8 @@ EXTRAS="${EXTRAS:-lite,piper,zonos2,paper,allosaurus,dev}"
 need_debs=()
 command -v flite >/dev/null 2>&1 || need_debs+=(flite)
 command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
+# Headless browser for the listening-page test (tests/test_reports.py).
+command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
 if [ "${#need_debs[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${need_debs[*]}"
     SUDO=""

@@ -14,6 +14,8 @@ import numpy as np
 
 import pandas as pd
 
+from ztts1_eval import stats
+
 
 # Reads an array a score refers to ("blob:<sha256>", see ztts1_eval.blobs).
 ArrayLoader = Callable[[str], np.ndarray]
@@ -39,6 +41,7 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta:
         cell = {}
         values = pd.to_numeric(ok[metric["field"]], errors="coerce") if metric["field"] in ok else pd.Series(dtype=float)
         values = values[values.notna()]
+        cell["ci95"] = stats.bootstrap_ci(values.to_numpy())
     cell = {
         **cell,
         "n": int(len(ok)) if metric.get("distribution") else int(len(values)),
@@ -54,13 +57,17 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta:
         num = pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).sum()
         den = pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).sum()
         cell["corpus"] = float(num / den) if den else None
+        cell["corpus_ci95"] = stats.bootstrap_ci(
+            pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).to_numpy(),
+            pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).to_numpy())
         cell["n_over_50pct"] = int((values > 0.5).sum())
     return cell
 
 
 def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
               load_array: ArrayLoader | None = None) -> dict[str, Any]:
-    """``{"all": {...}, "by_language": {lang: {...}}, "by_subset": {subset: {...}}}`` where each
+    """``{"all": {...}, "by_language": {lang: {...}}, "by_subset": {subset: {...}}, "by_column": ...}``
+    (``by_column``: the paper's table columns, see :func:`table_column`) where each
     leaf maps ``<scorer>.<field>`` to a cell of counts and values. ``load_array`` resolves the
     array references of N-dimensional distribution features."""
 
@@ -75,11 +82,19 @@ def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
         }
         return out
 
+    columns = items.apply(lambda row: table_column(row["subset"], row["language"]), axis=1) if len(items) else []
     return {
         "all": cells(items),
         "by_language": {lang: cells(g) for lang, g in sorted(items.groupby("language"), key=lambda kv: kv[0])},
         "by_subset": {sub: cells(g) for sub, g in sorted(items.groupby("subset"), key=lambda kv: kv[0])},
+        "by_column": {col: cells(g) for col, g in sorted(items.groupby(columns), key=lambda kv: kv[0])},
     }
+
+
+def table_column(subset: str, language: str) -> str:
+    """The paper's table column of an item: its language, except the hard subsets, which are
+    columns of their own (Table III: en, hard_en, zh, hard_zh, ...)."""
+    return subset if subset.startswith("hard_") else language
 
 
 def clean_floats(obj: Any) -> Any:

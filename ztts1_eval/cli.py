@@ -1,5 +1,7 @@
 """Command line: ``ztts1-eval eval [hydra overrides]``, ``ztts1-eval report``, ``ztts1-eval finalize``,
-``ztts1-eval data list|build|verify`` (benchmark manifests from their public sources).
+``ztts1-eval data list|build|verify`` (benchmark manifests from their public sources),
+``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml`` and
+``ztts1-eval noise-floor`` (stored runs only, except noise-floor --runs K, which makes them).
 
 ``eval`` is a Hydra app (``conf/``), so ``--multirun`` sweeps and Hydra launchers (submitit,
 Ray) spread systems or shards over machines; ``report`` and ``finalize`` read stored files only.
@@ -80,13 +82,99 @@ def _finalize(argv: list[str]) -> None:
     print((args.run_dir / "table.md").read_text(encoding="utf-8"))
 
 
+def _compare(argv: list[str]) -> None:
+    from ztts1_eval import compare
+
+    parser = argparse.ArgumentParser(prog="ztts1-eval compare", description="Paired comparison of run B against run A.")
+    parser.add_argument("run_a", type=Path)
+    parser.add_argument("run_b", type=Path)
+    parser.add_argument("--out", type=Path, help="write <out>.md and <out>.csv (default <run_b>/compare_<run A id>)")
+    args = parser.parse_args(argv)
+    try:
+        frame = compare.compare(args.run_a, args.run_b)
+    except (FileNotFoundError, ConfigError) as exc:
+        sys.exit(f"error: {exc}")
+    stem = args.out or args.run_b / f"compare_{args.run_a.name}"
+    print(compare.write_comparison(frame, str(args.run_a), str(args.run_b), stem))
+
+
+def _gate(argv: list[str]) -> None:
+    from omegaconf import OmegaConf
+
+    from ztts1_eval import compare
+
+    parser = argparse.ArgumentParser(prog="ztts1-eval gate",
+                                     description="Exit 1 when CANDIDATE regresses beyond a gate against BASELINE.")
+    parser.add_argument("baseline", type=Path)
+    parser.add_argument("candidate", type=Path)
+    parser.add_argument("--config", type=Path, required=True, help="gates.yaml (see examples/gates.yaml)")
+    args = parser.parse_args(argv)
+    try:
+        config = OmegaConf.to_container(OmegaConf.load(args.config), resolve=True)
+        outcomes = compare.gate(args.baseline, args.candidate, config)
+    except (FileNotFoundError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(compare.render_gates(outcomes))
+    failed = [g for g in outcomes if g.failed]
+    if failed:
+        print(f"{len(failed)} gate(s) failed", file=sys.stderr)
+        sys.exit(1)
+    print("all gates passed")
+
+
+def _noise_floor(argv: list[str]) -> None:
+    from ztts1_eval import atomic, compare
+
+    parser = argparse.ArgumentParser(
+        prog="ztts1-eval noise-floor",
+        description="Run-to-run spread of each metric: give stored run directories, or --runs K and Hydra "
+                    "overrides to make K runs of one config with seeds seed, seed+1, ...")
+    parser.add_argument("args", nargs="*", help="run directories, or Hydra overrides (key=value)")
+    parser.add_argument("--runs", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="JSON to write (default: <results_dir>/<benchmark>/noise_floor_<system>.json)")
+    args = parser.parse_args(argv)
+    try:
+        if args.runs:
+            run_dirs = _seeded_runs(args.args, args.runs)
+        else:
+            run_dirs = [Path(a) for a in args.args]
+        floor = compare.noise_floor(run_dirs)
+    except (FileNotFoundError, ConfigError) as exc:
+        sys.exit(f"error: {exc}")
+    out = args.out or run_dirs[0].parent.parent / f"noise_floor_{floor['system']}.json"
+    atomic.write_json(out, floor)
+    for metric, columns in floor["metrics"].items():
+        cell = columns.get("all", {})
+        print(f"{metric}: std {cell.get('std')}, range {cell.get('range')} over {len(floor['runs'])} runs")
+    print(f"-> {out}")
+
+
+def _seeded_runs(overrides: list[str], count: int) -> list[Path]:
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from ztts1_eval import runner
+
+    with initialize_config_dir(version_base="1.3", config_dir=CONFIG_DIR):
+        base = OmegaConf.to_container(compose(config_name="config", overrides=overrides), resolve=True)
+        run_dirs = []
+        for k in range(count):
+            seeded = [o for o in overrides if not o.startswith("seed=")] + [f"seed={int(base['seed']) + k}"]
+            config = OmegaConf.to_container(compose(config_name="config", overrides=seeded), resolve=True,
+                                            throw_on_missing=True)
+            run_dirs.append(runner.run(config, seeded).run_dir)
+    return run_dirs
+
+
 def _data(argv: list[str]) -> None:
     from ztts1_eval.data.cli import main as data_main
 
     data_main(argv)
 
 
-COMMANDS = {"eval": _eval, "report": _report, "finalize": _finalize, "data": _data}
+COMMANDS = {"eval": _eval, "report": _report, "finalize": _finalize, "data": _data, "compare": _compare,
+            "gate": _gate, "noise-floor": _noise_floor}
 
 
 def main() -> None:

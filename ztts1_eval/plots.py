@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ztts1_eval import atomic
+from ztts1_eval import atomic, languages
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,10 @@ def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
         frame.to_csv(tmp, index=False)
     with atomic.atomic_path(path.with_suffix(".png")) as tmp:
         fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    with plt.rc_context({"svg.hashsalt": "ztts1-eval"}), atomic.atomic_path(path.with_suffix(".svg")) as tmp:
+        fig.savefig(tmp, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
-    return [path.with_suffix(".png"), path.with_suffix(".csv")]
+    return [path.with_suffix(".png"), path.with_suffix(".svg"), path.with_suffix(".csv")]
 
 
 def prosody_frame(results: list[dict[str, Any]], key: str = "prosody.prosody") -> pd.DataFrame:
@@ -170,6 +172,144 @@ def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_
     return _save(fig, frame, out_dir / "speaking_rate_distance")
 
 
+def metric_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """Every per-item metric's mean and 95 % interval per system and table column."""
+    rows = []
+    for label, result in zip(_labels(results), results):
+        groups = result["aggregates"].get("by_column") or result["aggregates"]["by_language"]
+        for scorer, meta in result["scorers"].items():
+            for metric in meta["metrics"]:
+                if metric.get("distribution"):
+                    continue
+                key = f"{scorer}.{metric['field']}"
+                for column, cells in sorted(groups.items()):
+                    cell = cells.get(key)
+                    if not cell or cell.get("mean") is None:
+                        continue
+                    ci = cell.get("ci95") or [None, None]
+                    scale = metric["scale"]
+                    rows.append({"system": label, "metric": key, "label": metric["label"], "column": column,
+                                 "mean": cell["mean"] * scale, "ci95_low": ci[0] * scale if ci[0] is not None else None,
+                                 "ci95_high": ci[1] * scale if ci[1] is not None else None, "n": cell["n"],
+                                 "higher_is_better": metric["higher_is_better"]})
+    return pd.DataFrame(rows, columns=["system", "metric", "label", "column", "mean", "ci95_low", "ci95_high", "n",
+                                       "higher_is_better"])
+
+
+def plot_metric_bars(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """Per metric: bars per table column (language) and system, with 95 % bootstrap error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    frame = metric_frame(results)
+    written: list[Path] = []
+    for key, data in frame.groupby("metric", sort=True):
+        columns = sorted(set(data["column"]), key=languages.column_sort_key)
+        systems = sorted(set(data["system"]))
+        width = 0.8 / max(1, len(systems))
+        fig, ax = plt.subplots(figsize=(2.0 + 0.6 * len(columns) * max(1, len(systems)) ** 0.5, 3.2))
+        for k, system in enumerate(systems):
+            part = data[data["system"] == system].set_index("column").reindex(columns)
+            low = (part["mean"] - part["ci95_low"]).fillna(0).clip(lower=0)
+            high = (part["ci95_high"] - part["mean"]).fillna(0).clip(lower=0)
+            ax.bar(np.arange(len(columns)) + k * width, part["mean"], width, label=system,
+                   yerr=[low.to_numpy(), high.to_numpy()], capsize=2)
+        ax.set_xticks(np.arange(len(columns)) + width * (len(systems) - 1) / 2, columns)
+        label = data["label"].iloc[0]
+        ax.set_ylabel(f"{label} ({'higher' if data['higher_is_better'].iloc[0] else 'lower'} is better)")
+        ax.set_title(f"{label} per language, 95 % bootstrap intervals")
+        ax.legend(fontsize="small")
+        written += _save(fig, data, out_dir / f"bars_{key.replace('.', '_')}")
+    return written
+
+
+def plot_radar(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """A summary per system over every metric's overall value, each axis scaled so that the
+    outer edge is the best system on that metric (lower-is-better metrics inverted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = []
+    for label, result in zip(_labels(results), results):
+        for scorer, meta in result["scorers"].items():
+            for metric in meta["metrics"]:
+                cell = result["aggregates"]["all"].get(f"{scorer}.{metric['field']}")
+                if cell and cell.get("mean") is not None:
+                    rows.append({"system": label, "metric": metric["label"], "value": cell["mean"] * metric["scale"],
+                                 "higher_is_better": metric["higher_is_better"]})
+    frame = pd.DataFrame(rows, columns=["system", "metric", "value", "higher_is_better", "relative"])
+    metrics = sorted(set(frame["metric"]))
+    if len(metrics) < 3 or frame.empty:
+        return []
+    for metric in metrics:
+        part = frame["metric"] == metric
+        values = frame.loc[part, "value"]
+        higher = bool(frame.loc[part, "higher_is_better"].iloc[0])
+        best, worst = (values.max(), values.min()) if higher else (values.min(), values.max())
+        span = abs(best - worst)
+        frame.loc[part, "relative"] = 1.0 if span == 0 else 1.0 - (abs(best - values) / span) * 0.8
+    angles = np.linspace(0, 2 * np.pi, len(metrics), endpoint=False).tolist()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), subplot_kw={"polar": True})
+    for system, part in frame.groupby("system", sort=True):
+        values = part.set_index("metric").reindex(metrics)["relative"].fillna(0).astype(float).tolist()
+        ax.plot(angles + angles[:1], values + values[:1], label=system)
+        ax.fill(angles + angles[:1], values + values[:1], alpha=0.1)
+    ax.set_xticks(angles, metrics, fontsize="small")
+    ax.set_yticklabels([])
+    ax.set_title("Summary per system (outer = best on that metric)")
+    ax.legend(fontsize="x-small", loc="lower right", bbox_to_anchor=(1.3, -0.1))
+    return _save(fig, frame, out_dir / "summary_radar")
+
+
+def plot_ecdf(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
+              truth: str = "ground_truth") -> list[Path]:
+    """Per metric, each system's empirical CDF of per-item scores beside ground truth's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    written: list[Path] = []
+    labels = _labels(results)
+    metrics = {}
+    for result in results:
+        for scorer, meta in result["scorers"].items():
+            for metric in meta["metrics"]:
+                if not metric.get("distribution"):
+                    metrics[(scorer, metric["field"])] = metric
+    items = {label: pd.read_parquet(d / "items.parquet") for label, d in zip(labels, run_dirs)}
+    for (scorer, field_name), metric in sorted(metrics.items()):
+        rows = []
+        for label, frame in items.items():
+            if field_name not in frame or f"{scorer}_status" not in frame:
+                continue
+            ok = frame[frame[f"{scorer}_status"] == "ok"]
+            values = pd.to_numeric(ok[field_name], errors="coerce").dropna() * metric["scale"]
+            rows += [{"system": label, "id": i, "value": v} for i, v in zip(ok.loc[values.index, "id"], values)]
+        data = pd.DataFrame(rows, columns=["system", "id", "value"])
+        if data.empty:
+            continue
+        truth_labels = {label for label, r in zip(labels, results) if r["system"]["name"] == truth}
+        fig, ax = plt.subplots(figsize=(4.8, 3.2))
+        for system, part in data.groupby("system", sort=True):
+            x = np.sort(part["value"].to_numpy())
+            ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=system,
+                    linewidth=2.2 if system in truth_labels else 1.2, color="black" if system in truth_labels else None)
+        ax.set_xlabel(metric["label"])
+        ax.set_ylabel("fraction of items <= x")
+        ax.set_title(f"{metric['label']}: per-item distribution vs ground truth")
+        ax.legend(fontsize="small")
+        written += _save(fig, data, out_dir / f"ecdf_{scorer}_{field_name}")
+    return written
+
+
 def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
     """Every figure that has data; a figure that cannot be drawn is logged, never fatal (the
     tables are already written)."""
@@ -178,7 +318,10 @@ def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Pa
     for name, draw in (("prosody", lambda: plot_prosody(results, out_dir)),
                        ("dswed", lambda: plot_dswed(results, out_dir)),
                        ("similarity", lambda: plot_similarity(results, run_dirs, out_dir)),
-                       ("speaking rate", lambda: plot_speaking_rate(results, run_dirs, out_dir))):
+                       ("speaking rate", lambda: plot_speaking_rate(results, run_dirs, out_dir)),
+                       ("metric bars", lambda: plot_metric_bars(results, out_dir)),
+                       ("radar", lambda: plot_radar(results, out_dir)),
+                       ("ecdf", lambda: plot_ecdf(results, run_dirs, out_dir))):
         try:
             written += draw()
         except Exception:  # noqa: BLE001 - a broken figure must not lose the report

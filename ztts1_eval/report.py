@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval import plots, results, tables
+from ztts1_eval import compare, listening, plots, results, tables
 from ztts1_eval.generation import RECORD_DIR as GENERATION_DIR
 
 log = logging.getLogger(__name__)
@@ -35,4 +35,27 @@ def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]
         raise FileNotFoundError(f"no runs under {results_dir / benchmark}; run `make eval BENCHMARK={benchmark}` first")
     markdown = tables.write_tables(collected, results_dir / benchmark / "table")
     plots.write_plots(collected, collected_dirs, results_dir / benchmark / "plots")
+    write_comparisons(collected, collected_dirs, results_dir / benchmark / "compare")
+    listening.write_page(collected, collected_dirs, results_dir / benchmark)
     return markdown, collected
+
+
+def write_comparisons(collected: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+    """Paired comparison of every two evaluated runs (the reference excluded), B against A in
+    table order; ``compare/<B>__vs__<A>.{md,csv}``."""
+    order = {id(r): i for i, r in enumerate(tables._ordered(collected))}
+    runs = sorted(((r, d) for r, d in zip(collected, run_dirs) if r["system"].get("section") != "Reference"),
+                  key=lambda rd: order[id(rd[0])])
+    written = []
+    for i, (result_a, dir_a) in enumerate(runs):
+        for result_b, dir_b in runs[i + 1:]:
+            name_a, name_b = (f"{r['system']['name']}-{r['run_id']}" for r in (result_a, result_b))
+            frame = compare.compare(dir_a, dir_b, refresh=False)
+            if frame.empty:
+                continue
+            label_a = f"{result_a['system'].get('label') or result_a['system']['name']} ({result_a['run_id']})"
+            label_b = f"{result_b['system'].get('label') or result_b['system']['name']} ({result_b['run_id']})"
+            stem = out_dir / f"{name_b}__vs__{name_a}"
+            compare.write_comparison(frame, label_a, label_b, stem)
+            written.append(stem.with_suffix(".md"))
+    return written

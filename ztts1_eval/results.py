@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ztts1_eval import atomic, blobs, manifest as manifest_mod, tables
+from ztts1_eval import atomic, blobs, manifest as manifest_mod, stats, tables
 from ztts1_eval.aggregate import aggregate, clean_floats
 from ztts1_eval.generation import load_record, ok_generations
 from ztts1_eval.scoring import blob_root, score_record_path, scorer_meta_path
@@ -112,6 +112,8 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "scorers": scorers,
         "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
         "aggregates": aggregate(frame, scorers, lambda ref: blobs.get(blob_root(run_dir), ref)),
+        "statistics": {"version": stats.STATS_VERSION, "ci": "percentile bootstrap over items",
+                       "level": stats.LEVEL, "resamples": stats.RESAMPLES, "seed": stats.SEED},
         "seed": run["seed"],
         "generations": run.get("generations", 1),
         "provenance": run["provenance"],

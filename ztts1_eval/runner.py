@@ -67,8 +67,9 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     shared_overrides = [o for o in (overrides or []) if not o.lstrip("+~").startswith("shard.")]
     atomic.write_json(run_dir / results.RUN_FILE, {
         "run_id": run_id,
-        "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items)},
-        "system": {k: system_cfg.get(k) for k in ("name", "type", "label", "section")}
+        "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items),
+                      "published_table": bench_cfg.get("published_table")},
+        "system": {k: system_cfg.get(k) for k in ("name", "type", "label", "section", "published_as")}
                   | {"options": provenance.redact(system_cfg.get("options") or {})},
         "scorers": list(scorer_specs),
         "scorer_stack": scorers_cfg.get("name"),

@@ -1,0 +1,191 @@
+"""Reports that settle arguments: bootstrap intervals, paired comparisons, gates, the noise floor,
+published rows, deterministic `make report` artifacts and the listening page in a real browser."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO, make_config
+from data_fixtures import write_fleurs_r
+from ztts1_eval import compare, report, runner, stats
+from ztts1_eval.data import cli as data_cli
+from ztts1_eval.published import csv_path
+
+FAST = ["scorers=lite", "~scorers.run.quality", "benchmark.languages=[en]", "progress=false"]
+
+
+def test_bootstrap_interval_matches_the_closed_form():
+    rng = np.random.default_rng(3)
+    x = rng.normal(10.0, 3.0, 2000)
+    low, high = stats.bootstrap_ci(x)
+    half = 1.96 * x.std(ddof=1) / np.sqrt(x.size)
+    assert low == pytest.approx(x.mean() - half, abs=0.03) and high == pytest.approx(x.mean() + half, abs=0.03)
+    p = (rng.random(1500) < 0.3).astype(float)
+    low, high = stats.bootstrap_ci(p)
+    half = 1.96 * np.sqrt(p.mean() * (1 - p.mean()) / p.size)
+    assert (high - low) / 2 == pytest.approx(half, rel=0.08)
+    assert stats.bootstrap_ci([2.0] * 50) == (2.0, 2.0) and stats.bootstrap_ci([1.0]) is None
+    assert stats.bootstrap_ci(x) == stats.bootstrap_ci(x)  # seeded
+    # ratio of sums (corpus error rate): errors / words
+    errors, words = rng.integers(0, 5, 400).astype(float), rng.integers(5, 15, 400).astype(float)
+    low, high = stats.bootstrap_ci(errors, words)
+    assert low < errors.sum() / words.sum() < high
+
+
+def test_paired_difference_verdicts():
+    rng = np.random.default_rng(0)
+    a = rng.normal(5.0, 2.0, 300)
+    worse = stats.paired_difference(a, a + 0.5 + rng.normal(0, 0.2, 300), higher_is_better=False)
+    assert worse.verdict == "worse" and worse.ci[0] > 0
+    assert stats.paired_difference(a, a - 0.5, higher_is_better=False).verdict == "better"
+    assert stats.paired_difference(a, a.copy(), higher_is_better=True).verdict == "no detectable change"
+    assert stats.paired_difference(a, a + 0.5, higher_is_better=False, margin=1.0).verdict == "no detectable change"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """flite with two seeds (identical audio: a deterministic system), espeak, ground truth."""
+    root = tmp_path_factory.mktemp("report-runs")
+    cache = root / "cache"
+    made = {}
+    for name, overrides in (("truth", ["system=ground_truth"]), ("flite1", ["system=flite", "seed=1"]),
+                            ("flite2", ["system=flite", "seed=2"]), ("espeak", ["system=espeak"])):
+        made[name] = runner.run(make_config([*overrides, *FAST, f"results_dir={root / 'results'}",
+                                             f"cache_dir={cache}"])).run_dir
+    return root, made
+
+
+def _plant_wer_regression(run_dir: Path, target: Path, amount: float) -> Path:
+    shutil.copytree(run_dir, target)
+    for record in (target / "scores/wer").glob("*.json"):
+        if record.name.startswith("_"):
+            continue
+        data = json.loads(record.read_text())
+        if data["status"] == "ok":
+            data["values"]["wer"] += amount
+            record.write_text(json.dumps(data))
+    return target
+
+
+def test_compare_detects_a_planted_regression_and_no_change_between_seeds(runs, tmp_path):
+    _, made = runs
+    same = compare.compare(made["flite1"], made["flite2"])
+    assert set(same["verdict"]) == {"no detectable change"} and (same["delta"] == 0).all()
+    planted = _plant_wer_regression(made["flite1"], tmp_path / "planted", 0.2)
+    frame = compare.compare(made["flite1"], planted).set_index(["metric", "column"])
+    assert frame.loc[("wer.wer", "all"), "verdict"] == "worse"
+    assert frame.loc[("wer.wer", "all"), "delta"] == pytest.approx(20.0)  # table units: WER points
+    assert frame.loc[("sim.sim", "all"), "verdict"] == "no detectable change"
+
+
+def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
+    _, made = runs
+    planted = _plant_wer_regression(made["flite1"], tmp_path / "planted", 0.2)
+    floor = tmp_path / "floor.json"
+    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "noise-floor", str(made["flite1"]), str(made["flite2"]),
+                          "--out", str(floor)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    measured = json.loads(floor.read_text())
+    assert measured["metrics"]["wer.wer"]["all"]["std"] == 0.0 and measured["seeds"] == [1, 2]
+    config = tmp_path / "gates.yaml"
+    config.write_text(f"noise_floor: {floor}\ngates:\n  - metric: wer.wer\n    max_regression: 5\n"
+                      "  - metric: sim.sim\n    max_regression: noise_floor\n")
+
+    def gate(candidate):
+        return subprocess.run([sys.executable, "-m", "ztts1_eval", "gate", str(made["flite1"]), str(candidate),
+                               "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+    assert gate(made["flite2"]).returncode == 0
+    failed = gate(planted)
+    assert failed.returncode == 1 and "FAIL" in failed.stdout and "wer.wer" in failed.stdout
+    config.write_text("gates:\n  - metric: wer.wer\n    max_regression: noise_floor\n")
+    broken = gate(planted)
+    assert broken.returncode == 2 and "needs noise_floor" in broken.stderr
+
+
+def test_report_writes_every_artifact_deterministically(runs):
+    root, made = runs
+    results_dir = root / "results"
+    report.report(results_dir, "demo")
+    out = results_dir / "demo"
+    names = ["table.md", "table.csv", "table.tex", "table_long.csv", "listen/index.html"]
+    names += [str(p.relative_to(out)) for p in sorted((out / "plots").glob("*.csv"))]
+    names += [str(p.relative_to(out)) for p in sorted((out / "compare").glob("*"))]
+    assert {"plots/bars_wer_wer.csv", "plots/summary_radar.csv", "plots/ecdf_sim_sim.csv"} <= set(names)
+    assert (out / "plots/bars_wer_wer.svg").read_text().lstrip().startswith("<?xml")
+    assert len(list((out / "compare").glob("*.md"))) == 3  # espeak and flite (two runs): every pair
+    first = {name: (out / name).read_bytes() for name in names}
+    report.report(results_dir, "demo")
+    assert {name: (out / name).read_bytes() for name in names} == first
+    table = (out / "table.md").read_text()
+    assert "±" in table and "**" in table  # intervals and the best value per column
+    assert "\\toprule" in (out / "table.tex").read_text() and "\\textbf{" in (out / "table.tex").read_text()
+    long = list(csv.DictReader(open(out / "table_long.csv")))
+    wer = [r for r in long if r["field"] == "wer.wer" and r["column"] == "en" and r["aggregation"] == "mean"]
+    assert all(float(r["ci95_low"]) <= float(r["value"]) <= float(r["ci95_high"]) and int(r["n"]) == 12 for r in wer)
+
+
+def test_published_rows_are_the_csv_exactly(tmp_path, shared_cache):
+    fleurs = write_fleurs_r(tmp_path / "fleurs-r", {"en_us": 6, "de_de": 6})
+    data_cli.build("ztts1_clean", [f"data_root={tmp_path / 'data'}", f"source={fleurs}",
+                                   "locales={en_us: en, de_de: de}", "per_language=2"], None, False)
+    summary = runner.run(make_config(["benchmark=ztts1_clean", f"benchmark.data_root={tmp_path / 'data'}",
+                                      "scorers=lite", "~scorers.run.quality", "~scorers.run.prosody",
+                                      "system=ground_truth", f"results_dir={tmp_path / 'r'}",
+                                      f"cache_dir={shared_cache}", "progress=false"]))
+    published = {(r["metric"], r["language"]): r["value"] for r in csv.DictReader(open(csv_path()))
+                 if r["table"] == "III_clean" and r["system"] == "Ground truth"}
+    rows = list(csv.reader(open(summary.run_dir / "table.csv")))
+    header = rows[0]
+    paper = [r for r in rows if r[1] == "↳ published (III_clean)"]
+    assert [r[2] for r in paper] == ["WER"]  # lite has no UTMOS; ground truth has no Spk. sim. in Table III
+    for column in ("en", "de"):
+        assert paper[0][header.index(column)] == published[("WER", column)]
+    vs = (summary.run_dir / "table_vs_paper.md").read_text()
+    assert "(other scorer)" in vs  # pocketsphinx is not the paper's Qwen3-ASR
+    assert "Ground truth" in (summary.run_dir / "table.md").read_text().split("↳ published")[0]
+
+
+def test_listening_page_in_headless_chromium(runs, tmp_path):
+    root, made = runs
+    report.report(root / "results", "demo")
+    page = root / "results/demo/listen/index.html"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "the listening-page test needs Debian's chromium (make setup installs it)"
+
+    def dump(query: str) -> str:
+        out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
+                              "--virtual-time-budget=15000", "--dump-dom", page.as_uri() + query],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout
+
+    everything = dump("")
+    body = everything.split("<body", 1)[1].split(">", 1)[0]
+    assert 'data-ready="1"' in body and 'data-items-shown="12"' in body
+    loaded = int(body.split('data-audio-loaded="')[1].split('"')[0])
+    assert loaded == 12 * 6  # prompt, ground truth and four system outputs per item
+    assert "data-audio-failed" not in body
+    # Sorted by flite's WER, worst first: the first card is the item with the highest WER.
+    import pandas as pd
+
+    items = pd.read_parquet(made["flite1"] / "items.parquet")
+    worst = items.sort_values(["wer", "id"], ascending=[False, True]).iloc[0]["id"]
+    label = json.loads((made["flite1"] / "results.json").read_text())["system"]["label"]
+    sorted_view = dump(f"?sort={label} [{made['flite1'].name}]|wer.wer|desc".replace(" ", "%20"))
+    assert f'data-first-item="{worst}"' in sorted_view
+    espeak = json.loads((made["espeak"] / "results.json").read_text())["system"]["label"]
+    filtered = dump(f"?system={espeak}".replace(" ", "%20"))
+    body = filtered.split("<body", 1)[1].split(">", 1)[0]
+    assert int(body.split('data-audio-loaded="')[1].split('"')[0]) == 12 * 3  # prompt, ground truth, espeak
+    assert filtered.count(f'data-system="{espeak}"') == 12 and 'data-system="Ground truth"' not in filtered
+    shot = tmp_path / "listening.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'q'}",
+                    f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10000

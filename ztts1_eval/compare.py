@@ -1,0 +1,231 @@
+"""Paired comparisons of stored runs, regression gates and the run-to-run noise floor.
+
+- ``compare(A, B)``: for every per-item metric both runs scored, on the items both scored, the
+  paired bootstrap of mean(B - A) per table column (language / hard subset) and overall, with a
+  verdict (better / worse / no detectable change).
+- ``gate(baseline, candidate, config)``: the gates that a candidate fails: a metric whose
+  interval of the change lies entirely beyond its allowed regression, in the bad direction. The
+  allowance is a number in table units, or a multiple of the measured noise floor.
+- ``noise_floor(runs)``: the spread of each metric's mean over runs of one system and config that
+  differ only in their seed (``ztts1-eval noise-floor`` makes those runs).
+
+Only stored files are read (``items.parquet`` / ``results.json`` of finalized runs).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ztts1_eval import atomic, results, stats
+from ztts1_eval.aggregate import table_column
+from ztts1_eval.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # "<scorer>.<field>"
+    scorer: str
+    field: str
+    label: str
+    higher_is_better: bool
+    scale: float
+    decimals: int
+    identity_hash: str
+
+
+def load_run(run_dir: Path, refresh: bool = True) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A run's results and items; ``refresh`` re-finalizes it first (off when just finalized)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / results.RUN_FILE).is_file():
+        raise ConfigError(f"{run_dir} is not a run directory (no {results.RUN_FILE})")
+    if not refresh and (run_dir / "results.json").is_file():
+        return atomic.read_json(run_dir / "results.json"), pd.read_parquet(run_dir / "items.parquet")
+    final = results.finalize(run_dir, force=True)
+    if final is None:
+        raise ConfigError(f"{run_dir}: no results to compare")
+    return final, pd.read_parquet(run_dir / "items.parquet")
+
+
+def per_item_metrics(result: dict[str, Any]) -> dict[str, Metric]:
+    found = {}
+    for scorer, meta in result["scorers"].items():
+        for m in meta["metrics"]:
+            if m.get("distribution"):
+                continue  # a group-level distance has no per-item values to pair
+            key = f"{scorer}.{m['field']}"
+            found[key] = Metric(key, scorer, m["field"], m["label"], m["higher_is_better"], m["scale"],
+                                m["decimals"], meta["identity_hash"])
+    return found
+
+
+def _values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
+    ok = frame[frame.get(f"{metric.scorer}_status", pd.Series(index=frame.index, dtype=object)) == "ok"]
+    values = pd.to_numeric(ok.set_index("id")[metric.field], errors="coerce") if metric.field in ok else pd.Series(dtype=float)
+    return values.dropna() * metric.scale
+
+
+def compare(run_a: Path, run_b: Path, refresh: bool = True) -> pd.DataFrame:
+    result_a, frame_a = load_run(run_a, refresh)
+    result_b, frame_b = load_run(run_b, refresh)
+    if result_a["benchmark"]["name"] != result_b["benchmark"]["name"]:
+        raise ConfigError(f"runs are on different benchmarks: {result_a['benchmark']['name']} vs "
+                          f"{result_b['benchmark']['name']}")
+    metrics_a, metrics_b = per_item_metrics(result_a), per_item_metrics(result_b)
+    columns = {row["id"]: table_column(row["subset"], row["language"]) for _, row in frame_a.iterrows()}
+    rows = []
+    for key in sorted(set(metrics_a) & set(metrics_b)):
+        metric = metrics_a[key]
+        same_scorer = metric.identity_hash == metrics_b[key].identity_hash
+        a, b = _values(frame_a, metric), _values(frame_b, metrics_b[key])
+        common = sorted(set(a.index) & set(b.index))
+        groups = {"all": common}
+        for item in common:
+            groups.setdefault(columns[item], []).append(item)
+        for column, ids in sorted(groups.items(), key=lambda kv: (kv[0] != "all", kv[0])):
+            paired = stats.paired_difference(a.loc[ids].to_numpy(), b.loc[ids].to_numpy(), metric.higher_is_better)
+            rows.append({"metric": key, "label": metric.label, "column": column, "n": paired.n,
+                         "mean_a": paired.mean_a, "mean_b": paired.mean_b, "delta": paired.delta,
+                         "ci95_low": paired.ci[0] if paired.ci else None,
+                         "ci95_high": paired.ci[1] if paired.ci else None,
+                         "verdict": paired.verdict if same_scorer else f"{paired.verdict} (scorers differ)",
+                         "higher_is_better": metric.higher_is_better, "decimals": metric.decimals,
+                         "same_scorer": same_scorer})
+    return pd.DataFrame(rows)
+
+
+def render_comparison(frame: pd.DataFrame, label_a: str, label_b: str) -> str:
+    lines = [f"# {label_b} vs {label_a} (paired bootstrap, 95 %)", "",
+             "| Metric | Column | n | A | B | B - A [95 % CI] | Verdict |", "|---|---|---:|---:|---:|---:|---|"]
+    for _, row in frame.iterrows():
+        d = int(row["decimals"])
+        ci = (f" [{row['ci95_low']:+.{d}f}, {row['ci95_high']:+.{d}f}]"
+              if row["ci95_low"] is not None and not pd.isna(row["ci95_low"]) else "")
+        arrow = "↑" if row["higher_is_better"] else "↓"
+        lines.append(f"| {row['label']} {arrow} | {row['column']} | {row['n']} | {row['mean_a']:.{d}f} | "
+                     f"{row['mean_b']:.{d}f} | {row['delta']:+.{d}f}{ci} | {row['verdict']} |")
+    lines += ["", f"- A = {label_a}, B = {label_b}; items both runs scored; {stats.RESAMPLES} resamples, seed "
+                  f"{stats.SEED}. 'better'/'worse': the interval excludes 0 in that direction."]
+    return "\n".join(lines) + "\n"
+
+
+def write_comparison(frame: pd.DataFrame, label_a: str, label_b: str, stem: Path) -> str:
+    markdown = render_comparison(frame, label_a, label_b)
+    atomic.write_text(stem.with_suffix(".md"), markdown)
+    buf = io.StringIO()
+    frame.drop(columns=["decimals"]).to_csv(buf, index=False, float_format="%.6g")
+    atomic.write_text(stem.with_suffix(".csv"), buf.getvalue())
+    return markdown
+
+
+# ---------------------------------------------------------------- noise floor
+
+
+def noise_floor(run_dirs: list[Path]) -> dict[str, Any]:
+    """Per metric and column: each run's mean, their standard deviation (ddof 1) and range."""
+    if len(run_dirs) < 2:
+        raise ConfigError("a noise floor needs at least two runs of the same system and config")
+    loaded = [load_run(d) for d in run_dirs]
+    systems = {(r["system"]["name"], r["benchmark"]["name"]) for r, _ in loaded}
+    if len(systems) != 1:
+        raise ConfigError(f"noise-floor runs must share system and benchmark, got {sorted(systems)}")
+    metrics = per_item_metrics(loaded[0][0])
+    floor: dict[str, Any] = {}
+    for key, metric in sorted(metrics.items()):
+        per_column: dict[str, list[float]] = {}
+        for _, frame in loaded:
+            values = _values(frame, metric)
+            cols = frame.set_index("id").loc[values.index].apply(
+                lambda row: table_column(row["subset"], row["language"]), axis=1) if len(values) else pd.Series(dtype=str)
+            per_column.setdefault("all", []).append(float(values.mean()) if len(values) else float("nan"))
+            for column, group in values.groupby(cols):
+                per_column.setdefault(column, []).append(float(group.mean()))
+        floor[key] = {column: {"means": means, "std": float(np.std(means, ddof=1)) if len(means) > 1 else None,
+                               "range": float(max(means) - min(means))}
+                      for column, means in sorted(per_column.items()) if len(means) == len(loaded)}
+    first = loaded[0][0]
+    return {"system": first["system"]["name"], "benchmark": first["benchmark"]["name"],
+            "runs": [r["run_id"] for r, _ in loaded], "seeds": [r["seed"] for r, _ in loaded],
+            "units": "table units (metric x scale)", "metrics": floor}
+
+
+# ---------------------------------------------------------------- gates
+
+
+@dataclass(frozen=True)
+class GateResult:
+    metric: str
+    column: str
+    allowed: float
+    delta: float
+    ci: tuple[float, float] | None
+    failed: bool
+    reason: str
+
+
+def _allowance(gate: dict[str, Any], floor: dict[str, Any] | None, where: str) -> float:
+    allowed = gate.get("max_regression")
+    if isinstance(allowed, (int, float)):
+        return float(allowed)
+    if allowed == "noise_floor":
+        if floor is None:
+            raise ConfigError(f"{where}: max_regression: noise_floor needs noise_floor: <file> in the gate config")
+        entry = floor["metrics"].get(gate["metric"], {}).get(gate.get("column", "all"))
+        if entry is None or entry.get("std") is None:
+            raise ConfigError(f"{where}: the noise floor has no spread for {gate['metric']} / {gate.get('column', 'all')}")
+        return float(gate.get("multiplier", 2.0)) * entry["std"]
+    raise ConfigError(f"{where}: max_regression must be a number (table units) or 'noise_floor'")
+
+
+def gate(baseline: Path, candidate: Path, config: dict[str, Any]) -> list[GateResult]:
+    gates = config.get("gates")
+    if not gates:
+        raise ConfigError("gate config: no gates (a list of {metric, column, max_regression})")
+    floor = atomic.read_json(Path(config["noise_floor"]).expanduser()) if config.get("noise_floor") else None
+    comparison = compare(baseline, candidate)
+    outcomes = []
+    for i, spec in enumerate(gates):
+        where = f"gates[{i}]"
+        if "metric" not in spec:
+            raise ConfigError(f"{where}: missing 'metric' (e.g. wer.wer)")
+        column = str(spec.get("column", "all"))
+        allowed = _allowance(spec, floor, where)
+        match = comparison[(comparison["metric"] == spec["metric"]) & (comparison["column"] == column)]
+        if match.empty:
+            raise ConfigError(f"{where}: both runs must score {spec['metric']} in column {column!r}")
+        row = match.iloc[0]
+        if not row["same_scorer"]:
+            raise ConfigError(f"{where}: {spec['metric']} was scored by different scorer versions in the two runs")
+        a, b = _values_for_gate(baseline, candidate, spec["metric"], column)
+        paired = stats.paired_difference(a, b, bool(row["higher_is_better"]), margin=allowed)
+        failed = paired.verdict == "worse"
+        reason = (f"regressed by more than {allowed:.4g} with 95 % confidence" if failed else
+                  f"within the allowed regression of {allowed:.4g}")
+        outcomes.append(GateResult(spec["metric"], column, allowed, paired.delta, paired.ci, failed, reason))
+    return outcomes
+
+
+def _values_for_gate(baseline: Path, candidate: Path, key: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    result_a, frame_a = load_run(baseline)
+    result_b, frame_b = load_run(candidate)
+    metric = per_item_metrics(result_a)[key]
+    a, b = _values(frame_a, metric), _values(frame_b, per_item_metrics(result_b)[key])
+    ids = sorted(set(a.index) & set(b.index))
+    if column != "all":
+        cols = {row["id"]: table_column(row["subset"], row["language"]) for _, row in frame_a.iterrows()}
+        ids = [i for i in ids if cols[i] == column]
+    return a.loc[ids].to_numpy(), b.loc[ids].to_numpy()
+
+
+def render_gates(outcomes: list[GateResult]) -> str:
+    lines = ["| Gate | Column | Change (B - A) [95 % CI] | Allowed | Result |", "|---|---|---:|---:|---|"]
+    for g in outcomes:
+        ci = f" [{g.ci[0]:+.4g}, {g.ci[1]:+.4g}]" if g.ci else ""
+        lines.append(f"| {g.metric} | {g.column} | {g.delta:+.4g}{ci} | {g.allowed:.4g} | "
+                     f"{'FAIL' if g.failed else 'pass'}: {g.reason} |")
+    return "\n".join(lines) + "\n"

@@ -6,6 +6,14 @@ BENCHMARK ?= demo
 SCORERS   ?=
 RESULTS_DIR ?= results
 ARGS      ?=
+# SHARDS=n splits every run into n shards run in parallel by a Hydra launcher (default
+# submitit_local: local processes, the same code path as submitit_slurm on a cluster).
+SHARDS    ?= 1
+LAUNCHER  ?= submitit_local
+SHARD_TIMEOUT_MIN ?= 10080
+ifneq ($(SHARDS),1)
+SHARD_ARGS := shard.count=$(SHARDS) 'shard.index=range($(SHARDS))' hydra/launcher=$(LAUNCHER) hydra.launcher.timeout_min=$(SHARD_TIMEOUT_MIN)
+endif
 
 .PHONY: setup eval report test bench clean-results
 
@@ -17,7 +25,7 @@ setup: .venv/.setup-done
 # Hydra multirun over the systems (BasicLauncher: one after the other; a submitit or Ray
 # launcher spreads them), then one report over every stored run of the benchmark.
 eval: setup
-	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) $(if $(SCORERS),scorers=$(SCORERS)) results_dir=$(RESULTS_DIR) $(ARGS)
+	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) $(if $(SCORERS),scorers=$(SCORERS)) results_dir=$(RESULTS_DIR) $(SHARD_ARGS) $(ARGS)
 	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK) --results-dir $(RESULTS_DIR)
 
 report: setup
@@ -30,6 +38,7 @@ bench: setup
 	$(PY) benchmarks/bench_demo.py
 	$(PY) benchmarks/zonos2_decode.py
 	$(PY) benchmarks/bench_speaker_sim.py
+	$(PY) benchmarks/bench_shards.py
 
 clean-results:
 	rm -rf $(RESULTS_DIR)/$(BENCHMARK)

@@ -66,15 +66,16 @@ def _report(argv: list[str]) -> None:
 
 
 def _finalize(argv: list[str]) -> None:
-    from ztts1_eval import results
+    from ztts1_eval import merge
 
-    parser = argparse.ArgumentParser(prog="ztts1-eval finalize",
-                                     description="Merge a (sharded) run directory into items.parquet and results.json.")
+    parser = argparse.ArgumentParser(prog="ztts1-eval merge",
+                                     description="Merge a (sharded) run directory into items.parquet and results.json; "
+                                                 "refuses shards made by different configs or code.")
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--force", action="store_true", help="write results even if items are pending")
     args = parser.parse_args(argv)
     try:
-        final = results.finalize(args.run_dir, force=args.force)
+        final = merge.merge(args.run_dir, force=args.force)
     except (FileNotFoundError, ConfigError) as exc:
         sys.exit(f"error: {exc}")
     if final is None:
@@ -173,7 +174,7 @@ def _data(argv: list[str]) -> None:
     data_main(argv)
 
 
-COMMANDS = {"eval": _eval, "report": _report, "finalize": _finalize, "data": _data, "compare": _compare,
+COMMANDS = {"eval": _eval, "report": _report, "merge": _finalize, "finalize": _finalize, "data": _data, "compare": _compare,
             "gate": _gate, "noise-floor": _noise_floor}
 
 

@@ -7,6 +7,7 @@ they still lie under the root). Loading validates everything at once and raises 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -176,10 +177,14 @@ def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: boo
     return Manifest(items=items, data_root=root)
 
 
+def shard_of(item_id: str, count: int) -> int:
+    """The shard an item belongs to: a stable hash of its id alone, so shards never overlap and
+    an item keeps its shard when other items are added to or removed from the manifest."""
+    return int(hashlib.sha256(item_id.encode("utf-8")).hexdigest()[:16], 16) % count
+
+
 def select_shard(items: list[Item], index: int, count: int) -> list[Item]:
-    """Items of shard ``index`` of ``count``: every count-th item of the id-sorted list, so the
-    split is stable and shards of similar language mix take similar time."""
+    """Items of shard ``index`` of ``count`` (see :func:`shard_of`), in id order."""
     if count < 1 or not 0 <= index < count:
         raise ConfigError(f"invalid shard: index {index} of count {count} (need 0 <= index < count)")
-    ordered = sorted(items, key=lambda item: item.id)
-    return ordered[index::count]
+    return [item for item in sorted(items, key=lambda item: item.id) if shard_of(item.id, count) == index]

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval import compare, listening, plots, results, tables
+from ztts1_eval import compare, listening, merge, plots, results, tables
 from ztts1_eval.generation import RECORD_DIR as GENERATION_DIR
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]
         if not any((run_dir / GENERATION_DIR).glob("*.json")):
             log.warning("run %s has no generated items (did it fail at start?); left out of the table", run_dir)
             continue
-        final = results.finalize(run_dir, force=True)
+        final = merge.merge(run_dir, force=True)  # refuses shards of different configs or code
         if final is None:
             continue
         if not final["complete"]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from systems import registry as system_registry
-from ztts1_eval import atomic, benchmark, generation, manifest as manifest_mod, provenance, results, scoring
+from ztts1_eval import atomic, benchmark, generation, manifest as manifest_mod, merge, provenance, results, scoring
 from ztts1_eval.score_cache import ScoreCache
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,9 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     })
 
     shard = config.get("shard") or {}
-    shard_items = manifest_mod.select_shard(items, int(shard.get("index", 0)), int(shard.get("count", 1)))
+    shard_index, shard_count = int(shard.get("index", 0)), int(shard.get("count", 1))
+    shard_items = manifest_mod.select_shard(items, shard_index, shard_count)
+    merge.write_shard_record(run_dir, merge.shard_record(config, shard_index, shard_count))
     log.info("run %s: %d items (%d in this shard) -> %s", run_id, len(items), len(shard_items), run_dir)
     progress = bool(config.get("progress", True))
 
@@ -94,7 +96,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     gen_seconds = time.perf_counter() - start
     score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
                                      ScoreCache(cache_dir), progress=progress, generations=generations)
-    final = results.finalize(run_dir)
+    final = merge.merge(run_dir)  # the last shard to finish writes the merged results
     return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),
                       generation=gen_counts, generation_seconds=gen_seconds, scoring=score_counts,
                       finalized=final is not None, results=final)

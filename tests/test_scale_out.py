@@ -1,0 +1,88 @@
+"""Scale-out: shards through a real Hydra launcher (submitit_local: local processes, the code
+path of submitit_slurm), merged results equal to an unsharded run, a killed shard re-run alone,
+and the refusal to merge shards of different configs or code."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, make_config
+from ztts1_eval import manifest, merge, runner
+from ztts1_eval.results import TIMING_COLUMNS
+
+ARGS = ["benchmark.languages=[en]", "~scorers.run.quality", "progress=false"]
+
+
+def _items(run_dir):
+    return pd.read_parquet(run_dir / "items.parquet").drop(columns=list(TIMING_COLUMNS))
+
+
+def _aggregates(run_dir):
+    return json.loads((run_dir / "results.json").read_text())["aggregates"]
+
+
+@pytest.fixture(scope="module")
+def unsharded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("unsharded")
+    summary = runner.run(make_config(["system=espeak", *ARGS, f"results_dir={root}", f"cache_dir={root / 'cache'}"]))
+    return summary.run_dir
+
+
+def test_make_eval_with_three_shards_equals_the_unsharded_run(unsharded, tmp_path):
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    out = subprocess.run(["make", "eval", "SYSTEM=espeak", "SHARDS=3", f"RESULTS_DIR={tmp_path}",
+                          f"ARGS={' '.join(ARGS)} cache_dir={tmp_path / 'cache'}"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert "Submitit 'local' sweep" in out.stdout + out.stderr
+    [run_dir] = list((tmp_path / "demo/espeak").iterdir())
+    assert run_dir.name == unsharded.name  # shard settings are not part of the run id
+    assert sorted(p.name for p in (run_dir / merge.SHARD_DIR).iterdir()) == ["0-of-3.json", "1-of-3.json", "2-of-3.json"]
+    pd.testing.assert_frame_equal(_items(run_dir), _items(unsharded))
+    assert _aggregates(run_dir) == _aggregates(unsharded)
+
+
+def test_a_killed_shard_is_rerun_alone(unsharded, tmp_path):
+    common = ["system=espeak", *ARGS, f"results_dir={tmp_path}", f"cache_dir={tmp_path / 'cache'}", "shard.count=3"]
+    for index in (0, 1):
+        assert not runner.run(make_config([*common, f"shard.index={index}"])).finalized  # shard 2 missing
+    run_dir = next((tmp_path / "demo/espeak").iterdir())
+    items = manifest.load(run_dir / "manifest.jsonl", "/", check_files=False).items
+    shard2 = {item.id for item in manifest.select_shard(items, 2, 3)}
+    proc = subprocess.Popen([sys.executable, "-m", "ztts1_eval", "eval", *common, "shard.index=2"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not any((run_dir / "generation" / f"{i}.json").is_file() for i in shard2):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 mid-shard
+    proc.wait()
+    assert not (run_dir / "results.json").is_file()
+    again = runner.run(make_config([*common, "shard.index=2"]))
+    assert again.finalized and again.n_shard_items == len(shard2)
+    pd.testing.assert_frame_equal(_items(run_dir), _items(unsharded))
+    assert _aggregates(run_dir) == _aggregates(unsharded)
+
+
+def test_shards_of_different_configs_or_code_are_not_merged(tmp_path):
+    common = ["system=ground_truth", *ARGS, "~scorers.run.prosody", "~scorers.run.sim", f"results_dir={tmp_path}",
+              f"cache_dir={tmp_path / 'cache'}", "shard.count=2"]
+    runner.run(make_config([*common, "shard.index=0"]))
+    with pytest.raises(merge.ShardMismatch, match=r"config.scorers.run.wer.batch_size: shard 0-of-2 has 8, "
+                                                   r"shard 1-of-2 has 4"):
+        runner.run(make_config([*common, "shard.index=1", "scorers.run.wer.batch_size=4"]))
+    run_dir = next((tmp_path / "demo/ground_truth").iterdir())
+    runner.run(make_config([*common, "shard.index=1"]))  # the same config: merges
+    assert (run_dir / "results.json").is_file()
+    record = json.loads((run_dir / "shards/1-of-2.json").read_text())
+    record["code"]["git"]["commit"] = "0" * 40
+    (run_dir / "shards/1-of-2.json").write_text(json.dumps(record))
+    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "merge", str(run_dir)], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1 and "different configs or code" in out.stderr
+    assert "code.git.commit" in out.stderr and "0" * 40 in out.stderr

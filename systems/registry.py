@@ -14,6 +14,7 @@ SYSTEMS: dict[str, str] = {
     "piper": "systems.piper:Piper",
     "zonos2": "systems.zonos2:Zonos2",
     "zonos2_server": "systems.zonos2_server:Zonos2Server",
+    "openai_speech": "systems.openai_speech:OpenAISpeech",
 }
 
 

@@ -1,0 +1,1 @@
+"""Shared parts of the API adapters: keys, retries, rate limits, voice cache, audio decoding."""

@@ -1,0 +1,84 @@
+"""A real HTTP server on 127.0.0.1 for API adapter tests: each test routes (method, path
+pattern) to a handler; handlers see the parsed request and return (status, headers, body) or
+sleep to provoke a timeout. Every request is recorded (headers included) for assertions."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body or b"{}")
+
+
+Handler = Callable[[Request], tuple[int, dict[str, str], bytes]]
+
+
+@dataclass
+class Server:
+    routes: list[tuple[str, re.Pattern, Handler]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self.routes.append((method, re.compile(pattern + "$"), handler))
+
+    def start(self) -> str:
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _serve(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                url = urlparse(self.path)
+                request = Request(method, url.path, parse_qs(url.query), dict(self.headers.items()), body)
+                server.requests.append(request)
+                for route_method, pattern, handler in server.routes:
+                    if route_method == method and pattern.match(url.path):
+                        status, headers, payload = handler(request)
+                        break
+                else:
+                    status, headers, payload = 404, {"Content-Type": "application/json"}, b'{"detail": "no route"}'
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                    pass
+
+            def do_GET(self):
+                self._serve("GET")
+
+            def do_POST(self):
+                self._serve("POST")
+
+            def do_DELETE(self):
+                self._serve("DELETE")
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

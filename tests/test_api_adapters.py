@@ -1,0 +1,115 @@
+"""API adapters against real HTTP servers on loopback that speak each provider's protocol:
+success, retries on 429 / timeouts, a 500 that exhausts the retries, malformed audio, voice
+clean-up, and the API key in no file and no log line."""
+
+import io
+import json
+import logging
+import time
+
+import pytest
+import soundfile as sf
+
+from conftest import SAMPLES, make_config
+from loopback import Server
+from systems import registry
+from systems.api.retry import ProviderError, RetryPolicy
+from systems.base import SynthesisRequest, SystemUnavailable
+from ztts1_eval import audio, runner
+
+KEY = "sk-test-9f8e7d6c5b4a-SECRET"
+FAST_RETRY = "{max_attempts: 3, base_delay_s: 0.01, max_delay_s: 0.05, budget: 20}"
+NO_SCORERS = ["scorers=lite", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody"]
+
+
+def speech_wav(rate: int = 24000, subtype: str = "PCM_16") -> bytes:
+    clip = audio.resample(audio.read_checked(SAMPLES / "en/librispeech_2412-153948-0000.flac"), rate).samples[:rate]
+    buffer = io.BytesIO()
+    sf.write(buffer, clip, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def scripted(script: dict[str, list[str]], ok_body: bytes, content_type: str = "audio/wav"):
+    """A handler answering by the request's text: each text's next behaviour in ``script``."""
+    def handle(text: str):
+        steps = script.get(text, ["ok"])
+        step = steps.pop(0) if len(steps) > 1 else steps[0]
+        if step == "429":
+            return 429, {"Retry-After": "0", "Content-Type": "application/json"}, b'{"error": "rate limited"}'
+        if step == "500":
+            return 500, {"Content-Type": "application/json"}, b'{"error": "upstream exploded"}'
+        if step == "slow":
+            time.sleep(1.5)
+            return 200, {"Content-Type": content_type}, ok_body
+        if step == "garbage":
+            return 200, {"Content-Type": content_type}, b"RIFF\x00\x00not really audio"
+        return 200, {"Content-Type": content_type}, ok_body
+    return handle
+
+
+def _files_text(root):
+    return "\n".join(p.read_text(errors="replace") for p in root.rglob("*") if p.is_file()
+                     and p.suffix in (".json", ".jsonl", ".md", ".csv", ".yaml", ".txt", ".tex", ".html", ".log"))
+
+
+def test_openai_compatible_through_the_pipeline(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    config = make_config(["system=openai_speech", "benchmark.languages=[en]", "benchmark.max_items=4", *NO_SCORERS,
+                          f"results_dir={tmp_path / 'r'}", "progress=false"])
+    from ztts1_eval import benchmark
+
+    _, chosen = benchmark.load(config["benchmark"], tmp_path / "r")
+    texts = [item.target_text for item in chosen]
+    script = {texts[0]: ["429", "ok"], texts[1]: ["500"], texts[2]: ["slow", "ok"], texts[3]: ["garbage"]}
+    server = Server()
+    server.route("POST", r"/v1/audio/speech", lambda r: scripted(script, speech_wav())(r.json()["input"]))
+    url = server.start()
+    try:
+        caplog.set_level(logging.DEBUG)
+        summary = runner.run(make_config([
+            "system=openai_speech", f"system.options.base_url={url}/v1", "system.options.timeout_s=0.5",
+            f"system.options.retry={FAST_RETRY}", "system.options.max_concurrency=2",
+            "+system.options.price={per_1k_characters: 0.015, currency: USD}",
+            "benchmark.languages=[en]", "benchmark.max_items=4", *NO_SCORERS,
+            f"results_dir={tmp_path / 'r'}", "progress=false"]))
+    finally:
+        server.stop()
+    records = {i.id: json.loads((summary.run_dir / "generation" / f"{i.id}.json").read_text()) for i in chosen}
+    first, second, third, fourth = (records[i.id] for i in chosen)
+    assert first["status"] == "ok" and first["meta"]["attempts"] == 2 and first["meta"]["ttfb_s"] > 0
+    assert first["meta"]["cost"] == pytest.approx(len(texts[0]) / 1000 * 0.015)
+    assert second["status"] == "failed" and "gave up after 3 attempts: HTTP 500" in second["error"]
+    assert "upstream exploded" in second["error"]
+    assert third["status"] == "ok" and third["meta"]["attempts"] == 2  # timed out once
+    assert fourth["status"] == "failed" and "malformed audio" in fourth["error"]
+    assert all(r.headers.get("Authorization") == f"Bearer {KEY}" for r in server.requests)
+    assert {r.json()["response_format"] for r in server.requests} == {"wav"}
+    describe = json.loads((summary.run_dir / "system.json").read_text())
+    assert describe["model"] == "gpt-4o-mini-tts" and describe["capabilities"]["clones_from_audio"] is False
+    assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text
+
+
+def test_missing_key_names_the_variable(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(SystemUnavailable, match="OPENAI_API_KEY"):
+        registry.create("openai_speech", {})
+
+
+def test_retry_budget_is_shared_by_the_run():
+    policy = RetryPolicy(max_attempts=10, base_delay_s=0.0, max_delay_s=0.0, budget=3)
+    calls = []
+
+    def always_busy():
+        calls.append(1)
+        raise ProviderError("HTTP 503: busy", 503, retryable=True)
+
+    with pytest.raises(ProviderError, match="retry budget of 3 for this run exhausted"):
+        policy.call(always_busy, sleep=lambda s: None)
+    assert len(calls) == 4 and policy.retries_spent == 3
+    with pytest.raises(ProviderError, match="exhausted after 1 attempt"):
+        policy.call(always_busy, sleep=lambda s: None)  # nothing left for later items
+    delays = [RetryPolicy(base_delay_s=1.0, max_delay_s=8.0).delay(a, None) for a in range(6)]
+    assert all(0.5 * min(8.0, 2 ** a) <= d <= min(8.0, 2 ** a) for a, d in enumerate(delays))
+    assert RetryPolicy().delay(3, 2.5) == 2.5  # Retry-After wins
+    with pytest.raises(ProviderError, match="HTTP 400"):
+        policy.call(lambda: (_ for _ in ()).throw(ProviderError("HTTP 400: bad", 400, retryable=False)))

@@ -15,6 +15,8 @@ SYSTEMS: dict[str, str] = {
     "zonos2": "systems.zonos2:Zonos2",
     "zonos2_server": "systems.zonos2_server:Zonos2Server",
     "openai_speech": "systems.openai_speech:OpenAISpeech",
+    "elevenlabs": "systems.elevenlabs_tts:ElevenLabsTTS",
+    "cartesia": "systems.cartesia_tts:CartesiaTTS",
 }
 
 

@@ -1,6 +1,7 @@
 """A real HTTP server on 127.0.0.1 for API adapter tests: each test routes (method, path
 pattern) to a handler; handlers see the parsed request and return (status, headers, body) or
-sleep to provoke a timeout. Every request is recorded (headers included) for assertions."""
+sleep to provoke a timeout. Every request is recorded (header names lower-cased) for assertions;
+an exception in a handler is answered with status 599 and kept in ``errors``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ Handler = Callable[[Request], tuple[int, dict[str, str], bytes]]
 class Server:
     routes: list[tuple[str, re.Pattern, Handler]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    errors: list[Exception] = field(default_factory=list)
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self.routes.append((method, re.compile(pattern + "$"), handler))
@@ -47,11 +49,16 @@ class Server:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 url = urlparse(self.path)
-                request = Request(method, url.path, parse_qs(url.query), dict(self.headers.items()), body)
+                headers = {k.lower(): v for k, v in self.headers.items()}  # header names are case-insensitive
+                request = Request(method, url.path, parse_qs(url.query), headers, body)
                 server.requests.append(request)
                 for route_method, pattern, handler in server.routes:
                     if route_method == method and pattern.match(url.path):
-                        status, headers, payload = handler(request)
+                        try:
+                            status, headers, payload = handler(request)
+                        except Exception as exc:  # a failed assertion in a handler: answer 599, visibly
+                            status, headers, payload = 599, {}, f"handler error: {exc!r}".encode()
+                            server.errors.append(exc)
                         break
                 else:
                     status, headers, payload = 404, {"Content-Type": "application/json"}, b'{"detail": "no route"}'

@@ -42,7 +42,7 @@ def scripted(script: dict[str, list[str]], ok_body: bytes, content_type: str = "
             time.sleep(1.5)
             return 200, {"Content-Type": content_type}, ok_body
         if step == "garbage":
-            return 200, {"Content-Type": content_type}, b"RIFF\x00\x00not really audio"
+            return 200, {"Content-Type": content_type}, b"RIFF\x00\x00not really audio!"
         return 200, {"Content-Type": content_type}, ok_body
     return handle
 
@@ -82,7 +82,7 @@ def test_openai_compatible_through_the_pipeline(tmp_path, monkeypatch, caplog):
     assert "upstream exploded" in second["error"]
     assert third["status"] == "ok" and third["meta"]["attempts"] == 2  # timed out once
     assert fourth["status"] == "failed" and "malformed audio" in fourth["error"]
-    assert all(r.headers.get("Authorization") == f"Bearer {KEY}" for r in server.requests)
+    assert all(r.headers.get("authorization") == f"Bearer {KEY}" for r in server.requests)
     assert {r.json()["response_format"] for r in server.requests} == {"wav"}
     describe = json.loads((summary.run_dir / "system.json").read_text())
     assert describe["model"] == "gpt-4o-mini-tts" and describe["capabilities"]["clones_from_audio"] is False
@@ -113,3 +113,99 @@ def test_retry_budget_is_shared_by_the_run():
     assert RetryPolicy().delay(3, 2.5) == 2.5  # Retry-After wins
     with pytest.raises(ProviderError, match="HTTP 400"):
         policy.call(lambda: (_ for _ in ()).throw(ProviderError("HTTP 400: bad", 400, retryable=False)))
+
+
+def speech_pcm16(rate: int = 24000) -> bytes:
+    clip = audio.resample(audio.read_checked(SAMPLES / "en/librispeech_2412-153948-0000.flac"), rate).samples[:rate]
+    return (clip * 32767).astype("<i2").tobytes()
+
+
+def _clone_server(provider: str, script: dict[str, list[str]]):
+    """A server speaking ElevenLabs' or Cartesia's protocol as their SDKs call it."""
+    server, voices = Server(), {"created": [], "deleted": []}
+
+    def clone(request):
+        assert request.headers["content-type"].startswith("multipart/form-data")
+        field = b'name="files"' if provider == "elevenlabs" else b'name="clip"'
+        assert field in request.body and len(request.body) > 1000  # the prompt clip itself
+        voice = f"voice-{len(voices['created'])}"
+        voices["created"].append(voice)
+        body = {"voice_id": voice, "requires_verification": False} if provider == "elevenlabs" else {"id": voice, "name": "x"}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+    def delete(request):
+        voices["deleted"].append(request.path.rsplit("/", 1)[1])
+        if provider == "elevenlabs":
+            return 200, {"Content-Type": "application/json"}, b'{"status": "ok"}'
+        return 204, {}, b""
+
+    if provider == "elevenlabs":
+        server.route("POST", r"/v1/voices/add", clone)
+        server.route("DELETE", r"/v1/voices/[^/]+", delete)
+        server.route("POST", r"/v1/text-to-speech/[^/]+",
+                     lambda r: scripted(script, speech_pcm16(), "audio/pcm")(r.json()["text"]))
+    else:
+        server.route("POST", r"/voices/clone", clone)
+        server.route("DELETE", r"/voices/[^/]+", delete)
+        server.route("POST", r"/tts/bytes",
+                     lambda r: scripted(script, speech_wav(44100, "FLOAT"))(r.json()["transcript"]))
+    return server, voices
+
+
+@pytest.mark.parametrize("provider,env,base", [("elevenlabs", "ELEVENLABS_API_KEY", ""),
+                                               ("cartesia", "CARTESIA_API_KEY", "")])
+def test_cloning_adapters_through_the_pipeline(provider, env, base, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv(env, KEY)
+    common = [f"system={provider}", "benchmark.languages=[en]", "benchmark.max_items=5", *NO_SCORERS,
+              "progress=false", f"system.options.retry={FAST_RETRY}", "system.options.timeout_s=1.0"]
+    from ztts1_eval import benchmark
+
+    _, chosen = benchmark.load(make_config(common)["benchmark"], tmp_path / "probe")
+    texts = [item.target_text for item in chosen]
+    script = {texts[0]: ["429", "ok"], texts[1]: ["500"], texts[2]: ["garbage"]}
+    server, voices = _clone_server(provider, script)
+    url = server.start()
+    try:
+        caplog.set_level(logging.DEBUG)
+        summary = runner.run(make_config([*common, f"system.options.base_url={url}{base}",
+                                          f"results_dir={tmp_path / 'r'}"]))
+    finally:
+        server.stop()
+    assert not server.errors, server.errors
+    records = [json.loads((summary.run_dir / "generation" / f"{i.id}.json").read_text()) for i in chosen]
+    assert [r["status"] for r in records] == ["ok", "failed", "failed", "ok", "ok"]
+    assert records[0]["meta"]["attempts"] == 2 and "HTTP 500" in records[1]["error"]
+    assert "malformed audio" in records[2]["error"]
+    rate = 24000 if provider == "elevenlabs" else 44100
+    assert all(r["sample_rate"] == rate for r in records if r["status"] == "ok")
+    # One clone per distinct prompt clip, all deleted when the run closed the system.
+    assert len(voices["created"]) == len({i.prompt_wav for i in chosen})
+    assert sorted(voices["deleted"]) == sorted(voices["created"])
+    sent = [r for r in server.requests if "voices" not in r.path]
+    if provider == "elevenlabs":
+        assert all(r.headers["xi-api-key"] == KEY for r in server.requests)
+        assert {r.query["output_format"][0] for r in sent} == {"pcm_24000"}
+        assert all(r.json()["model_id"] == "eleven_v3" and r.json()["language_code"] == "en" for r in sent)
+    else:
+        assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in server.requests)
+        assert all(r.json()["output_format"] == {"container": "wav", "encoding": "pcm_f32le", "sample_rate": 44100}
+                   and r.json()["model_id"] == "sonic-3.5" for r in sent)
+    assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text
+
+
+def test_keep_voices_opts_out_of_the_clean_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARTESIA_API_KEY", KEY)
+    server, voices = _clone_server("cartesia", {})
+    url = server.start()
+    try:
+        system = registry.create("cartesia", {"base_url": url, "keep_voices": True})
+        prompt = SAMPLES / "en/ljspeech_LJ001-0001.flac"
+        wav = tmp_path / "prompt.wav"
+        sf.write(wav, audio.read_checked(prompt).samples, 22050)
+        request = SynthesisRequest("a", "Hello there.", "en", wav, None, 1)
+        results = system.synthesize([request, SynthesisRequest("b", "Again.", "en", wav, None, 2)])
+        system.close()
+    finally:
+        server.stop()
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert voices["created"] == ["voice-0"] and voices["deleted"] == []

@@ -116,7 +116,7 @@ class ApiSystem(TTSSystem):
     def request_audio(self, request: SynthesisRequest, voice: str | None) -> Audio:
         raise NotImplementedError
 
-    def create_voice(self, prompt_wav: Path, prompt_text: str | None) -> str:
+    def create_voice(self, prompt_wav: Path, prompt_text: str | None, language: str, digest: str) -> str:
         raise NotImplementedError
 
     def delete_voice(self, voice_id: str) -> None:
@@ -144,7 +144,8 @@ class ApiSystem(TTSSystem):
             lock = self._voice_locks.setdefault(digest, threading.Lock())
         with lock:
             if digest not in self._voices:
-                voice, _ = self.retry.call(lambda: self.create_voice(Path(request.prompt_wav), request.prompt_text))
+                voice, _ = self.retry.call(lambda: self.create_voice(Path(request.prompt_wav), request.prompt_text,
+                                                                     request.language, digest))
                 self._voices[digest] = voice
                 log.info("%s: created voice %s for prompt %s", self.name, voice, digest[:12])
             return self._voices[digest]

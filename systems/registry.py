@@ -17,6 +17,7 @@ SYSTEMS: dict[str, str] = {
     "openai_speech": "systems.openai_speech:OpenAISpeech",
     "elevenlabs": "systems.elevenlabs_tts:ElevenLabsTTS",
     "cartesia": "systems.cartesia_tts:CartesiaTTS",
+    "zyphra": "systems.zyphra_cloud:ZyphraCloud",
 }
 
 

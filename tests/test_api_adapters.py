@@ -209,3 +209,25 @@ def test_keep_voices_opts_out_of_the_clean_up(tmp_path, monkeypatch):
         server.stop()
     assert [r.status for r in results] == ["ok", "ok"]
     assert voices["created"] == ["voice-0"] and voices["deleted"] == []
+
+
+def test_zyphra_plain_http_sends_the_prompt_with_each_request(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("ZYPHRA_API_KEY", KEY)
+    server = Server()
+    server.route("POST", r"/v1/audio/text-to-speech", lambda r: scripted({}, speech_wav(44100))(r.json()["text"]))
+    url = server.start()
+    try:
+        summary = runner.run(make_config(["system=zyphra", f"system.options.base_url={url}/v1",
+                                          "system.options.model=zonos-2", "benchmark.languages=[en,es]",
+                                          "benchmark.max_items=14", *NO_SCORERS, f"results_dir={tmp_path / 'r'}",
+                                          "progress=false"]))
+    finally:
+        server.stop()
+    frame = __import__("pandas").read_parquet(summary.run_dir / "items.parquet")
+    assert set(frame.loc[frame["language"] == "en", "status"]) == {"ok"}
+    assert set(frame.loc[frame["language"] == "es", "status"]) == {"unsupported"}  # not a Zyphra language code
+    bodies = [r.json() for r in server.requests]
+    assert all(b["model"] == "zonos-2" and b["mime_type"] == "audio/wav" and b["language_iso_code"] == "en-us"
+               and len(b["speaker_audio"]) > 1000 and "seed" not in b for b in bodies)
+    assert all(r.headers["x-api-key"] == KEY for r in server.requests)
+    assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text

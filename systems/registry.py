@@ -18,6 +18,9 @@ SYSTEMS: dict[str, str] = {
     "elevenlabs": "systems.elevenlabs_tts:ElevenLabsTTS",
     "cartesia": "systems.cartesia_tts:CartesiaTTS",
     "zyphra": "systems.zyphra_cloud:ZyphraCloud",
+    "gemini": "systems.gemini_tts:GeminiTTS",
+    "fish_audio": "systems.fish_audio:FishAudioTTS",
+    "inworld": "systems.inworld_tts:InworldTTS",
 }
 
 

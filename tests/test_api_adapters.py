@@ -86,6 +86,8 @@ def test_openai_compatible_through_the_pipeline(tmp_path, monkeypatch, caplog):
     assert {r.json()["response_format"] for r in server.requests} == {"wav"}
     describe = json.loads((summary.run_dir / "system.json").read_text())
     assert describe["model"] == "gpt-4o-mini-tts" and describe["capabilities"]["clones_from_audio"] is False
+    cost = json.loads((summary.run_dir / "results.json").read_text())["cost_estimate"]
+    assert cost["total"] == pytest.approx((len(texts[0]) + len(texts[2])) / 1000 * 0.015) and cost["items"] == 2
     assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text
 
 
@@ -231,3 +233,116 @@ def test_zyphra_plain_http_sends_the_prompt_with_each_request(tmp_path, monkeypa
                and len(b["speaker_audio"]) > 1000 and "seed" not in b for b in bodies)
     assert all(r.headers["x-api-key"] == KEY for r in server.requests)
     assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text
+
+
+def _run_adapter(system, env, base_url, script_for, route, tmp_path, monkeypatch, caplog, extra=()):
+    """Run 4 demo items through ``system`` against a loopback server; the first item's first
+    request is rate-limited, the second item's requests all fail with 500."""
+    monkeypatch.setenv(env, KEY)
+    common = [f"system={system}", "benchmark.languages=[en]", "benchmark.max_items=4", *NO_SCORERS, "progress=false",
+              f"system.options.retry={FAST_RETRY}", "system.options.timeout_s=5", *extra]
+    from ztts1_eval import benchmark
+
+    _, chosen = benchmark.load(make_config(common)["benchmark"], tmp_path / "probe")
+    script = {chosen[0].target_text: ["429", "ok"], chosen[1].target_text: ["500"]}
+    server = Server()
+    route(server, script)
+    url = server.start()
+    try:
+        caplog.set_level(logging.DEBUG)
+        summary = runner.run(make_config([*common, f"system.options.base_url={url}{base_url}",
+                                          f"results_dir={tmp_path / 'r'}"]))
+    finally:
+        server.stop()
+    assert not server.errors, server.errors
+    records = [json.loads((summary.run_dir / "generation" / f"{i.id}.json").read_text()) for i in chosen]
+    assert [r["status"] for r in records] == ["ok", "failed", "ok", "ok"]
+    assert records[0]["meta"]["attempts"] == 2 and "HTTP 500" in records[1]["error"]
+    assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text
+    return server, chosen, records, summary
+
+
+def test_gemini_preset_voice(tmp_path, monkeypatch, caplog):
+    import base64
+
+    def route(server, script):
+        def handle(request):
+            body = request.json()
+            assert body["generationConfig"]["responseModalities"] == ["AUDIO"]
+            status, headers, payload = scripted(script, b"")(body["contents"][0]["parts"][0]["text"])
+            if status != 200:
+                code = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}[status]
+                return status, {"Content-Type": "application/json", **({"Retry-After": "0"} if status == 429 else {})}, \
+                    json.dumps({"error": {"code": status, "message": "upstream says no", "status": code}}).encode()
+            part = {"inlineData": {"mimeType": "audio/L16;codec=pcm;rate=24000",
+                                   "data": base64.b64encode(speech_pcm16()).decode()}}
+            return 200, {"Content-Type": "application/json"}, json.dumps(
+                {"candidates": [{"content": {"parts": [part], "role": "model"}}]}).encode()
+        server.route("POST", r"/v1beta/models/[^/]+:generateContent", handle)
+
+    server, chosen, records, summary = _run_adapter("gemini", "GEMINI_API_KEY", "", None, route, tmp_path,
+                                                    monkeypatch, caplog)
+    assert all(r.path == "/v1beta/models/gemini-3.1-flash-tts-preview:generateContent" for r in server.requests)
+    assert all(r.headers["x-goog-api-key"] == KEY for r in server.requests)
+    voices = {json.dumps(r.json()["generationConfig"]["speechConfig"], sort_keys=True) for r in server.requests}
+    assert len(voices) == 1 and "Kore" in voices.pop()
+    assert records[0]["sample_rate"] == 24000
+    describe = json.loads((summary.run_dir / "system.json").read_text())
+    assert describe["capabilities"]["clones_from_audio"] is False  # Spk. sim.* in tables
+
+
+def test_fish_audio_references_per_request(tmp_path, monkeypatch, caplog):
+    import ormsgpack
+
+    def route(server, script):
+        def handle(request):
+            assert request.headers["content-type"] == "application/msgpack" and request.headers["model"] == "s2-pro"
+            body = ormsgpack.unpackb(request.body)
+            assert body["format"] == "wav" and len(body["references"]) == 1
+            assert len(body["references"][0]["audio"]) > 1000 and body["references"][0]["text"]
+            return scripted(script, speech_wav(44100))(body["text"])
+        server.route("POST", r"/v1/tts", handle)
+
+    server, chosen, records, _ = _run_adapter("fish_audio", "FISH_AUDIO_API_KEY", "", None, route, tmp_path,
+                                              monkeypatch, caplog)
+    assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in server.requests)
+    assert records[0]["sample_rate"] == 44100
+
+
+def test_inworld_clone_model_and_clean_up(tmp_path, monkeypatch, caplog):
+    import base64
+
+    voices = {"created": [], "deleted": []}
+
+    def route(server, script):
+        def clone(request):
+            body = request.json()
+            assert body["langCode"] == "EN_US" and len(body["voiceSamples"][0]["audioData"]) > 1000
+            voice = f"iw-{len(voices['created'])}"
+            voices["created"].append(voice)
+            return 200, {"Content-Type": "application/json"}, json.dumps({"voice": {"voiceId": voice}}).encode()
+
+        def speak(request):
+            body = request.json()
+            assert body["modelId"] == "inworld-tts-2" and body["voiceId"] in voices["created"]
+            assert body["audioConfig"]["audioEncoding"] == "LINEAR16" and body["audioConfig"]["sampleRateHertz"] == 48000
+            status, headers, payload = scripted(script, speech_wav(48000))(body["text"])
+            if status != 200:
+                return status, headers, payload
+            return 200, {"Content-Type": "application/json"}, json.dumps(
+                {"audioContent": base64.b64encode(payload).decode()}).encode()
+
+        def delete(request):
+            voices["deleted"].append(request.path.rsplit("/", 1)[1])
+            return 200, {"Content-Type": "application/json"}, b"{}"
+
+        server.route("POST", r"/voices/v1/voices:clone", clone)
+        server.route("POST", r"/tts/v1/voice", speak)
+        server.route("DELETE", r"/voices/v1/voices/[^/]+", delete)
+
+    server, chosen, records, _ = _run_adapter("inworld", "INWORLD_API_KEY", "", None, route, tmp_path,
+                                              monkeypatch, caplog)
+    assert all(r.headers["authorization"] == f"Basic {KEY}" for r in server.requests)
+    assert records[0]["sample_rate"] == 48000
+    assert len(voices["created"]) == len({i.prompt_wav for i in chosen})
+    assert sorted(voices["deleted"]) == sorted(voices["created"])

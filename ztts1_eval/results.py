@@ -21,7 +21,7 @@ RESULTS_SCHEMA_VERSION = 1
 RUN_FILE = "run.json"
 MANIFEST_FILE = "manifest.jsonl"
 # Columns that measure wall-clock time and so differ between otherwise identical runs.
-TIMING_COLUMNS = ("latency_s", "rtf")
+TIMING_COLUMNS = ("latency_s", "rtf", "ttfb_s")
 
 
 def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -38,6 +38,9 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
         "latency_s": record.latency_s if record else None,
         "rtf": record.rtf if record else None,
         "seed": record.seed if record else None,
+        # API systems: time to first byte and the price-table estimate (see systems/api/base.py)
+        "ttfb_s": (record.meta or {}).get("ttfb_s") if record else None,
+        "cost": (record.meta or {}).get("cost") if record else None,
     }
     for name, meta in scorers.items():
         status, reason, values = _score_status(run_dir, name, meta, item, record)
@@ -78,6 +81,16 @@ def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, d
     return score["status"], score.get("reason"), score.get("values") or {}
 
 
+def _cost(frame: pd.DataFrame, system: dict[str, Any]) -> dict[str, Any] | None:
+    """Sum of the per-item estimates from the system's price table (None without one)."""
+    price = system.get("price") or {}
+    costs = pd.to_numeric(frame["cost"], errors="coerce").dropna() if "cost" in frame else pd.Series(dtype=float)
+    if not price or costs.empty:
+        return None
+    return {"total": round(float(costs.sum()), 6), "currency": price.get("currency", "USD"), "items": int(len(costs)),
+            "price": price, "note": "estimate from the configured price table, successful requests only"}
+
+
 def is_complete(frame: pd.DataFrame) -> bool:
     status_cols = [c for c in frame.columns if c == "status" or c.endswith("_status")]
     return not frame[status_cols].isin(["pending", "stale"]).any().any()
@@ -111,6 +124,7 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "system": {**run["system"], "describe": system},
         "scorers": scorers,
         "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
+        "cost_estimate": _cost(frame, system),
         "aggregates": aggregate(frame, scorers, lambda ref: blobs.get(blob_root(run_dir), ref)),
         "statistics": {"version": stats.STATS_VERSION, "ci": "percentile bootstrap over items",
                        "level": stats.LEVEL, "resamples": stats.RESAMPLES, "seed": stats.SEED},

@@ -1,0 +1,54 @@
+"""Fish Audio (official SDK ``fish-audio-sdk``, client ``fishaudio``): the prompt clip and its
+transcript go with each request as a reference (no stored voice), model ``s2-pro``, WAV output.
+The SDK does not retry; the shared policy does."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from systems.api.base import ApiSystem, Audio, capabilities, decode_file, http_error, require_package
+from systems.api.retry import ProviderError
+from systems.base import SynthesisRequest
+
+
+class FishAudioTTS(ApiSystem):
+    name = "fish_audio"
+    provider = "Fish Audio"
+    default_key_env = "FISH_AUDIO_API_KEY"
+
+    def __init__(self, model: str = "s2-pro", base_url: str = "https://api.fish.audio", **common: Any):
+        self._sdk = require_package("fish-audio-sdk", "1.0.0", "fish", self.name)
+        super().__init__(model=model, **common)
+        from fishaudio import FishAudio
+
+        self.client = FishAudio(api_key=self._key, base_url=base_url, timeout=self.timeout_s)
+        self.base_url = base_url
+        self.capabilities = capabilities(clones=True, rate=None, needs_prompt_text=True)
+
+    def sdk_version(self) -> str | None:
+        return f"fish-audio-sdk=={self._sdk}"
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "format": "wav", "base_url": self.base_url}
+
+    def voice_for(self, request: SynthesisRequest) -> str | None:
+        return None  # references travel with each request
+
+    def request_audio(self, request: SynthesisRequest, voice: str | None) -> Audio:
+        import httpx
+        from fishaudio import APIError, ReferenceAudio
+
+        references = []
+        if request.prompt_wav is not None:
+            references.append(ReferenceAudio(audio=request.prompt_wav.read_bytes(), text=request.prompt_text or ""))
+        start = time.perf_counter()
+        try:
+            data = self.client.tts.convert(text=request.text, references=references, format="wav", model=self.model,
+                                           **self.settings)
+        except APIError as exc:
+            raise http_error(int(getattr(exc, "status", 0) or 0), str(getattr(exc, "message", exc))) from None
+        except httpx.TransportError as exc:
+            raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
+        samples, rate = decode_file(data)
+        return Audio(samples, rate, time.perf_counter() - start)  # the SDK reads the body whole

@@ -4,8 +4,10 @@ Shards of one run share the run directory: each writes its own items' records, s
 finalizing once every item is done (``results.finalize``, a pure function of the files). What a
 merge must add is a refusal to mix: every shard leaves ``shards/<i>-of-<n>.json`` with the
 config it ran (shard settings, progress bars and cache location left out), the code version
-(git commit and dirty flag, package versions); shards that disagree are not merged, and the
-error lists what differs. The runner merges after every shard (the last one to finish writes
+(git commit and dirty flag, package versions); shards of the current split (the shard count of
+the newest record) that disagree are not merged, and the error lists what differs. Records of an
+earlier split are superseded (their items' scores are checked as always: stale when the scorer
+changed). The runner merges after every shard (the last one to finish writes
 the results); ``ztts1-eval merge RUN`` and ``make report`` do it on demand.
 """
 
@@ -59,6 +61,13 @@ def differences(run_dir: Path) -> list[str]:
     """Every config or code value on which the run's shard records disagree."""
     paths = sorted((Path(run_dir) / SHARD_DIR).glob("*-of-*.json"))
     records = [(p.stem, atomic.read_json(p)) for p in paths]
+    if len(records) < 2:
+        return []
+    # Records of another shard count are from an earlier split of this run (e.g. a whole run
+    # before a rescoring in shards): superseded, not compared. The newest record sets the split.
+    newest = max(paths, key=lambda p: p.stat().st_mtime_ns).stem
+    count = newest.split("-of-")[1]
+    records = [(name, record) for name, record in records if name.split("-of-")[1] == count]
     if len(records) < 2:
         return []
     found = []

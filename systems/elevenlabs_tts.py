@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from systems.api.base import ApiSystem, Audio, capabilities, decode_file, decode_pcm16, http_error, read_stream, require_package
+from systems.api.base import (ApiSystem, Audio, capabilities, decode_file, decode_pcm16, http_error,
+                              is_transport_error, read_stream, require_package)
 from systems.api.retry import ProviderError
 from systems.base import SynthesisRequest, SystemUnavailable
 
@@ -45,14 +46,15 @@ class ElevenLabsTTS(ApiSystem):
                 "remove_background_noise": self.remove_background_noise, "base_url": self.base_url}
 
     def _call(self, fn):
-        import httpx
         from elevenlabs.core import ApiError
 
         try:
             return fn()
         except ApiError as exc:
             raise http_error(exc.status_code or 0, str(exc.body), dict(exc.headers or {})) from None
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
+        except Exception as exc:  # noqa: BLE001 - timeouts / resets from whichever HTTP library
+            if not is_transport_error(exc):
+                raise
             raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
 
     def create_voice(self, prompt_wav: Path, prompt_text: str | None, language: str, digest: str) -> str:

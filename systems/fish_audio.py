@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from systems.api.base import ApiSystem, Audio, capabilities, decode_file, http_error, require_package
+from systems.api.base import ApiSystem, Audio, capabilities, decode_file, http_error, is_transport_error, require_package
 from systems.api.retry import ProviderError
 from systems.base import SynthesisRequest
 
@@ -36,7 +36,6 @@ class FishAudioTTS(ApiSystem):
         return None  # references travel with each request
 
     def request_audio(self, request: SynthesisRequest, voice: str | None) -> Audio:
-        import httpx
         from fishaudio import APIError, ReferenceAudio
 
         references = []
@@ -48,7 +47,9 @@ class FishAudioTTS(ApiSystem):
                                            **self.settings)
         except APIError as exc:
             raise http_error(int(getattr(exc, "status", 0) or 0), str(getattr(exc, "message", exc))) from None
-        except httpx.TransportError as exc:
+        except Exception as exc:  # noqa: BLE001 - timeouts / resets from whichever HTTP library
+            if not is_transport_error(exc):
+                raise
             raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
         samples, rate = decode_file(data)
         return Audio(samples, rate, time.perf_counter() - start)  # the SDK reads the body whole

@@ -8,7 +8,8 @@ import re
 import time
 from typing import Any
 
-from systems.api.base import ApiSystem, Audio, capabilities, decode_file, decode_pcm16, http_error, require_package
+from systems.api.base import (ApiSystem, Audio, capabilities, decode_file, decode_pcm16, http_error,
+                              is_transport_error, require_package)
 from systems.api.retry import ProviderError
 from systems.base import SynthesisRequest
 
@@ -38,7 +39,6 @@ class GeminiTTS(ApiSystem):
                 "send_seed": self.send_seed}
 
     def request_audio(self, request: SynthesisRequest, voice: str | None) -> Audio:
-        import httpx
         from google.genai import errors
 
         types = self.types
@@ -51,7 +51,9 @@ class GeminiTTS(ApiSystem):
             response = self.client.models.generate_content(model=self.model, contents=request.text, config=config)
         except errors.APIError as exc:
             raise http_error(int(exc.code or 0), str(exc.message)) from None
-        except httpx.TransportError as exc:
+        except Exception as exc:  # noqa: BLE001 - timeouts / resets from whichever HTTP library
+            if not is_transport_error(exc):
+                raise
             raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
         total = time.perf_counter() - start
         try:

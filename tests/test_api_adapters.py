@@ -236,15 +236,17 @@ def test_zyphra_plain_http_sends_the_prompt_with_each_request(tmp_path, monkeypa
 
 
 def _run_adapter(system, env, base_url, script_for, route, tmp_path, monkeypatch, caplog, extra=()):
-    """Run 4 demo items through ``system`` against a loopback server; the first item's first
-    request is rate-limited, the second item's requests all fail with 500."""
+    """Run 5 demo items through ``system`` against a loopback server: the first item's first
+    request is rate-limited, the second's all fail with 500, the third's first request outlasts
+    the client timeout, the fourth gets malformed audio."""
     monkeypatch.setenv(env, KEY)
-    common = [f"system={system}", "benchmark.languages=[en]", "benchmark.max_items=4", *NO_SCORERS, "progress=false",
-              f"system.options.retry={FAST_RETRY}", "system.options.timeout_s=5", *extra]
+    common = [f"system={system}", "benchmark.languages=[en]", "benchmark.max_items=5", *NO_SCORERS, "progress=false",
+              f"system.options.retry={FAST_RETRY}", "system.options.timeout_s=1", *extra]
     from ztts1_eval import benchmark
 
     _, chosen = benchmark.load(make_config(common)["benchmark"], tmp_path / "probe")
-    script = {chosen[0].target_text: ["429", "ok"], chosen[1].target_text: ["500"]}
+    script = {chosen[0].target_text: ["429", "ok"], chosen[1].target_text: ["500"],
+              chosen[2].target_text: ["slow", "ok"], chosen[3].target_text: ["garbage"]}
     server = Server()
     route(server, script)
     url = server.start()
@@ -256,8 +258,10 @@ def _run_adapter(system, env, base_url, script_for, route, tmp_path, monkeypatch
         server.stop()
     assert not server.errors, server.errors
     records = [json.loads((summary.run_dir / "generation" / f"{i.id}.json").read_text()) for i in chosen]
-    assert [r["status"] for r in records] == ["ok", "failed", "ok", "ok"]
+    assert [r["status"] for r in records] == ["ok", "failed", "ok", "failed", "ok"]
     assert records[0]["meta"]["attempts"] == 2 and "HTTP 500" in records[1]["error"]
+    assert records[2]["meta"]["attempts"] == 2  # timed out once, then succeeded
+    assert "malformed audio" in records[3]["error"]
     assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text
     return server, chosen, records, summary
 
@@ -274,8 +278,9 @@ def test_gemini_preset_voice(tmp_path, monkeypatch, caplog):
                 code = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}[status]
                 return status, {"Content-Type": "application/json", **({"Retry-After": "0"} if status == 429 else {})}, \
                     json.dumps({"error": {"code": status, "message": "upstream says no", "status": code}}).encode()
+            audio_bytes = payload or speech_pcm16()  # a non-empty payload is the scripted garbage
             part = {"inlineData": {"mimeType": "audio/L16;codec=pcm;rate=24000",
-                                   "data": base64.b64encode(speech_pcm16()).decode()}}
+                                   "data": base64.b64encode(audio_bytes).decode()}}
             return 200, {"Content-Type": "application/json"}, json.dumps(
                 {"candidates": [{"content": {"parts": [part], "role": "model"}}]}).encode()
         server.route("POST", r"/v1beta/models/[^/]+:generateContent", handle)

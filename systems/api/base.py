@@ -199,6 +199,17 @@ class ApiSystem(TTSSystem):
         self._voices.clear()
 
 
+_TRANSPORT_CLASSES = {"TransportError", "TimeoutException", "RequestError", "ConnectionError", "Timeout"}
+
+
+def is_transport_error(exc: BaseException) -> bool:
+    """A timeout or dropped connection, whichever HTTP library raised it (SDKs vendor their own
+    copies of httpx, e.g. google-genai's ``httpx2``), so matched by class name along the MRO."""
+    if isinstance(exc, (TimeoutError, ConnectionError)):
+        return True
+    return any(cls.__name__ in _TRANSPORT_CLASSES for cls in type(exc).__mro__)
+
+
 def http_error(status: int, body: str, headers: dict[str, str] | None = None) -> ProviderError:
     """A ProviderError for an HTTP status, with the provider's message and Retry-After."""
     from systems.api.retry import classify_status

@@ -70,7 +70,18 @@ def _values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
     return values.dropna() * metric.scale
 
 
-def compare(run_a: Path, run_b: Path, refresh: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Paired:
+    metric: Metric
+    column: str
+    a: np.ndarray
+    b: np.ndarray
+    same_scorer: bool
+
+
+def paired_samples(run_a: Path, run_b: Path, refresh: bool = True) -> list[Paired]:
+    """Per metric both runs scored and per table column (and ``all``): the two runs' values on
+    the items both scored, in id order."""
     result_a, frame_a = load_run(run_a, refresh)
     result_b, frame_b = load_run(run_b, refresh)
     if result_a["benchmark"]["name"] != result_b["benchmark"]["name"]:
@@ -78,7 +89,7 @@ def compare(run_a: Path, run_b: Path, refresh: bool = True) -> pd.DataFrame:
                           f"{result_b['benchmark']['name']}")
     metrics_a, metrics_b = per_item_metrics(result_a), per_item_metrics(result_b)
     columns = {row["id"]: table_column(row["subset"], row["language"]) for _, row in frame_a.iterrows()}
-    rows = []
+    out = []
     for key in sorted(set(metrics_a) & set(metrics_b)):
         metric = metrics_a[key]
         same_scorer = metric.identity_hash == metrics_b[key].identity_hash
@@ -88,14 +99,22 @@ def compare(run_a: Path, run_b: Path, refresh: bool = True) -> pd.DataFrame:
         for item in common:
             groups.setdefault(columns[item], []).append(item)
         for column, ids in sorted(groups.items(), key=lambda kv: (kv[0] != "all", kv[0])):
-            paired = stats.paired_difference(a.loc[ids].to_numpy(), b.loc[ids].to_numpy(), metric.higher_is_better)
-            rows.append({"metric": key, "label": metric.label, "column": column, "n": paired.n,
-                         "mean_a": paired.mean_a, "mean_b": paired.mean_b, "delta": paired.delta,
-                         "ci95_low": paired.ci[0] if paired.ci else None,
-                         "ci95_high": paired.ci[1] if paired.ci else None,
-                         "verdict": paired.verdict if same_scorer else f"{paired.verdict} (scorers differ)",
-                         "higher_is_better": metric.higher_is_better, "decimals": metric.decimals,
-                         "same_scorer": same_scorer})
+            out.append(Paired(metric, column, a.loc[ids].to_numpy(), b.loc[ids].to_numpy(), same_scorer))
+    return out
+
+
+def compare(run_a: Path, run_b: Path, refresh: bool = True) -> pd.DataFrame:
+    rows = []
+    for pair in paired_samples(run_a, run_b, refresh):
+        metric = pair.metric
+        paired = stats.paired_difference(pair.a, pair.b, metric.higher_is_better)
+        rows.append({"metric": metric.key, "label": metric.label, "column": pair.column, "n": paired.n,
+                     "mean_a": paired.mean_a, "mean_b": paired.mean_b, "delta": paired.delta,
+                     "ci95_low": paired.ci[0] if paired.ci else None,
+                     "ci95_high": paired.ci[1] if paired.ci else None,
+                     "verdict": paired.verdict if pair.same_scorer else f"{paired.verdict} (scorers differ)",
+                     "higher_is_better": metric.higher_is_better, "decimals": metric.decimals,
+                     "same_scorer": pair.same_scorer})
     return pd.DataFrame(rows)
 
 
@@ -187,7 +206,7 @@ def gate(baseline: Path, candidate: Path, config: dict[str, Any]) -> list[GateRe
     if not gates:
         raise ConfigError("gate config: no gates (a list of {metric, column, max_regression})")
     floor = atomic.read_json(Path(config["noise_floor"]).expanduser()) if config.get("noise_floor") else None
-    comparison = compare(baseline, candidate)
+    pairs = {(p.metric.key, p.column): p for p in paired_samples(baseline, candidate)}
     outcomes = []
     for i, spec in enumerate(gates):
         where = f"gates[{i}]"
@@ -195,31 +214,17 @@ def gate(baseline: Path, candidate: Path, config: dict[str, Any]) -> list[GateRe
             raise ConfigError(f"{where}: missing 'metric' (e.g. wer.wer)")
         column = str(spec.get("column", "all"))
         allowed = _allowance(spec, floor, where)
-        match = comparison[(comparison["metric"] == spec["metric"]) & (comparison["column"] == column)]
-        if match.empty:
+        pair = pairs.get((spec["metric"], column))
+        if pair is None:
             raise ConfigError(f"{where}: both runs must score {spec['metric']} in column {column!r}")
-        row = match.iloc[0]
-        if not row["same_scorer"]:
+        if not pair.same_scorer:
             raise ConfigError(f"{where}: {spec['metric']} was scored by different scorer versions in the two runs")
-        a, b = _values_for_gate(baseline, candidate, spec["metric"], column)
-        paired = stats.paired_difference(a, b, bool(row["higher_is_better"]), margin=allowed)
+        paired = stats.paired_difference(pair.a, pair.b, pair.metric.higher_is_better, margin=allowed)
         failed = paired.verdict == "worse"
         reason = (f"regressed by more than {allowed:.4g} with 95 % confidence" if failed else
                   f"within the allowed regression of {allowed:.4g}")
         outcomes.append(GateResult(spec["metric"], column, allowed, paired.delta, paired.ci, failed, reason))
     return outcomes
-
-
-def _values_for_gate(baseline: Path, candidate: Path, key: str, column: str) -> tuple[np.ndarray, np.ndarray]:
-    result_a, frame_a = load_run(baseline)
-    result_b, frame_b = load_run(candidate)
-    metric = per_item_metrics(result_a)[key]
-    a, b = _values(frame_a, metric), _values(frame_b, per_item_metrics(result_b)[key])
-    ids = sorted(set(a.index) & set(b.index))
-    if column != "all":
-        cols = {row["id"]: table_column(row["subset"], row["language"]) for _, row in frame_a.iterrows()}
-        ids = [i for i in ids if cols[i] == column]
-    return a.loc[ids].to_numpy(), b.loc[ids].to_numpy()
 
 
 def render_gates(outcomes: list[GateResult]) -> str:

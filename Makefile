@@ -15,12 +15,18 @@ ifneq ($(SHARDS),1)
 SHARD_ARGS := shard.count=$(SHARDS) 'shard.index=range($(SHARDS))' hydra/launcher=$(LAUNCHER) hydra.launcher.timeout_min=$(SHARD_TIMEOUT_MIN)
 endif
 
-.PHONY: setup eval report test bench clean-results
+.PHONY: setup worker-env eval report test bench clean-results
 
 .venv/.setup-done: pyproject.toml scripts/setup.sh
 	./scripts/setup.sh
 
-setup: .venv/.setup-done
+# The open-model workers' own environment (qwen3_tts, voxcpm2): see systems/workers/.
+.venv-workers/.setup-done: systems/workers/requirements.txt scripts/setup_workers.sh
+	./scripts/setup_workers.sh
+
+worker-env: .venv-workers/.setup-done
+
+setup: .venv/.setup-done .venv-workers/.setup-done
 
 # Hydra multirun over the systems (BasicLauncher: one after the other; a submitit or Ray
 # launcher spreads them), then one report over every stored run of the benchmark.

@@ -21,6 +21,9 @@ SYSTEMS: dict[str, str] = {
     "gemini": "systems.gemini_tts:GeminiTTS",
     "fish_audio": "systems.fish_audio:FishAudioTTS",
     "inworld": "systems.inworld_tts:InworldTTS",
+    "fish_speech": "systems.fish_speech:FishSpeechServer",
+    "qwen3_tts": "systems.qwen3_tts:Qwen3TTS",
+    "voxcpm2": "systems.voxcpm2:VoxCPM2",
 }
 
 

@@ -164,7 +164,7 @@ def test_cloning_adapters_through_the_pipeline(provider, env, base, tmp_path, mo
 
     _, chosen = benchmark.load(make_config(common)["benchmark"], tmp_path / "probe")
     texts = [item.target_text for item in chosen]
-    script = {texts[0]: ["429", "ok"], texts[1]: ["500"], texts[2]: ["garbage"]}
+    script = {texts[0]: ["429", "ok"], texts[1]: ["500"], texts[2]: ["garbage"], texts[3]: ["slow", "ok"]}
     server, voices = _clone_server(provider, script)
     url = server.start()
     try:
@@ -178,6 +178,7 @@ def test_cloning_adapters_through_the_pipeline(provider, env, base, tmp_path, mo
     assert [r["status"] for r in records] == ["ok", "failed", "failed", "ok", "ok"]
     assert records[0]["meta"]["attempts"] == 2 and "HTTP 500" in records[1]["error"]
     assert "malformed audio" in records[2]["error"]
+    assert records[3]["meta"]["attempts"] == 2  # timed out once, then succeeded
     rate = 24000 if provider == "elevenlabs" else 44100
     assert all(r["sample_rate"] == rate for r in records if r["status"] == "ok")
     # One clone per distinct prompt clip, all deleted when the run closed the system.
@@ -351,3 +352,65 @@ def test_inworld_clone_model_and_clean_up(tmp_path, monkeypatch, caplog):
     assert records[0]["sample_rate"] == 48000
     assert len(voices["created"]) == len({i.prompt_wav for i in chosen})
     assert sorted(voices["deleted"]) == sorted(voices["created"])
+
+
+def test_zyphra_retries_timeouts_and_malformed_audio(tmp_path, monkeypatch, caplog):
+    def route(server, script):
+        server.route("POST", r"/v1/audio/text-to-speech",
+                     lambda r: scripted(script, speech_wav(44100))(r.json()["text"]))
+
+    server, _, records, _ = _run_adapter("zyphra", "ZYPHRA_API_KEY", "/v1", None, route, tmp_path, monkeypatch, caplog)
+    assert all(r.headers["x-api-key"] == KEY for r in server.requests)
+    assert records[0]["sample_rate"] == 44100
+
+
+def _fish_speech_route(bodies):
+    import ormsgpack
+
+    def route(server, script):
+        def tts(request):
+            assert request.headers["content-type"] == "application/msgpack"
+            body = ormsgpack.unpackb(request.body)
+            bodies.append(body)
+            assert body["format"] == "wav" and body["streaming"] is False and len(body["references"]) == 1
+            assert len(body["references"][0]["audio"]) > 1000 and body["references"][0]["text"]
+            return scripted(script, speech_wav(44100))(body["text"])
+        server.route("GET", r"/v1/health", lambda r: (200, {"Content-Type": "application/json"}, b'{"status":"ok"}'))
+        server.route("POST", r"/v1/tts", tts)
+    return route
+
+
+def test_fish_speech_local_server_seeded_references(tmp_path, monkeypatch, caplog):
+    """Open-weights S2 Pro on a self-hosted fish-speech server: its msgpack protocol, a seed per
+    item, the sampling settings written out, and the optional key as a bearer token."""
+    bodies = []
+    server, chosen, records, summary = _run_adapter(
+        "fish_speech", "FISH_SPEECH_API_KEY", "", None, _fish_speech_route(bodies), tmp_path, monkeypatch, caplog,
+        extra=["+system.options.settings.temperature=0.7"])
+    assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in server.requests)
+    seeds = {b["text"]: b["seed"] for b in bodies}
+    assert seeds[chosen[0].target_text] != seeds[chosen[4].target_text]
+    assert all(b["temperature"] == 0.7 and b["top_p"] == 0.8 and b["normalize"] is True for b in bodies)
+    describe = json.loads((summary.run_dir / "system.json").read_text())
+    assert describe["request_settings"]["temperature"] == 0.7 and describe["capabilities"]["seedable"] is True
+    assert records[0]["sample_rate"] == 44100
+
+
+def test_fish_speech_runs_without_a_key_and_fails_fast_without_a_server(tmp_path, monkeypatch):
+    monkeypatch.delenv("FISH_SPEECH_API_KEY", raising=False)
+    bodies = []
+    server = Server()
+    _fish_speech_route(bodies)(server, {})
+    url = server.start()
+    try:
+        system = registry.create("fish_speech", {"base_url": url})
+        wav = tmp_path / "prompt.wav"
+        sf.write(wav, audio.read_checked(SAMPLES / "en/ljspeech_LJ001-0001.flac").samples, 22050)
+        result = system.synthesize([SynthesisRequest("a", "Hello there.", "en", wav, "Printing, in the only sense", 7)])[0]
+        system.close()
+    finally:
+        server.stop()
+    assert result.status == "ok" and bodies[0]["seed"] == 7
+    assert all("authorization" not in r.headers for r in server.requests)
+    with pytest.raises(SystemUnavailable, match="no fish-speech server answers"):
+        registry.create("fish_speech", {"base_url": url})  # stopped

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -91,13 +92,15 @@ class ApiSystem(TTSSystem):
     name = "api"
     provider = "api"
     default_key_env = "API_KEY"
+    key_required = True  # False: a self-hosted server that may run without a key
 
     def __init__(self, api_key_env: str | None = None, model: str | None = None, max_concurrency: int = 4,
                  requests_per_second: float | None = None, timeout_s: float = 120.0,
                  retry: dict[str, Any] | None = None, keep_voices: bool = False,
                  price: dict[str, Any] | None = None, settings: dict[str, Any] | None = None):
         self.api_key_env = api_key_env or self.default_key_env
-        self._key = api_key(self.api_key_env, self.name)
+        wants_key = self.key_required or os.environ.get(self.api_key_env, "").strip()
+        self._key = api_key(self.api_key_env, self.name) if wants_key else None
         self.model = model
         self.max_concurrency = max(1, int(max_concurrency))
         self.limiter = RateLimiter(requests_per_second, burst=self.max_concurrency)

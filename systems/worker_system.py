@@ -1,0 +1,212 @@
+"""Open models run in a worker process, possibly in another Python environment.
+
+:class:`WorkerSystem` starts ``<python> -m systems.workers.<name>`` (``python``: the worker's
+interpreter, by default this one), hands it its settings, waits for ``ready`` and then streams
+requests to it one at a time (the model uses the whole GPU; parallelism comes from shards). The
+protocol is in :mod:`systems.workers.serve`.
+
+Failure handling: a failed item is recorded with the worker's message; a worker that dies or
+exceeds ``item_timeout_s`` fails that item with the tail of its stderr and is restarted for the
+next one (at most ``max_restarts`` times, then remaining items fail with the reason); a worker
+that cannot load its model raises :class:`SystemUnavailable` with the worker's error and the
+install hint.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+
+from systems.base import Capabilities, SynthesisRequest, SynthesisResult, SystemUnavailable, TTSSystem
+
+log = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class WorkerProcess:
+    """One worker process and the threads draining its stdout (protocol) and stderr (log)."""
+
+    def __init__(self, python: str, module: str, settings: dict[str, Any], name: str):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        self.name = name
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        try:
+            self.proc = subprocess.Popen([python, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env,
+                                         cwd=str(REPO_ROOT), bufsize=1)
+        except OSError as exc:
+            raise SystemUnavailable(f"{name}: cannot start the worker interpreter {python!r}: {exc}") from exc
+        threading.Thread(target=self._drain_stdout, daemon=True).start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self.send(settings)
+
+    def _drain_stdout(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def _drain_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self.stderr_tail.append(line.rstrip())
+            log.debug("%s worker: %s", self.name, line.rstrip())
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerDied(self._death(f"could not write to the worker ({exc})")) from None
+
+    def receive(self, timeout_s: float | None) -> dict[str, Any]:
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                self.kill()
+                raise WorkerDied(f"no answer within {timeout_s:.0f} s; worker killed") from None
+            if line is None:
+                raise WorkerDied(self._death("the worker exited"))
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                log.debug("%s worker (not protocol): %s", self.name, line.rstrip())
+
+    def _death(self, what: str) -> str:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        time.sleep(0.05)  # let the stderr thread catch the last lines
+        tail = " | ".join(list(self.stderr_tail)[-6:])
+        return f"{what} (exit code {code}): {tail}"
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self, grace_s: float = 10.0) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class WorkerSystem(TTSSystem):
+    """Base for open-model adapters; subclasses set the worker module, install hint and the
+    capabilities that follow from the worker's ``ready`` info."""
+
+    name = "worker"
+    worker_module = ""
+    install_hint = ""
+
+    def __init__(self, model: str, revision: str | None = None, python: str | None = None, device: str = "auto",
+                 dtype: str | None = "auto", generation: dict[str, Any] | None = None,
+                 load_timeout_s: float = 1800.0, item_timeout_s: float = 600.0, max_restarts: int = 3,
+                 **worker_settings: Any):
+        self.python = python or sys.executable
+        self.settings = {"model": str(model), "revision": revision, "device": device, "dtype": dtype,
+                         "generation": dict(generation or {}), **worker_settings}
+        self.load_timeout_s, self.item_timeout_s = float(load_timeout_s), float(item_timeout_s)
+        self.max_restarts, self.restarts, self._count = int(max_restarts), 0, 0
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"ztts1-{self.name}-")
+        self.worker: WorkerProcess | None = None
+        self.info = self._start()
+        self.capabilities = self.capabilities_from(self.info)
+
+    def capabilities_from(self, info: dict[str, Any]) -> Capabilities:
+        raise NotImplementedError
+
+    def _start(self) -> dict[str, Any]:
+        self.worker = WorkerProcess(self.python, self.worker_module, self.settings, self.name)
+        try:
+            hello = self.worker.receive(self.load_timeout_s)
+        except WorkerDied as exc:
+            raise SystemUnavailable(f"{self.name}: the worker ({self.python}) failed to start: {exc}. "
+                                    f"{self.install_hint}") from None
+        if hello.get("event") != "ready":
+            self.worker.close()
+            error = str(hello.get("error"))
+            hint = f" {self.install_hint}" if error.startswith(("ImportError", "ModuleNotFoundError")) else ""
+            raise SystemUnavailable(f"{self.name}: the worker could not load {self.settings['model']!r}: {error}.{hint}")
+        return hello["info"]
+
+    def describe(self) -> dict[str, Any]:
+        info = {k: v for k, v in self.info.items() if k not in ("torch_threads",)}
+        return {**super().describe(), "python": self.python, "worker": self.worker_module, **info}
+
+    def synthesize_one(self, request: SynthesisRequest) -> SynthesisResult:
+        if self.worker is None:
+            return SynthesisResult.failed(request.item_id, f"{self.name}: worker gave up after {self.restarts} restarts")
+        self._count += 1
+        out = Path(self._tmp.name) / f"{self._count}.wav"
+        message = {"item_id": request.item_id, "text": request.text, "language": request.language,
+                   "prompt_wav": str(request.prompt_wav) if request.prompt_wav else None,
+                   "prompt_text": request.prompt_text, "seed": int(request.seed), "out": str(out)}
+        start = time.perf_counter()
+        try:
+            self.worker.send(message)
+            answer = self.worker.receive(self.item_timeout_s)
+        except WorkerDied as exc:
+            self._restart()
+            return SynthesisResult.failed(request.item_id, f"{self.name} worker: {exc}", time.perf_counter() - start)
+        latency = time.perf_counter() - start
+        if answer.get("item_id") != request.item_id:
+            self._restart()
+            return SynthesisResult.failed(request.item_id, f"{self.name} worker answered for {answer.get('item_id')!r}")
+        if answer.get("status") != "ok":
+            return SynthesisResult.failed(request.item_id, f"{self.name}: {answer.get('error')}", latency)
+        try:
+            samples, rate = sf.read(out, dtype="float32")
+        finally:
+            out.unlink(missing_ok=True)
+        if int(rate) != int(answer["sample_rate"]):
+            return SynthesisResult.failed(request.item_id, f"worker said {answer['sample_rate']} Hz, wrote {rate} Hz")
+        return SynthesisResult(item_id=request.item_id, status="ok", samples=samples, sample_rate=int(rate),
+                               latency_s=latency, meta=dict(answer.get("meta") or {}))
+
+    def _restart(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+        self.worker = None
+        if self.restarts >= self.max_restarts:
+            log.error("%s: worker died %d times; failing the remaining items", self.name, self.restarts + 1)
+            return
+        self.restarts += 1
+        log.warning("%s: restarting the worker (%d of %d)", self.name, self.restarts, self.max_restarts)
+        try:
+            self._start()
+        except SystemUnavailable as exc:
+            log.error("%s", exc)
+            self.worker = None
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+        self._tmp.cleanup()

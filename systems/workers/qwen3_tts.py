@@ -1,0 +1,67 @@
+"""Worker for Qwen3-TTS Base models (``qwen-tts``; e.g. ``Qwen/Qwen3-TTS-12Hz-1.7B-Base``):
+voice cloning from the prompt clip *and* its transcript (``generate_voice_clone``), 24 kHz.
+
+Run by :class:`systems.qwen3_tts.Qwen3TTS` as ``python -m systems.workers.qwen3_tts``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from systems.workers.serve import (require, pick_device, pick_dtype, placeholder_modules, resolve_model, seed_everything,
+                                   serve, versions)
+
+# benchmark language code -> the language name Qwen3-TTS takes (its config's codec_language_id keys)
+LANGUAGE_NAMES = {"zh": "chinese", "en": "english", "ja": "japanese", "ko": "korean", "de": "german",
+                  "fr": "french", "ru": "russian", "pt": "portuguese", "es": "spanish", "it": "italian"}
+MIN_VERSION = "0.1.1"
+
+
+class Qwen3TTSEngine:
+    def __init__(self, settings: dict[str, Any]):
+        require("qwen-tts", MIN_VERSION)
+        stand_ins = placeholder_modules(["torchaudio.compliance.kaldi", "sox"])
+        import torch
+        from qwen_tts import Qwen3TTSModel
+
+        self.device = pick_device(settings.get("device"))
+        dtype = pick_dtype(settings.get("dtype"), self.device)
+        path, commit = resolve_model(settings["model"], settings.get("revision"))
+        kwargs: dict[str, Any] = {"device_map": self.device, "dtype": dtype}
+        if settings.get("attn_implementation"):
+            kwargs["attn_implementation"] = settings["attn_implementation"]
+        self.tts = Qwen3TTSModel.from_pretrained(path, **kwargs)
+        self.generation = dict(settings.get("generation") or {})
+        self.x_vector_only = bool(settings.get("x_vector_only_mode", False))
+        supported = set(self.tts.get_supported_languages() or [])
+        self.languages = {code: name for code, name in LANGUAGE_NAMES.items() if not supported or name in supported}
+        self.info = {
+            "packages": versions("qwen-tts", "torch", "transformers", "accelerate"),
+            "model": settings["model"], "revision": settings.get("revision"), "resolved_path": path,
+            "resolved_commit": commit, "device": self.device, "dtype": str(dtype).replace("torch.", ""),
+            "languages": sorted(self.languages), "language_names": self.languages,
+            # explicit settings over the checkpoint's generate_config.json over the package defaults
+            "generation": self.tts._merge_generate_kwargs(**self.generation),
+            "x_vector_only_mode": self.x_vector_only, "placeholder_modules": stand_ins,
+            "torch_threads": torch.get_num_threads(),
+        }
+
+    def synthesize(self, request: dict[str, Any]):
+        if request.get("prompt_wav") is None:
+            raise ValueError("Qwen3-TTS Base clones a voice: the item needs a prompt clip")
+        if not self.x_vector_only and not request.get("prompt_text"):
+            raise ValueError("Qwen3-TTS voice cloning needs the prompt transcript (or x_vector_only_mode: true)")
+        language = self.languages.get(request["language"])
+        if language is None:
+            raise ValueError(f"Qwen3-TTS does not support language {request['language']!r}")
+        seed_everything(int(request["seed"]))
+        start = time.perf_counter()
+        wavs, rate = self.tts.generate_voice_clone(
+            text=request["text"], language=language, ref_audio=request["prompt_wav"],
+            ref_text=request.get("prompt_text"), x_vector_only_mode=self.x_vector_only, **self.generation)
+        return wavs[0], rate, {"model_seconds": time.perf_counter() - start, "language_name": language}
+
+
+if __name__ == "__main__":
+    sys.exit(serve(Qwen3TTSEngine))

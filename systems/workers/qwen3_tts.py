@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any
 
-from systems.workers.serve import (require, pick_device, pick_dtype, placeholder_modules, resolve_model, seed_everything,
-                                   serve, versions)
+from systems.workers.serve import (pick_device, pick_dtype, placeholder_modules, require, resolve_model,
+                                   seed_everything, serve, set_threads, versions, weight_checksums)
 
 # benchmark language code -> the language name Qwen3-TTS takes (its config's codec_language_id keys)
 LANGUAGE_NAMES = {"zh": "chinese", "en": "english", "ja": "japanese", "ko": "korean", "de": "german",
@@ -22,9 +22,9 @@ class Qwen3TTSEngine:
     def __init__(self, settings: dict[str, Any]):
         require("qwen-tts", MIN_VERSION)
         stand_ins = placeholder_modules(["torchaudio.compliance.kaldi", "sox"])
-        import torch
         from qwen_tts import Qwen3TTSModel
 
+        threads = set_threads(settings.get("threads"))
         self.device = pick_device(settings.get("device"))
         dtype = pick_dtype(settings.get("dtype"), self.device)
         path, commit = resolve_model(settings["model"], settings.get("revision"))
@@ -44,7 +44,8 @@ class Qwen3TTSEngine:
             # explicit settings over the checkpoint's generate_config.json over the package defaults
             "generation": self.tts._merge_generate_kwargs(**self.generation),
             "x_vector_only_mode": self.x_vector_only, "placeholder_modules": stand_ins,
-            "torch_threads": torch.get_num_threads(),
+            "torch_threads": threads,
+            "weights_sha256": weight_checksums(path) if settings.get("checksums", True) else None,
         }
 
     def synthesize(self, request: dict[str, Any]):

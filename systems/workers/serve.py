@@ -89,6 +89,36 @@ def pick_dtype(requested: str | None, device: str):
     return getattr(torch, str(requested))
 
 
+def set_threads(threads: int | None) -> int:
+    """Pin torch's CPU threads (``threads`` setting); returns the count in use."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    return torch.get_num_threads()
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth", ".pt", ".ckpt", ".onnx")
+
+
+def weight_checksums(directory: str) -> dict[str, str]:
+    """SHA-256 of every weight file under ``directory`` (relative path -> digest): the record
+    of exactly which weights ran, whatever the hub revision was called."""
+    import hashlib
+
+    sums = {}
+    for root, _, files in os.walk(directory, followlinks=True):
+        for name in sorted(files):
+            if name.endswith(WEIGHT_SUFFIXES):
+                path = os.path.join(root, name)
+                digest = hashlib.sha256()
+                with open(path, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 22), b""):
+                        digest.update(block)
+                sums[os.path.relpath(path, directory)] = digest.hexdigest()
+    return dict(sorted(sums.items()))
+
+
 def seed_everything(seed: int) -> None:
     import random
 

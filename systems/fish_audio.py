@@ -9,7 +9,7 @@ from typing import Any
 
 from systems.api.base import ApiSystem, Audio, capabilities, decode_file, http_error, is_transport_error, require_package
 from systems.api.retry import ProviderError
-from systems.base import SynthesisRequest
+from systems.base import SynthesisRequest, SystemUnavailable
 
 
 class FishAudioTTS(ApiSystem):
@@ -21,7 +21,15 @@ class FishAudioTTS(ApiSystem):
         self._sdk = require_package("fish-audio-sdk", "1.0.0", "fish", self.name)
         super().__init__(model=model, **common)
         from fishaudio import FishAudio
+        from fishaudio.types import TTSConfig
 
+        # The SDK sends every TTSConfig field with each request (its defaults included: temperature,
+        # top_p, normalize, chunk_length, ...), so build it here and record what is sent.
+        known = set(TTSConfig.model_fields) - {"references", "reference_id", "format"}
+        unknown = set(self.settings) - known
+        if unknown:
+            raise SystemUnavailable(f"fish_audio: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+        self.config = TTSConfig(**{**self.settings, "format": "wav"})
         self.client = FishAudio(api_key=self._key, base_url=base_url, timeout=self.timeout_s)
         self.base_url = base_url
         self.capabilities = capabilities(clones=True, rate=None, needs_prompt_text=True)
@@ -30,7 +38,8 @@ class FishAudioTTS(ApiSystem):
         return f"fish-audio-sdk=={self._sdk}"
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "format": "wav", "base_url": self.base_url}
+        sent = self.config.model_dump(mode="json", exclude={"references", "reference_id"})
+        return {**super().describe(), "format": "wav", "base_url": self.base_url, "request_config": sent}
 
     def voice_for(self, request: SynthesisRequest) -> str | None:
         return None  # references travel with each request
@@ -43,8 +52,8 @@ class FishAudioTTS(ApiSystem):
             references.append(ReferenceAudio(audio=request.prompt_wav.read_bytes(), text=request.prompt_text or ""))
         start = time.perf_counter()
         try:
-            data = self.client.tts.convert(text=request.text, references=references, format="wav", model=self.model,
-                                           **self.settings)
+            data = self.client.tts.convert(text=request.text, references=references, config=self.config,
+                                           model=self.model)
         except APIError as exc:
             raise http_error(int(getattr(exc, "status", 0) or 0), str(getattr(exc, "message", exc))) from None
         except Exception as exc:  # noqa: BLE001 - timeouts / resets from whichever HTTP library

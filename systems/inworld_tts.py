@@ -10,7 +10,7 @@ from typing import Any
 
 from systems.api.base import ApiSystem, Audio, capabilities, decode_file, decode_pcm16, http_error, require_package
 from systems.api.retry import ProviderError
-from systems.base import SynthesisRequest
+from systems.base import SynthesisRequest, SystemUnavailable
 
 # benchmark language -> the clone API's langCode; others: `default_clone_lang`.
 CLONE_LANGUAGES = {"en": "EN_US", "zh": "ZH_CN", "ja": "JA_JP", "ko": "KO_KR", "de": "DE_DE", "fr": "FR_FR",
@@ -32,14 +32,30 @@ class InworldTTS(ApiSystem):
         self.client = inworld_tts.InworldTTS(api_key=self._key, base_url=base_url, timeout=int(self.timeout_s),
                                              max_retries=0)
         self.sample_rate, self.base_url, self.default_clone_lang = int(sample_rate), base_url, default_clone_lang
+        self.request_settings = self._request_settings()
         self.capabilities = capabilities(clones=True, rate=self.sample_rate, needs_prompt_text=True)
+
+    def _request_settings(self) -> dict[str, Any]:
+        """Every argument ``generate`` sends, the SDK's defaults included (it sends
+        ``temperature`` and ``speaking_rate`` even when unset), so the results say what ran."""
+        import inspect
+
+        skip = {"self", "text", "voice", "output_file", "play"}
+        signature = inspect.signature(self.client.generate)
+        unknown = set(self.settings) - set(signature.parameters) - skip
+        if unknown:
+            raise SystemUnavailable(f"inworld: unknown settings {sorted(unknown)}")
+        defaults = {name: param.default for name, param in signature.parameters.items()
+                    if name not in skip and param.default is not inspect.Parameter.empty}
+        return {**defaults, "model": self.model, "encoding": "LINEAR16", "sample_rate": self.sample_rate, **self.settings}
 
     def sdk_version(self) -> str | None:
         return f"inworld-tts=={self._sdk}"
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "encoding": "LINEAR16", "sample_rate": self.sample_rate, "base_url": self.base_url,
-                "clone_languages": CLONE_LANGUAGES, "default_clone_lang": self.default_clone_lang}
+                "clone_languages": CLONE_LANGUAGES, "default_clone_lang": self.default_clone_lang,
+                "request_settings": self.request_settings}
 
     def _call(self, fn):
         import inworld_tts
@@ -72,8 +88,7 @@ class InworldTTS(ApiSystem):
 
     def request_audio(self, request: SynthesisRequest, voice: str | None) -> Audio:
         start = time.perf_counter()
-        data = self._call(lambda: self.client.generate(request.text, voice=voice, model=self.model, encoding="LINEAR16",
-                                                       sample_rate=self.sample_rate, **self.settings))
+        data = self._call(lambda: self.client.generate(request.text, voice=voice, **self.request_settings))
         total = time.perf_counter() - start
         if data[:4] == b"RIFF":
             samples, rate = decode_file(data)

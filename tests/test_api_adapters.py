@@ -306,13 +306,20 @@ def test_fish_audio_references_per_request(tmp_path, monkeypatch, caplog):
             body = ormsgpack.unpackb(request.body)
             assert body["format"] == "wav" and len(body["references"]) == 1
             assert len(body["references"][0]["audio"]) > 1000 and body["references"][0]["text"]
+            bodies.append(body)
             return scripted(script, speech_wav(44100))(body["text"])
         server.route("POST", r"/v1/tts", handle)
 
-    server, chosen, records, _ = _run_adapter("fish_audio", "FISH_AUDIO_API_KEY", "", None, route, tmp_path,
-                                              monkeypatch, caplog)
+    bodies = []
+    server, chosen, records, summary = _run_adapter("fish_audio", "FISH_AUDIO_API_KEY", "", None, route, tmp_path,
+                                                    monkeypatch, caplog, extra=["+system.options.settings.temperature=0.5"])
     assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in server.requests)
     assert records[0]["sample_rate"] == 44100
+    # what the SDK sent is what system.json records, its own defaults included
+    recorded = json.loads((summary.run_dir / "system.json").read_text())["request_config"]
+    assert recorded["temperature"] == 0.5 and all(b["temperature"] == 0.5 for b in bodies)
+    for field in ("top_p", "normalize", "chunk_length", "repetition_penalty", "max_new_tokens"):
+        assert all(b[field] == recorded[field] for b in bodies), field
 
 
 def test_inworld_clone_model_and_clean_up(tmp_path, monkeypatch, caplog):
@@ -332,6 +339,7 @@ def test_inworld_clone_model_and_clean_up(tmp_path, monkeypatch, caplog):
             body = request.json()
             assert body["modelId"] == "inworld-tts-2" and body["voiceId"] in voices["created"]
             assert body["audioConfig"]["audioEncoding"] == "LINEAR16" and body["audioConfig"]["sampleRateHertz"] == 48000
+            bodies.append(body)
             status, headers, payload = scripted(script, speech_wav(48000))(body["text"])
             if status != 200:
                 return status, headers, payload
@@ -346,8 +354,13 @@ def test_inworld_clone_model_and_clean_up(tmp_path, monkeypatch, caplog):
         server.route("POST", r"/tts/v1/voice", speak)
         server.route("DELETE", r"/voices/v1/voices/[^/]+", delete)
 
-    server, chosen, records, _ = _run_adapter("inworld", "INWORLD_API_KEY", "", None, route, tmp_path,
-                                              monkeypatch, caplog)
+    bodies = []
+    server, chosen, records, summary = _run_adapter("inworld", "INWORLD_API_KEY", "", None, route, tmp_path,
+                                                    monkeypatch, caplog)
+    sent = json.loads((summary.run_dir / "system.json").read_text())["request_settings"]
+    assert sent["temperature"] == 1.0 and sent["speaking_rate"] == 1.0 and sent["model"] == "inworld-tts-2"
+    assert all(b["temperature"] == sent["temperature"] and b["audioConfig"]["speakingRate"] == sent["speaking_rate"]
+               for b in bodies)
     assert all(r.headers["authorization"] == f"Basic {KEY}" for r in server.requests)
     assert records[0]["sample_rate"] == 48000
     assert len(voices["created"]) == len({i.prompt_wav for i in chosen})

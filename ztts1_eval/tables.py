@@ -73,6 +73,9 @@ def _status_text(cell: dict[str, Any], items: dict[str, Any]) -> str | None:
     return None
 
 
+PRESET_VOICE = "n/a, preset voice"
+
+
 def _text(value: float | None, ci: tuple[float, float] | None, cell: dict[str, Any] | None,
           items: dict[str, Any] | None, decimals: int) -> str:
     if cell is None or items is None:
@@ -152,6 +155,11 @@ def build_rows(results: list[dict[str, Any]], columns: list[str]) -> list[Row]:
                         ci = (ci[0] * metric["scale"], ci[1] * metric["scale"]) if ci else None
                         row.values[column], row.cis[column] = value, ci
                         row.texts[column] = _text(value, ci, cell, items, metric["decimals"])
+                        if metric["field"] == "sim" and not clones and value is not None:
+                            # a preset voice: not a cloning score, so neither shown nor ranked as one
+                            # (the measured value stays in results.json and items.parquet)
+                            row.values[column], row.cis[column] = None, None
+                            row.texts[column] = PRESET_VOICE
                         row.counts[column] = (cell["n"], cell["n_failed"]) if cell else (0, 0)
                     rows.append(row)
                     paper = _published_row(result, row, metric["field"], clones, columns)
@@ -190,7 +198,9 @@ def footnotes(results: list[dict[str, Any]]) -> list[str]:
         "'n/a' = the scorer does not cover this language; 'unsupported' = the system does not speak it. "
         "'all' pools every scored item of the run, so it is comparable across systems only where their "
         "coverage matches. Per-cell item and failure counts are in table_long.csv.",
-        "Spk. sim.* = the system cannot clone (preset voice): similarity is to the prompt speaker anyway.",
+        f"Spk. sim.* = the system cannot clone: '{PRESET_VOICE}' (its similarity to the prompt speaker is "
+        "measured but not a cloning score; it is in results.json and items.parquet, not ranked here). "
+        "Published rows keep the report's numbers.",
         "'published' rows are the ZONOS2 report's numbers (ztts1-published.csv), shown beside ours and never "
         "mixed into our aggregates; they were computed with the paper stack (Qwen3-ASR, ReDimNet, UTMOS).",
     ]

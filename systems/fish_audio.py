@@ -29,7 +29,10 @@ class FishAudioTTS(ApiSystem):
         unknown = set(self.settings) - known
         if unknown:
             raise SystemUnavailable(f"fish_audio: unknown settings {sorted(unknown)}; known: {sorted(known)}")
-        self.config = TTSConfig(**{**self.settings, "format": "wav"})
+        try:
+            self.config = TTSConfig(**{**self.settings, "format": "wav"})
+        except ValueError as exc:  # pydantic's ValidationError
+            raise SystemUnavailable(f"fish_audio: invalid settings: {exc}") from None
         self.client = FishAudio(api_key=self._key, base_url=base_url, timeout=self.timeout_s)
         self.base_url = base_url
         self.capabilities = capabilities(clones=True, rate=None, needs_prompt_text=True)

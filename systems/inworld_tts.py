@@ -42,9 +42,11 @@ class InworldTTS(ApiSystem):
 
         skip = {"self", "text", "voice", "output_file", "play"}
         signature = inspect.signature(self.client.generate)
-        unknown = set(self.settings) - set(signature.parameters) - skip
+        fixed = {"model", "encoding", "sample_rate"}  # options of their own; LINEAR16 is what we decode
+        unknown = set(self.settings) - (set(signature.parameters) - skip - fixed)
         if unknown:
-            raise SystemUnavailable(f"inworld: unknown settings {sorted(unknown)}")
+            raise SystemUnavailable(f"inworld: settings {sorted(unknown)} are unknown or fixed "
+                                    "(model and sample_rate are options of their own; the encoding is LINEAR16)")
         defaults = {name: param.default for name, param in signature.parameters.items()
                     if name not in skip and param.default is not inspect.Parameter.empty}
         return {**defaults, "model": self.model, "encoding": "LINEAR16", "sample_rate": self.sample_rate, **self.settings}

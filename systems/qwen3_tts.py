@@ -21,10 +21,11 @@ class Qwen3TTS(WorkerSystem):
                     "come from system.options.model (hub id at system.options.revision, or a local directory).")
 
     def __init__(self, model: str = "Qwen/Qwen3-TTS-12Hz-1.7B-Base", x_vector_only_mode: bool = False,
-                 attn_implementation: str | None = None, **common: Any):
-        super().__init__(model=model, x_vector_only_mode=x_vector_only_mode,
+                 non_streaming_mode: bool = False, attn_implementation: str | None = None, **common: Any):
+        super().__init__(model=model, x_vector_only_mode=x_vector_only_mode, non_streaming_mode=non_streaming_mode,
                          attn_implementation=attn_implementation, **common)
 
     def capabilities_from(self, info: dict[str, Any]) -> Capabilities:
         return Capabilities(clones_from_audio=True, needs_prompt_text=not info.get("x_vector_only_mode"),
-                            languages=frozenset(info["languages"]), seedable=True, native_sample_rate=24000)
+                            languages=frozenset(info["languages"]), seedable=True,
+                            native_sample_rate=int(info["sample_rate"]))

@@ -29,10 +29,20 @@ from typing import Any
 
 import soundfile as sf
 
+from systems.api.secrets import redact
 from systems.base import Capabilities, SynthesisRequest, SynthesisResult, SystemUnavailable, TTSSystem
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _resolve_model(model: str) -> str:
+    """A model directory given relative to the current directory, made absolute (the worker
+    runs from the repository); hub ids and absolute paths as they are."""
+    path = Path(model).expanduser()
+    if not path.is_absolute() and path.exists():
+        return str(path.absolute())
+    return str(path) if model.startswith("~") else model
 
 
 def _resolve_python(python: str | None) -> str:
@@ -65,7 +75,8 @@ class WorkerProcess:
         self.lines: queue.Queue[str | None] = queue.Queue()
         try:
             self.proc = subprocess.Popen([python, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env,
+                                         stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+                                         env=env,
                                          cwd=str(REPO_ROOT), bufsize=1)
         except OSError as exc:
             raise SystemUnavailable(f"{name}: cannot start the worker interpreter {python!r}: {exc}") from exc
@@ -131,6 +142,11 @@ class WorkerProcess:
             self.kill()
 
 
+# Host-specific facts: logged when the worker starts, kept out of describe() so shards on other
+# hosts (other paths, a torchaudio that imports) agree on what the system is.
+HOST_SPECIFIC = ("resolved_path", "placeholder_modules", "torch_threads")
+
+
 class WorkerSystem(TTSSystem):
     """Base for open-model adapters; subclasses set the worker module, install hint and the
     capabilities that follow from the worker's ``ready`` info."""
@@ -144,42 +160,49 @@ class WorkerSystem(TTSSystem):
                  load_timeout_s: float = 1800.0, item_timeout_s: float = 600.0, max_restarts: int = 3,
                  **worker_settings: Any):
         self.python = _resolve_python(python)
-        self.settings = {"model": str(model), "revision": revision, "device": device, "dtype": dtype,
+        self.settings = {"model": _resolve_model(str(model)), "revision": revision, "device": device, "dtype": dtype,
                          "generation": dict(generation or {}), **worker_settings}
         self.load_timeout_s, self.item_timeout_s = float(load_timeout_s), float(item_timeout_s)
-        self.max_restarts, self.restarts, self._count = int(max_restarts), 0, 0
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"ztts1-{self.name}-")
+        self.max_restarts = int(max_restarts)
+        self.restarts, self._restarts_in_a_row, self._count = 0, 0, 0
+        self._gave_up: str | None = None
         self.worker: WorkerProcess | None = None
-        self.info = self._start()
+        self.info = self._start(self.settings)
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"ztts1-{self.name}-")
         self.capabilities = self.capabilities_from(self.info)
 
     def capabilities_from(self, info: dict[str, Any]) -> Capabilities:
         raise NotImplementedError
 
-    def _start(self) -> dict[str, Any]:
-        self.worker = WorkerProcess(self.python, self.worker_module, self.settings, self.name)
+    def _start(self, settings: dict[str, Any]) -> dict[str, Any]:
         try:
+            self.worker = WorkerProcess(self.python, self.worker_module, settings, self.name)
             hello = self.worker.receive(self.load_timeout_s)
         except WorkerDied as exc:
+            self.worker = None
             raise SystemUnavailable(f"{self.name}: the worker ({self.python}) failed to start: {exc}. "
                                     f"{self.install_hint}") from None
         if hello.get("event") != "ready":
             self.worker.close()
-            error = str(hello.get("error"))
+            self.worker = None
+            error = redact(str(hello.get("error")))
             hint = f" {self.install_hint}" if error.startswith(("ImportError", "ModuleNotFoundError")) else ""
-            raise SystemUnavailable(f"{self.name}: the worker could not load {self.settings['model']!r}: {error}.{hint}")
-        return hello["info"]
+            raise SystemUnavailable(f"{self.name}: the worker could not load {settings['model']!r}: {error}.{hint}")
+        info = hello["info"]
+        log.info("%s worker ready: %s", self.name, {k: info.get(k) for k in HOST_SPECIFIC})
+        return info
 
     def describe(self) -> dict[str, Any]:
-        info = {k: v for k, v in self.info.items() if k not in ("torch_threads",)}
-        return {**super().describe(), "python": self.python, "worker": self.worker_module, **info}
+        info = {k: v for k, v in self.info.items() if k not in HOST_SPECIFIC}
+        return {**super().describe(), "worker": self.worker_module, **info}
 
     def synthesize_one(self, request: SynthesisRequest) -> SynthesisResult:
         if self.worker is not None and self.worker.proc.poll() is not None:
-            log.warning("%s: the worker exited between items (code %s)", self.name, self.worker.proc.returncode)
-            self._restart()  # not this item's fault: it gets a fresh worker
+            code = self.worker.proc.returncode
+            log.warning("%s: the worker exited between items (code %s)", self.name, code)
+            self._restart(f"the worker exited between items (code {code})")  # this item gets a fresh worker
         if self.worker is None:
-            return SynthesisResult.failed(request.item_id, f"{self.name}: worker gave up after {self.restarts} restarts")
+            return SynthesisResult.failed(request.item_id, f"{self.name}: no worker: {self._gave_up}")
         self._count += 1
         out = Path(self._tmp.name) / f"{self._count}.wav"
         message = {"item_id": request.item_id, "text": request.text, "language": request.language,
@@ -187,18 +210,22 @@ class WorkerSystem(TTSSystem):
                    "prompt_text": request.prompt_text, "seed": int(request.seed), "out": str(out)}
         start = time.perf_counter()
         try:
-            self.worker.send(message)
-            answer = self.worker.receive(self.item_timeout_s)
-        except WorkerDied as exc:
-            self._restart()
-            return SynthesisResult.failed(request.item_id, f"{self.name} worker: {exc}", time.perf_counter() - start)
-        latency = time.perf_counter() - start
-        if answer.get("item_id") != request.item_id:
-            self._restart()
-            return SynthesisResult.failed(request.item_id, f"{self.name} worker answered for {answer.get('item_id')!r}")
-        if answer.get("status") != "ok":
-            return SynthesisResult.failed(request.item_id, f"{self.name}: {answer.get('error')}", latency)
-        try:
+            try:
+                self.worker.send(message)
+                answer = self.worker.receive(self.item_timeout_s)
+            except WorkerDied as exc:
+                latency = time.perf_counter() - start
+                error = redact(f"{self.name} worker: {exc}")
+                self._restart(error)
+                return SynthesisResult.failed(request.item_id, error, latency)
+            latency = time.perf_counter() - start
+            if answer.get("item_id") != request.item_id:
+                error = f"{self.name} worker answered for {answer.get('item_id')!r}"
+                self._restart(error)
+                return SynthesisResult.failed(request.item_id, error)
+            self._restarts_in_a_row = 0  # the worker is healthy, whatever this item's outcome
+            if answer.get("status") != "ok":
+                return SynthesisResult.failed(request.item_id, redact(f"{self.name}: {answer.get('error')}"), latency)
             samples, rate = sf.read(out, dtype="float32")
         finally:
             out.unlink(missing_ok=True)
@@ -207,20 +234,37 @@ class WorkerSystem(TTSSystem):
         return SynthesisResult(item_id=request.item_id, status="ok", samples=samples, sample_rate=int(rate),
                                latency_s=latency, meta=dict(answer.get("meta") or {}))
 
-    def _restart(self) -> None:
+    def _restart(self, reason: str) -> None:
+        """A fresh worker on exactly the weights of the first (the resolved hub commit), or none
+        once ``max_restarts`` restarts in a row (no healthy answer between them) are spent."""
         if self.worker is not None:
             self.worker.kill()
         self.worker = None
-        if self.restarts >= self.max_restarts:
-            log.error("%s: worker died %d times; failing the remaining items", self.name, self.restarts + 1)
-            return
-        self.restarts += 1
-        log.warning("%s: restarting the worker (%d of %d)", self.name, self.restarts, self.max_restarts)
-        try:
-            self._start()
-        except SystemUnavailable as exc:
-            log.error("%s", exc)
+        pinned = dict(self.settings)
+        if self.info.get("resolved_commit"):
+            pinned["revision"] = self.info["resolved_commit"]
+        while True:
+            if self._restarts_in_a_row >= self.max_restarts:
+                self._gave_up = f"{self._restarts_in_a_row} restarts in a row without a healthy worker; last: {reason}"
+                log.error("%s: %s; failing the remaining items", self.name, self._gave_up)
+                return
+            self._restarts_in_a_row += 1
+            self.restarts += 1
+            log.warning("%s: restarting the worker (%d in a row, at most %d) after: %s", self.name,
+                        self._restarts_in_a_row, self.max_restarts, reason)
+            try:
+                info = self._start(pinned)
+            except SystemUnavailable as exc:
+                reason = str(exc)
+                continue
+            changed = sorted(k for k in set(info) | set(self.info) if k not in HOST_SPECIFIC and k != "revision"
+                             and info.get(k) != self.info.get(k))
+            if not changed:
+                return
+            self.worker.close()
             self.worker = None
+            reason = f"the restarted worker differs from the first in {changed}"
+            self._restarts_in_a_row = self.max_restarts
 
     def close(self) -> None:
         if self.worker is not None:

@@ -427,3 +427,15 @@ def test_fish_speech_runs_without_a_key_and_fails_fast_without_a_server(tmp_path
     assert all("authorization" not in r.headers for r in server.requests)
     with pytest.raises(SystemUnavailable, match="no fish-speech server answers"):
         registry.create("fish_speech", {"base_url": url})  # stopped
+
+
+def test_settings_that_would_change_the_wire_format_are_refused(monkeypatch):
+    monkeypatch.setenv("INWORLD_API_KEY", KEY)
+    monkeypatch.setenv("FISH_AUDIO_API_KEY", KEY)
+    for bad in ({"encoding": "MP3"}, {"sample_rate": 16000}, {"output_file": "x.mp3"}, {"temprature": 1.0}):
+        with pytest.raises(SystemUnavailable, match="unknown or fixed"):
+            registry.create("inworld", {"settings": bad})
+    with pytest.raises(SystemUnavailable, match="unknown settings"):
+        registry.create("fish_audio", {"settings": {"temprature": 0.5}})
+    with pytest.raises(SystemUnavailable, match="invalid settings"):
+        registry.create("fish_audio", {"settings": {"temperature": "hot"}})

@@ -21,18 +21,28 @@ PACKAGES = (
 )
 
 # Config keys whose values never leave the process (API keys, tokens, passwords): a key whose
-# last word names a credential (``api_key``, ``hf_token``, ``Authorization``, ``password``).
-# Broad within that, but not a substring match: ``max_new_tokens`` or ``codec_eos_token_id``
-# decide the audio, and redacting them would hide them from the run id and from system.json.
+# last word names a credential (``api_key``, ``hf_token``, ``Authorization``, ``clientSecret``,
+# ``password``), camelCase and dashes read as snake_case. Whole words, not substrings:
+# ``max_new_tokens``, ``codec_eos_token_id`` or a tokenizer's ``pad_token`` decide the audio, and
+# redacting them would also drop them from the run id.
 _SECRET_KEY = re.compile(
-    r"(^|[_\-.])(api[_\-]?key|keys?|tokens?_?secret|token|secrets?|passw(or)?d|passphrase|auth\w*|"
-    r"credentials?|bearer|cookies?|signature|private[_\-]?key)$", re.I)
+    r"(^|_)(api_?key|key|token|secrets?|passw(or)?d|pwd|pass|passphrase|authorization|auth(_?token|_?header)?|"
+    r"credentials?|bearer|cookies?|signature)$")
+_TOKENIZER_TOKEN = re.compile(r"(^|_)(bos|eos|pad|unk|sep|cls|mask|audio|image|video)_token$")
+
+
+def is_secret_key(name: str) -> bool:
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name)).lower()
+    last = re.split(r"[.]", words)[-1].replace("-", "_")
+    return bool(_SECRET_KEY.search(last)) and not _TOKENIZER_TOKEN.search(last)
+
+
 REDACTED = "***redacted***"
 
 
 def redact(obj: Any) -> Any:
     if isinstance(obj, dict):
-        return {k: (REDACTED if _SECRET_KEY.search(str(k)) and v not in (None, "") else redact(v)) for k, v in obj.items()}
+        return {k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v)) for k, v in obj.items()}
     if isinstance(obj, list):
         return [redact(v) for v in obj]
     return obj
@@ -95,5 +105,5 @@ def collect(config: dict[str, Any], overrides: list[str] | None = None) -> dict[
         "packages": package_versions(),
         "host": host_info(),
         "config": redact(config),
-        "overrides": [o for o in (overrides or []) if not _SECRET_KEY.search(o.split("=", 1)[0])],
+        "overrides": [o for o in (overrides or []) if not is_secret_key(o.split("=", 1)[0].lstrip("+~"))],
     }

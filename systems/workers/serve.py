@@ -24,8 +24,12 @@ import numpy as np
 import soundfile as sf
 
 
+COMMON_SETTINGS = {"model", "revision", "device", "dtype", "generation", "threads", "checksums"}
+
+
 class Engine(Protocol):
     info: dict[str, Any]
+    settings: set[str]  # the settings it reads besides COMMON_SETTINGS
 
     def synthesize(self, request: dict[str, Any]) -> tuple[np.ndarray, int, dict[str, Any]]:
         """Samples (mono float), sample rate, per-item metadata."""
@@ -48,6 +52,9 @@ def serve(load: Callable[[dict[str, Any]], Engine]) -> int:
     out = _protocol_stream()
     try:
         settings = json.loads(sys.stdin.readline() or "{}")
+        unknown = set(settings) - COMMON_SETTINGS - set(getattr(load, "settings", ()))
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)} for this worker")
         engine = load(settings)
     except BaseException as exc:  # noqa: BLE001 - the parent turns this into a clear message
         traceback.print_exc(file=sys.stderr)
@@ -68,7 +75,17 @@ def serve(load: Callable[[dict[str, Any]], Engine]) -> int:
         except Exception as exc:  # noqa: BLE001 - one item's failure is recorded, the worker goes on
             traceback.print_exc(file=sys.stderr)
             _say(out, {"item_id": request.get("item_id"), "status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+            if is_fatal(exc):
+                return 3  # the device is unusable now; the parent starts a fresh worker for the next item
     return 0
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """A CUDA error other than out-of-memory poisons the context: every later call would fail."""
+    text = f"{type(exc).__name__}: {exc}"
+    if "out of memory" in text.lower():
+        return False
+    return type(exc).__name__ == "AcceleratorError" or "CUDA error" in text or "device-side assert" in text
 
 
 def pick_device(requested: str | None) -> str:

@@ -25,12 +25,16 @@ MIN_VERSION = "2.0.0"
 
 
 class VoxCPM2Engine:
+    settings = {"optimize"}
+
     def __init__(self, settings: dict[str, Any]):
         require("voxcpm", MIN_VERSION)
         stand_ins = placeholder_modules(["torchaudio.functional"])
         from voxcpm import VoxCPM
         from voxcpm.model.voxcpm2 import VoxCPM2Model
 
+        if settings.get("dtype") not in (None, "", "auto"):
+            raise ValueError("VoxCPM2 takes its dtype from the checkpoint's config.json; leave dtype unset")
         threads = set_threads(settings.get("threads"))
         self.device = pick_device(settings.get("device"))
         path, commit = resolve_model(settings["model"], settings.get("revision"))
@@ -75,7 +79,7 @@ class VoxCPM2Engine:
 
 def check_all_weights_loaded(model, path: str) -> None:
     """``from_local`` loads with ``strict=False``: a truncated or mismatched checkpoint would
-    leave layers at their random initialisation without a word. Every model tensor except the
+    leave layers at their random initialisation without a word. Every model parameter except the
     LoRA adapters must come from the files."""
     import os
 
@@ -100,7 +104,8 @@ def check_all_weights_loaded(model, path: str) -> None:
     else:
         state = torch.load(os.path.join(path, "audiovae.pth"), map_location="cpu", weights_only=True)
         stored.update(f"audio_vae.{k}" for k in state.get("state_dict", state))
-    missing = sorted(k for k in model.state_dict() if k not in stored and "lora_" not in k)
+    # parameters only: buffers (e.g. the VAE's sr_bin_boundaries) are rebuilt from config.json
+    missing = sorted(k for k, _ in model.named_parameters() if k not in stored and "lora_" not in k)
     if missing:
         raise ValueError(f"{len(missing)} model tensors are not in the checkpoint at {path} "
                          f"(e.g. {missing[:3]}); it is incomplete or for another model size")

@@ -44,6 +44,7 @@ bench: setup
 	$(PY) benchmarks/bench_demo.py
 	$(PY) benchmarks/zonos2_decode.py
 	$(PY) benchmarks/bench_speaker_sim.py
+	$(PY) benchmarks/bench_worker.py
 	$(PY) benchmarks/bench_shards.py
 
 clean-results:

@@ -9,11 +9,9 @@ key is optional (only when the server was started with ``--api-key``)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from systems.api.base import ApiSystem, Audio, capabilities, decode_file, http_error, read_stream
-from systems.api.retry import ProviderError
+from systems.api.base import ApiSystem, Audio, capabilities, post_for_audio_file
 from systems.base import SynthesisRequest, SystemUnavailable
 
 # fish-speech ServeTTSRequest defaults for the fields that change the audio
@@ -68,14 +66,5 @@ class FishSpeechServer(ApiSystem):
             references.append({"audio": request.prompt_wav.read_bytes(), "text": request.prompt_text or ""})
         body = {"text": request.text, "references": references, "reference_id": None, "format": "wav",
                 "streaming": False, "seed": int(request.seed), **self.request_settings}
-        start = time.perf_counter()
-        try:
-            response = self._http.post(f"{self.base_url}/v1/tts", data=self._msgpack.packb(body), stream=True,
-                                       headers={"Content-Type": "application/msgpack"}, timeout=self.timeout_s)
-            if response.status_code != 200:
-                raise http_error(response.status_code, response.text, dict(response.headers))
-            data, ttfb = read_stream(response.iter_content(chunk_size=65536), start)
-        except self._requests.RequestException as exc:
-            raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
-        samples, rate = decode_file(data)
-        return Audio(samples, rate, ttfb)
+        return post_for_audio_file(self._http, f"{self.base_url}/v1/tts", self.timeout_s,
+                                   data=self._msgpack.packb(body), headers={"Content-Type": "application/msgpack"})

@@ -7,11 +7,9 @@ codes; other languages are recorded as unsupported."""
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 
-from systems.api.base import ApiSystem, Audio, capabilities, decode_file, http_error, read_stream
-from systems.api.retry import ProviderError
+from systems.api.base import ApiSystem, Audio, capabilities, post_for_audio_file
 from systems.base import SynthesisRequest, SystemUnavailable
 
 # benchmark language -> Zyphra language_iso_code (the codes its API documents)
@@ -48,17 +46,8 @@ class ZyphraCloud(ApiSystem):
             body["speaker_audio"] = base64.b64encode(request.prompt_wav.read_bytes()).decode("ascii")
         if self.send_seed:
             body["seed"] = request.seed
-        start = time.perf_counter()
-        try:
-            response = self._http.post(f"{self.base_url}/audio/text-to-speech", json=body, stream=True,
-                                       timeout=self.timeout_s, headers={"X-API-Key": self._key})
-            if response.status_code != 200:
-                raise http_error(response.status_code, response.text, dict(response.headers))
-            data, ttfb = read_stream(response.iter_content(chunk_size=65536), start)
-        except self._requests.RequestException as exc:
-            raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
-        samples, rate = decode_file(data)
-        return Audio(samples, rate, ttfb)
+        return post_for_audio_file(self._http, f"{self.base_url}/audio/text-to-speech", self.timeout_s, json=body,
+                                   headers={"X-API-Key": self._key})
 
     def voice_for(self, request: SynthesisRequest) -> str | None:
         return None  # the prompt travels with each request; nothing to create or delete

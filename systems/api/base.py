@@ -88,6 +88,24 @@ def read_stream(chunks: Iterable[bytes], start: float) -> tuple[bytes, float | N
     return b"".join(parts), first
 
 
+def post_for_audio_file(session: Any, url: str, timeout_s: float, **request: Any) -> Audio:
+    """POST with a ``requests`` session for plain-HTTP providers and decode the audio file in
+    the body: non-200 answers and dropped connections become ProviderErrors (the latter
+    retryable), and the time to first byte is measured."""
+    import requests
+
+    start = time.perf_counter()
+    try:
+        response = session.post(url, stream=True, timeout=timeout_s, **request)
+        if response.status_code != 200:
+            raise http_error(response.status_code, response.text, dict(response.headers))
+        data, ttfb = read_stream(response.iter_content(chunk_size=65536), start)
+    except requests.RequestException as exc:
+        raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
+    samples, rate = decode_file(data)
+    return Audio(samples, rate, ttfb)
+
+
 class ApiSystem(TTSSystem):
     name = "api"
     provider = "api"

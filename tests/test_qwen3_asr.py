@@ -139,7 +139,7 @@ def test_paper_asr_runs_in_the_pipeline_with_local_weights(tiny_asr, tmp_path, s
     summary = runner.run(make_config([
         "system=ground_truth", "scorers=paper", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody",
         "~scorers.run.diversity",
-        f"scorers.run.wer.model={tiny_asr}", "+scorers.run.wer.max_new_tokens=4",
+        f"scorers.run.wer.model={tiny_asr}", "scorers.run.wer.max_new_tokens=4",
         "benchmark.ids=[en-fleurs_en_004,zh-aishell_BAC009S0724W0121,de-fleurs_de_005]",
         f"results_dir={tmp_path}", f"cache_dir={shared_cache}", "progress=false"]))
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")

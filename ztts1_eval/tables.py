@@ -215,6 +215,8 @@ def footnotes(results: list[dict[str, Any]]) -> list[str]:
             if "normalizer" in ident:
                 line += f", normalizer {ident['normalizer']['name']} v{ident['normalizer']['version']}"
             line += f", batch {meta['batch_size']}, {meta['sample_rate']} Hz)"
+            if ident.get("settings_note"):  # the scorer's deliberate settings, e.g. a forced ASR language
+                line += f"; {ident['settings_note']}"
             if meta.get("languages") is not None:
                 line += f"; n/a: {meta['unsupported_reason']}"
             if line not in seen:

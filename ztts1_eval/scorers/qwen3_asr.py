@@ -86,6 +86,10 @@ class Qwen3ASRWER(Scorer):
             "package": f"transformers=={version('transformers')}",
             "force_language": self.force_language,
             "prompt": {"system": self.context, "reproduces": "qwen-asr Qwen3ASRModel.transcribe"},
+            "settings_note": ("language forced to the item's (qwen-asr default: auto-detect)" if self.force_language
+                              else "language auto-detected (qwen-asr default)")
+                             + ("" if self.max_new_tokens == OFFICIAL_MAX_NEW_TOKENS else f", max_new_tokens {self.max_new_tokens}")
+                             + (f", system context {self.context!r}" if self.context else ""),
             "normalizer": self.normalizer.identity(),
             "batch_size": self.batch_size,  # padding in a batch can change hypotheses
             "dtype": self.dtype,

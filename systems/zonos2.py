@@ -24,12 +24,23 @@ class Zonos2(TTSSystem):
                  vocoder: str = "descript/dac_44khz", vocoder_revision: str | None = None,
                  speaker_encoder: str | None = None, speaker_embeddings_dir: str | None = None,
                  device: str = "auto", dtype: str | None = None, conditioning: dict[str, Any] | None = None,
-                 sampling: dict[str, Any] | None = None, trust_pickle: bool = False):
+                 sampling: dict[str, Any] | None = None, trust_pickle: bool = False, decode: str = "chunked"):
         try:
             from zonos2.api import Conditioning, Zonos2TTS
             from zonos2.sampler import SamplingParams
         except ImportError as exc:
             raise SystemUnavailable(f"zonos2: missing dependency ({exc}); {INSTALL_HINT}") from exc
+        if decode not in ("chunked", "one_shot"):
+            raise SystemUnavailable(f"zonos2: decode must be chunked (the server's) or one_shot, not {decode!r}")
+        self.decode_mode = decode
+        self.conditioning = Conditioning(**(conditioning or {}))
+        if self.conditioning.text_normalization:
+            from zonos2 import text_norm
+
+            try:  # before loading 16 GB of weights: the run would stop at the first item anyway
+                text_norm.require()
+            except RuntimeError as exc:
+                raise SystemUnavailable(f"zonos2: {exc}") from exc
         if not speaker_encoder and not speaker_embeddings_dir:
             raise SystemUnavailable(
                 "zonos2: voice cloning needs system.options.speaker_encoder (local snapshot of "
@@ -44,7 +55,6 @@ class Zonos2(TTSSystem):
         except (CheckpointError, VocoderError, ValueError, OSError) as exc:
             raise SystemUnavailable(f"zonos2: {exc}") from exc
         self.embeddings_dir = Path(speaker_embeddings_dir) if speaker_embeddings_dir else None
-        self.conditioning = Conditioning(**(conditioning or {}))
         self.sampling = dict(sampling or {})
         self._SamplingParams = SamplingParams
         self.capabilities = Capabilities(clones_from_audio=True, needs_prompt_text=False, languages=None,
@@ -53,7 +63,16 @@ class Zonos2(TTSSystem):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "runner": "in-repo clean-room (zonos2/)", "model": self.tts.info,
                 "conditioning": asdict(self.conditioning), "sampling": self.sampling,
+                "text_normalizer": self._text_normalizer(), "decode": self.decode_mode,
                 "speaker_embeddings_dir": str(self.embeddings_dir) if self.embeddings_dir else None}
+
+    def _text_normalizer(self) -> dict[str, Any] | None:
+        if not self.conditioning.text_normalization:
+            return None
+        from importlib.metadata import version
+
+        return {"package": f"nemo-text-processing=={version('nemo-text-processing')}",
+                "pynini": version("pynini"), "reproduces": "official ZONOS2 server tokenizer/textnorm.py"}
 
     def _speaker(self, request: SynthesisRequest):
         if self.embeddings_dir is not None:
@@ -81,7 +100,7 @@ class Zonos2(TTSSystem):
             latency = (time.perf_counter() - start) / len(prepared)
             for (index, _), output in zip(prepared, outputs):
                 results[index] = SynthesisResult(
-                    item_id=requests[index].item_id, status="ok", samples=self.tts.decode(output),
+                    item_id=requests[index].item_id, status="ok", samples=self.tts.decode(output, self.decode_mode),
                     sample_rate=self.tts.sample_rate, latency_s=latency,
                     meta={"stop_reason": output.stop_reason, "frames": int(len(output.frames)),
                           "eos_frame": output.eos_frame, "batch_size": len(prepared)})

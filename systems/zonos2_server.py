@@ -26,7 +26,7 @@ class Zonos2Server(TTSSystem):
     name = "zonos2_server"
 
     def __init__(self, url: str = "http://127.0.0.1:1919", timeout_s: float = 300.0, max_retries: int = 4,
-                 backoff_s: float = 2.0, text_normalization: bool = False, request: dict[str, Any] | None = None):
+                 backoff_s: float = 2.0, text_normalization: bool = True, request: dict[str, Any] | None = None):
         try:
             import requests
         except ImportError as exc:

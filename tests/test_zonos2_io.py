@@ -18,7 +18,7 @@ from conftest import REPO, make_config
 from systems import registry as systems
 from systems.base import SynthesisRequest, SystemUnavailable
 from zonos2 import random_checkpoint
-from zonos2.api import Zonos2TTS
+from zonos2.api import Conditioning, Zonos2TTS
 from zonos2.sampler import SamplingParams
 from zonos2.speaker import SpeakerError, load_saved_embedding, log_mel
 from zonos2.vocoder import DacVocoder, VocoderError
@@ -44,29 +44,39 @@ def tts(assets):
 
 
 def test_generate_and_stream_match(tts, assets, tmp_path):
+    """generate() decodes as the server does (the chunked stream, concatenated), so it equals
+    stream() exactly; one_shot differs only around the chunk seams."""
     np.save(tmp_path / "spk.npy", np.ones(2048, np.float32))
+    raw = Conditioning(text_normalization=False)
     params = SamplingParams(seed=3, max_frames=70, ignore_eos=True)
-    [one_shot] = tts.generate("Streaming equals one shot", [str(tmp_path / "spk.npy")], params=params)
-    chunks = list(tts.stream("Streaming equals one shot", str(tmp_path / "spk.npy"), params=params))
+    [result] = tts.generate_codes(["Streaming equals one shot"], [str(tmp_path / "spk.npy")], raw, params)
+    chunked, one_shot = tts.decode(result), tts.decode(result, "one_shot")
+    chunks = list(tts.stream("Streaming equals one shot", str(tmp_path / "spk.npy"), raw, params=params))
     assert len(chunks) >= 3 and chunks[0].size == (16 - 4) * 512  # first chunk holds back 4 frames
     streamed = np.concatenate(chunks)
-    assert streamed.shape == one_shot.shape == ((70 - 8) * 512,)
-    diff = np.abs(streamed - one_shot)
-    hop, seams = 512, []
-    boundary = 16
-    while boundary < 62:
-        seams.append(boundary)
-        boundary += 16
-    away = np.ones(len(one_shot), bool)
-    for seam in seams:  # the crossfades span the 4 context frames before each seam
+    assert streamed.shape == chunked.shape == one_shot.shape == (70 * 512,)  # no EOS: every frame kept
+    np.testing.assert_array_equal(streamed, chunked)
+    diff = np.abs(chunked - one_shot)
+    hop, away = 512, np.ones(len(one_shot), bool)
+    for seam in range(16, 70, 16):  # the crossfades span the 4 context frames before each seam
         away[(seam - 4) * hop - 2 * hop:(seam + 1) * hop] = False
+    away[(62 - 4) * hop:] = False  # the final chunk re-decodes from frame 58 with other right context
     assert diff[away].max() < 1e-6 * max(1.0, np.abs(one_shot).max() * 1e3)
     assert diff.max() < 0.05 * np.abs(one_shot).max()
     # With the end-of-audio rule on, the stream stops where generate() cuts.
     params = SamplingParams(seed=3, max_frames=70)
-    [cut] = tts.generate("Streaming equals one shot", [str(tmp_path / "spk.npy")], params=params)
-    streamed = np.concatenate(list(tts.stream("Streaming equals one shot", str(tmp_path / "spk.npy"), params=params)))
-    assert streamed.shape == cut.shape and len(cut) < len(one_shot)
+    [cut] = tts.generate("Streaming equals one shot", [str(tmp_path / "spk.npy")], raw, params=params)
+    streamed = np.concatenate(list(tts.stream("Streaming equals one shot", str(tmp_path / "spk.npy"), raw, params=params)))
+    np.testing.assert_array_equal(streamed, cut)
+
+
+def test_crossfade_window_is_the_servers():
+    from zonos2.vocoder import crossfade_window
+
+    w = crossfade_window(2048)
+    assert w[0] == 0.0 and w[-1] == 1.0 and w.dtype == np.float32
+    k = np.arange(2048)
+    np.testing.assert_allclose(w, 0.5 * (1 - np.cos(np.pi * k / 2047)), atol=1e-7)
 
 
 def test_speaker_sources(tts, tmp_path):
@@ -103,10 +113,10 @@ def test_cli_synthesizes_a_wav(assets, tmp_path):
     out = subprocess.run([sys.executable, "-m", "zonos2", "synthesize", "--text", "Hello from the CLI",
                           "--speaker", str(tmp_path / "spk.npy"), "--checkpoint", str(root / "ckpt"),
                           "--vocoder", str(root / "dac"), "--device", "cpu", "--dtype", "float32", "--seed", "1",
-                          "--max-frames", "40", "--ignore-eos", "--out", str(tmp_path / "o.wav")], capture_output=True, text=True, cwd=REPO)
+                          "--max-frames", "40", "--ignore-eos", "--no-normalize-text", "--out", str(tmp_path / "o.wav")], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     audio, rate = sf.read(tmp_path / "o.wav")
-    assert rate == 44100 and len(audio) == (40 - 8) * 512
+    assert rate == 44100 and len(audio) == 40 * 512
     bad = subprocess.run([sys.executable, "-m", "zonos2", "synthesize", "--text", "x", "--checkpoint", str(tmp_path / "none"),
                           "--out", str(tmp_path / "x.wav")], capture_output=True, text=True, cwd=REPO)
     assert bad.returncode == 2 and "not found" in bad.stderr
@@ -123,12 +133,13 @@ def test_adapter_runs_in_the_pipeline(assets, tmp_path, samples):
                  f"system.options.speaker_embeddings_dir={embeddings}", "system.options.device=cpu",
                  "system.options.dtype=float32", "system.options.sampling.max_frames=40",
                  "+system.options.sampling.ignore_eos=true",
+                 "system.options.conditioning.text_normalization=false",  # NeMo is tested on its own
                  "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality", f"results_dir={tmp_path / 'r'}",
                  "progress=false"]
     summary = runner.run(make_config(overrides))
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
     assert items.loc["en-fleurs_en_003", "status"] == "ok" and items.loc["en-fleurs_en_003", "sample_rate"] == 44100
-    assert items.loc["en-fleurs_en_003", "duration_s"] == pytest.approx(32 * 512 / 44100)
+    assert items.loc["en-fleurs_en_003", "duration_s"] == pytest.approx(40 * 512 / 44100)
     assert items.loc["en-fleurs_en_005", "status"] == "failed"  # no embedding for its prompt
     assert "speaker embedding file not found" in items.loc["en-fleurs_en_005", "failure_reason"]
     described = json.loads((summary.run_dir / "system.json").read_text())
@@ -225,3 +236,30 @@ def test_server_adapter_protocol_retries_and_errors(zonos_server, samples):
 def test_server_adapter_without_server():
     with pytest.raises(SystemUnavailable, match="no ZONOS2 server answers"):
         systems.create("zonos2_server", {"url": "http://127.0.0.1:9"})
+
+
+def test_text_normalization_follows_the_official_server():
+    """NeMo 1.2.0 (what the server vendors) with the server's pre- and post-processing."""
+    from zonos2 import text_norm
+
+    assert text_norm.normalize("It costs $5.32 today.", "en") == "It costs five dollars thirty two cents today."
+    assert text_norm.normalize("I was born in 1990.", "en") == "I was born in nineteen ninety."  # digit-mark spacing
+    assert text_norm.normalize("Hallo 42", "xx") == "Hallo 42" and text_norm.normalize("  ", "en") == "  "
+    # The " ." collapse applies to every language (plain spaces, mark then whitespace or end).
+    assert text_norm._SPACE_PUNCT.sub(r"\1", "am drei . Mai , zwanzig .") == "am drei. Mai, zwanzig."
+    assert text_norm._SPACE_PUNCT.sub(r"\1", "a .b") == "a .b"
+
+
+def test_zonos2_stops_before_loading_without_the_normalizer(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_nemo(name, *args, **kwargs):
+        if name.startswith("nemo_text_processing"):
+            raise ImportError("No module named 'nemo_text_processing'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_nemo)
+    with pytest.raises(SystemUnavailable, match=r"nemo-text-processing.*pip install -e '\.\[zonos2\]'"):
+        systems.create("zonos2", {"checkpoint": "/nonexistent", "speaker_embeddings_dir": "/tmp"})

@@ -258,6 +258,7 @@ def test_aligned_codes_deshear_generated_rows_and_clamp():
     frames[3, 0] = 1025
     result = GenerationResult(frames=frames, eos_frame=None, stop_reason="max_frames")
     aligned = result.aligned_codes(8)
-    assert aligned.shape == (12, 9)
+    assert aligned.shape == (20, 9)  # no end of audio: every frame is kept, as the server does
     assert aligned[0, 4] == frames[4, 4] and aligned[5, 8] == frames[13, 8]
     assert aligned[3, 0] == 1023  # pad clamped
+    assert (aligned[12:, 8] == 1023).all() and aligned[19, 0] == frames[19, 0]  # undefined delayed codes: pad

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     syn.add_argument("--max-frames", type=int, default=2048)
     syn.add_argument("--ignore-eos", action="store_true", help="always generate --max-frames frames (benchmarks)")
     syn.add_argument("--language", default="en")
-    syn.add_argument("--normalize-text", action="store_true")
+    syn.add_argument("--normalize-text", action=argparse.BooleanOptionalAction, default=True,
+                     help="NeMo text normalization, on by default as in the official server")
     args = parser.parse_args(argv)
     try:
         tts = Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,

@@ -33,7 +33,7 @@ class Conditioning:
     quality_enabled: bool = True
     quality_buckets: dict[str, int] | None = field(default_factory=lambda: dict(DEFAULT_QUALITY))
     quality_values: dict[str, Any] | None = None
-    text_normalization: bool = False
+    text_normalization: bool = True  # the official server's default (NeMo; needs nemo-text-processing)
     language: str = "en"
 
 
@@ -116,10 +116,18 @@ class Zonos2TTS:
             texts = [texts]
         return [self.decode(r) for r in self.generate_codes(texts, speakers, conditioning, params)]
 
-    def decode(self, result: GenerationResult) -> np.ndarray:
+    def decode(self, result: GenerationResult, mode: str = "chunked") -> np.ndarray:
+        """``chunked`` (default): the official server's decode (16-frame chunks, 4 frames of
+        context, 2048-sample crossfade), also used for its non-streamed responses; ``one_shot``:
+        the whole code sequence in one DAC pass (seam-free, not what the server outputs)."""
         if self.vocoder is None:
             raise ValueError("no vocoder loaded (vocoder=None); use generate_codes")
-        return self.vocoder.decode(result.aligned_codes(self.config.n_codebooks - 1))
+        n_delay = self.config.n_codebooks - 1
+        if mode == "chunked":
+            return self.vocoder.decode_chunked(result.server_pieces(n_delay))
+        if mode == "one_shot":
+            return self.vocoder.decode(result.aligned_codes(n_delay))
+        raise ValueError(f"unknown decode mode {mode!r} (chunked | one_shot)")
 
     def stream(self, text: str, speaker=None, conditioning: Conditioning | None = None,
                params: SamplingParams | None = None) -> Iterator[np.ndarray]:
@@ -130,7 +138,7 @@ class Zonos2TTS:
                                    conditioning or Conditioning(), params)
         decoder = BatchDecoder(self.model, [request])
 
-        def pieces() -> Iterator[np.ndarray]:
+        def pieces() -> Iterator[tuple[np.ndarray, bool]]:
             sent = 0
             running = True
             while running:
@@ -139,10 +147,11 @@ class Zonos2TTS:
                 limit = max(0, len(frames) - STREAM_DELAY_FRAMES)
                 if decoder.eos_frame[0] is not None:
                     limit = min(limit, decoder.eos_frame[0])
-                if not running:
-                    limit = decoder.result(0).aligned_codes(self.config.n_codebooks - 1).shape[0]
-                if limit > sent:
-                    yield np.minimum(deshear(frames)[sent:limit], 1023)
+                if limit > sent and running:
+                    yield np.minimum(deshear(frames)[sent:limit], 1023), False
                     sent = limit
+            # The last frame: the rest, up to the end of audio (every frame without one).
+            result = decoder.result(0)
+            yield from (piece for piece in result.server_pieces(self.config.n_codebooks - 1) if piece[1])
 
         yield from self.vocoder.stream(pieces())

@@ -6,6 +6,7 @@ parameters and seeded generator."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,11 +34,29 @@ class GenerationResult:
     stop_reason: str  # "eos" | "max_frames" | "context"
 
     def aligned_codes(self, n_delay: int) -> np.ndarray:
-        """De-sheared codes [T, n_codebooks] cut at the end of audio (or where all codebooks are
-        defined when no EOS), clamped to the codebook range for the vocoder."""
+        """De-sheared codes [T, n_codebooks] cut at the end of audio, clamped to the codebook
+        range for the vocoder. Without an end of audio every generated frame is kept, as the
+        official server does (its delayed codebooks' missing codes are the pad, clamped to 1023)."""
         aligned = deshear(self.frames)
-        end = self.eos_frame if self.eos_frame is not None else max(0, len(self.frames) - n_delay)
+        end = self.eos_frame if self.eos_frame is not None else len(self.frames)
         return np.minimum(aligned[:end], EOA - 1)
+
+    def server_pieces(self, n_delay: int) -> Iterator[tuple[np.ndarray, bool]]:
+        """The aligned codes in the pieces the official server's detokenizer receives them:
+        after frame t < N, frames up to min(t - n_delay, eos) are decodable; with the last frame
+        the final piece completes the sequence to the end of audio, or to every frame."""
+        aligned = np.minimum(deshear(self.frames), EOA - 1)
+        cap = self.eos_frame if self.eos_frame is not None else len(self.frames)
+        sent = 0
+        for t in range(1, len(self.frames)):
+            limit = max(0, min(t - n_delay, cap))
+            if limit > sent:
+                yield aligned[sent:limit], False
+                sent = limit
+        if sent == 0 and min(len(self.frames) - n_delay, cap) <= 0:
+            yield aligned[:0], True  # the server emits no audio for such a short stream
+            return
+        yield aligned[sent:cap], True
 
 
 class BatchDecoder:

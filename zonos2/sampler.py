@@ -21,20 +21,29 @@ class SamplingParams:
     repetition_window: int = 50
     repetition_codebooks: int = 8  # cb0..cb7; negative = all
     seed: int | None = None
-    max_frames: int | None = 1024  # None: up to the context limit (the HTTP server's default)
+    max_frames: int | None = None  # None: up to the context limit (the official server's default)
     ignore_eos: bool = False
 
     def __post_init__(self):
         if self.max_frames is not None and self.max_frames < 1:
             raise ValueError("max_frames must be at least 1")
-        if self.repetition_penalty <= 0:
-            raise ValueError("repetition_penalty must be positive")
+
+    @property
+    def effective_repetition_penalty(self) -> float:
+        """The server clamps the penalty to >= 1 (a value below 1 would reward repeats)."""
+        return max(float(self.repetition_penalty), 1.0)
+
+    @property
+    def effective_temperature(self) -> float:
+        """The server clamps the temperature to >= 1e-6: it always samples, never argmax."""
+        return max(float(self.temperature), 1e-6)
 
 
 def apply_repetition_penalty(logits: torch.Tensor, history: torch.Tensor, params: SamplingParams) -> torch.Tensor:
     """logits [C, V]; history [n, C] generated frames. Distinct recent values < 1024 of each
     penalized codebook: positive logits / penalty, others * penalty (no stacking)."""
-    if params.repetition_penalty == 1.0 or params.repetition_window <= 0 or len(history) == 0:
+    penalty = params.effective_repetition_penalty
+    if penalty == 1.0 or params.repetition_window <= 0 or len(history) == 0:
         return logits
     n_cb = logits.shape[0] if params.repetition_codebooks < 0 else min(params.repetition_codebooks, logits.shape[0])
     recent = history[-params.repetition_window:, :n_cb]
@@ -43,7 +52,7 @@ def apply_repetition_penalty(logits: torch.Tensor, history: torch.Tensor, params
     cols = torch.arange(n_cb, device=logits.device).expand_as(recent)
     seen[cols[valid], recent[valid]] = True
     head = logits[:n_cb]
-    penalized = torch.where(head > 0, head / params.repetition_penalty, head * params.repetition_penalty)
+    penalized = torch.where(head > 0, head / penalty, head * penalty)
     out = logits.clone()
     out[:n_cb] = torch.where(seen, penalized, head)
     return out
@@ -51,7 +60,7 @@ def apply_repetition_penalty(logits: torch.Tensor, history: torch.Tensor, params
 
 def filter_probs(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
     """Temperature, top-k, softmax, top-p, min-p -> probabilities [C, V] (rows may be all zero)."""
-    logits = logits / params.temperature
+    logits = logits / params.effective_temperature
     k = params.top_k if params.top_k >= 1 else 1024
     k = min(k, logits.shape[-1])
     kth = torch.topk(logits, k, dim=-1).values[..., -1:]
@@ -73,8 +82,6 @@ def sample_frame(logits: torch.Tensor, history: torch.Tensor, params: SamplingPa
                  generator: torch.Generator | None) -> torch.Tensor:
     """One frame of codes [C] from post-softcap logits [C, V]."""
     logits = apply_repetition_penalty(logits.float(), history, params)
-    if params.temperature <= 0:
-        return logits.argmax(dim=-1)
     probs = filter_probs(logits, params)
     empty = probs.sum(-1) <= 0
     if bool(empty.any()):

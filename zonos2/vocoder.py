@@ -60,34 +60,50 @@ class DacVocoder:
         audio = self.model.decode(audio_codes=tensor).audio_values
         return audio.reshape(-1).float().cpu().numpy()
 
-    def stream(self, code_chunks: Iterable[np.ndarray], final_length: int | None = None) -> Iterator[np.ndarray]:
-        """Streamed decode of aligned codes arriving in pieces: decode once >= 16 new frames are
-        available, re-decoding 4 frames of left context whose samples are raised-cosine
-        crossfaded with the tail held back from the previous chunk."""
+    def stream(self, pieces: Iterable[tuple[np.ndarray, bool]]) -> Iterator[np.ndarray]:
+        """The official server's streamed decode of aligned codes arriving as (codes, final)
+        pieces: a chunk is decoded once >= 16 new frames are available, re-decoding 4 frames of
+        left context whose samples are crossfaded (raised cosine over the overlap) with the tail
+        held back from the previous chunk; the final piece decodes the rest and flushes."""
         buffer = np.zeros((0, self.n_codebooks), dtype=np.int64)
         state = _StreamState()
-        for piece in code_chunks:
+        for piece, final in pieces:
             buffer = np.concatenate([buffer, piece])
-            while len(buffer) - state.decoded >= MIN_DECODE_CHUNK:
+            if final:
+                break
+            if len(buffer) - state.decoded >= MIN_DECODE_CHUNK:
                 yield self._chunk(buffer, len(buffer), state, final=False)
-        end = len(buffer) if final_length is None else min(final_length, len(buffer))
-        yield self._chunk(buffer, end, state, final=True)
+        if len(buffer) > state.decoded:
+            yield self._chunk(buffer, len(buffer), state, final=True)
+        elif state.tail is not None:  # nothing new: the held tail goes out unchanged
+            yield state.tail
+
+    def decode_chunked(self, pieces: Iterable[tuple[np.ndarray, bool]]) -> np.ndarray:
+        """The whole utterance as the server's non-streamed response builds it (the same chunked
+        decode, chunks concatenated)."""
+        chunks = list(self.stream(pieces))
+        return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 
     def _chunk(self, codes: np.ndarray, end: int, state: "_StreamState", final: bool) -> np.ndarray:
         start = max(0, state.decoded - CONTEXT_FRAMES)
         audio = self.decode(codes[start:end]) if end > start else np.zeros(0, np.float32)
         if state.tail is not None:
             overlap = min((state.decoded - start) * self.hop, len(state.tail), len(audio))
-            fade = 0.5 - 0.5 * np.cos(math.pi * (np.arange(overlap) + 0.5) / overlap)
+            fade = crossfade_window(overlap)
             mixed = state.tail[len(state.tail) - overlap:] * (1 - fade) + audio[:overlap] * fade
             audio = np.concatenate([state.tail[: len(state.tail) - overlap], mixed, audio[overlap:]]).astype(np.float32)
         state.decoded = max(state.decoded, end)
         if final:
             state.tail = None
             return audio
-        hold = CONTEXT_FRAMES * self.hop
-        state.tail = audio[-hold:]
-        return audio[:-hold]
+        hold = min(CONTEXT_FRAMES * self.hop, len(audio))
+        state.tail = audio[len(audio) - hold:]
+        return audio[:len(audio) - hold]
+
+
+def crossfade_window(length: int) -> np.ndarray:
+    """The server's fade-in: 0.5 * (1 - cos(linspace(0, pi, length))), exactly 0 and 1 at the ends."""
+    return (0.5 * (1.0 - np.cos(np.linspace(0.0, math.pi, length)))).astype(np.float32)
 
 
 class _StreamState:

@@ -60,20 +60,48 @@ def test_shear_roundtrip():
     assert (restored[29, 1:] == P).all()
 
 
-def test_quality_value_buckets():
+def test_quality_value_buckets_follow_the_servers_rules():
     labels = CFG.quality_buckets["lufs"]
-    assert bucket_of("-50--45.5", labels) == 1  # exact label wins
     assert bucket_of(-2000, labels) == 0 and bucket_of(-50, labels) == 1 and bucket_of(3, labels) == 11
-    pause = CFG.quality_buckets["max_pause"]
+    # An open-ended last bucket: the closed range before it stays half-open (server: -5 -> '-5+').
+    assert bucket_of(-5, labels) == 11 and bucket_of(60, CFG.quality_buckets["estimated_snr"]) == 11
+    assert bucket_of(4.0, CFG.quality_buckets["leading_silence_s"]) == 7
+    pause = CFG.quality_buckets["max_pause"]  # closed last range: inclusive
     assert bucket_of(6.0, pause) == 11 and bucket_of(9.0, pause) == 11 and bucket_of(0.5, pause) == 1
+    # Not a finite number: no bucket, so no row (a label string is not a number either).
+    for bad in (float("nan"), float("inf"), "-50--45.5", "loud", None):
+        assert bucket_of(bad, labels) is None
+    assert bucket_of("0", ["0", "1-2", "2+"]) == 0 and bucket_of(2.0, ["0", "1-2", "2+"]) == 2
+    with_nan = build_prompt(CFG, PromptOptions(text="x", quality_buckets=None,
+                                               quality_values={"lufs": float("nan"), "max_pause": 0.7}))
+    without = build_prompt(CFG, PromptOptions(text="x", quality_buckets=None, quality_values={"max_pause": 0.7}))
+    np.testing.assert_array_equal(with_nan, without)
+
+
+def test_speaking_rate_rules_follow_the_server():
+    enabled_empty = build_prompt(CFG, PromptOptions(text="x", speaking_rate_enabled=True))
+    np.testing.assert_array_equal(enabled_empty, build_prompt(CFG, PromptOptions(text="x")))  # no row, no error
+    on_edge = build_prompt(CFG, PromptOptions(text="x", speaking_rate_enabled=True, speaking_rate=21.0 - 1e-10))
+    above = build_prompt(CFG, PromptOptions(text="x", speaking_rate_enabled=True, speaking_rate=21.5))
+    np.testing.assert_array_equal(on_edge, above)  # within 1e-9 of an edge goes up
+    for bad in ({"speaking_rate": 0.0}, {"speed": -1.0}):
+        with pytest.raises(PromptError, match="must be positive"):
+            build_prompt(CFG, PromptOptions(text="x", speaking_rate_enabled=True, **bad))
+
+
+def test_penalty_below_one_and_zero_temperature_are_clamped_as_the_server():
+    logits = torch.full((9, 1026), 2.0)
+    history = torch.tensor([[3] * 9])
+    boosted = apply_repetition_penalty(logits, history, SamplingParams(repetition_penalty=0.5))
+    assert torch.equal(boosted, logits)  # clamped to 1: no effect
+    assert SamplingParams(temperature=0.0).effective_temperature == 1e-6
 
 
 @pytest.mark.parametrize("options, message", [
     ({"text": ""}, "empty text"),
     ({"text": "   "}, "empty text"),
     ({"text": "x" * 7000}, "context limit"),
-    ({"text": "x", "speaking_rate_enabled": True}, "exactly one of"),
-    ({"text": "x", "speaking_rate_enabled": True, "speed": 1, "speaking_rate": 3}, "exactly one of"),
+    ({"text": "x", "speaking_rate_enabled": True, "speed": 1, "speaking_rate": 3}, "only one of"),
     ({"text": "x", "quality_buckets": {"loudness": 1}}, "unknown quality features"),
     ({"text": "x", "quality_buckets": {"lufs": 12}}, "outside 0..11"),
 ])

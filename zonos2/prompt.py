@@ -6,6 +6,7 @@ replaces with the projected speaker vector."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -52,25 +53,42 @@ def _parse_label(label: str) -> tuple[float, float | None]:
     raise PromptError(f"cannot parse bucket label {label!r}")
 
 
-def bucket_of(value: Any, labels: Sequence[str]) -> int:
-    """Raw value -> bucket: exact label match first; ranges [low, high), the last closed range
-    inclusive, 'X+' = >= X, below the first range -> 0, above the last -> last."""
-    if isinstance(value, str):
-        if value in labels:
-            return labels.index(value)
+def _parse_spec(label: str) -> tuple[str, float, float | None]:
+    """A bucket label as the server reads it: ("exact", v, None) for '0', ("range", a, b) for
+    'a-b', ("range", a, None) for 'a+'."""
+    try:
+        return "exact", float(label), None
+    except ValueError:
+        low, high = _parse_label(label)
+        return "range", low, high
+
+
+def bucket_of(value: Any, labels: Sequence[str]) -> int | None:
+    """Raw value -> bucket as the official server maps it; None (no row) for a value that is not
+    a finite number. Exact labels match first (within 1e-9); ranges are [low, high) except the
+    last range of the list, which is inclusive when closed; 'X+' = >= X; below the first range
+    -> the first range, above -> the last."""
+    try:
         value = float(value)
-    value = float(value)
-    ranges = [_parse_label(label) for label in labels]
-    if value < ranges[0][0]:
-        return 0
-    last_closed = max(i for i, (_, high) in enumerate(ranges) if high is not None)
-    for i, (low, high) in enumerate(ranges):
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value):
+        return None
+    specs = [_parse_spec(label) for label in labels]
+    for i, (kind, low, _) in enumerate(specs):
+        if kind == "exact" and math.isclose(value, low, rel_tol=1e-12, abs_tol=1e-9):
+            return i
+    ranges = [i for i, (kind, _, _) in enumerate(specs) if kind == "range"]
+    if not ranges:
+        return None
+    for i in ranges:
+        _, low, high = specs[i]
         if high is None:
             if value >= low:
                 return i
-        elif low <= value < high or (i == last_closed and value == high):
+        elif low <= value < high or (i == ranges[-1] and low <= value <= high):
             return i
-    return len(labels) - 1
+    return ranges[0] if value < specs[ranges[0]][1] else ranges[-1]
 
 
 def speaking_rate_bucket(config: Zonos2Config, options: PromptOptions) -> int | None:
@@ -78,8 +96,10 @@ def speaking_rate_bucket(config: Zonos2Config, options: PromptOptions) -> int | 
         return None
     given = {k: v for k, v in (("speaking_rate_bucket", options.speaking_rate_bucket),
                                ("speaking_rate", options.speaking_rate), ("speed", options.speed)) if v is not None}
-    if len(given) != 1:
-        raise PromptError(f"speaking_rate_enabled needs exactly one of speaking_rate_bucket, speaking_rate, speed; got {sorted(given) or 'none'}")
+    if not given:  # the server adds no row (and no error)
+        return None
+    if len(given) > 1:
+        raise PromptError(f"give only one of speaking_rate_bucket, speaking_rate, speed; got {sorted(given)}")
     labels = config.speaking_rate_buckets
     if options.speaking_rate_bucket is not None:
         bucket = int(options.speaking_rate_bucket)
@@ -91,10 +111,12 @@ def speaking_rate_bucket(config: Zonos2Config, options: PromptOptions) -> int | 
     else:
         low, high = _parse_label(labels[NEUTRAL_RATE_BUCKET])
         rate = float(options.speed) * (low + high) / 2.0
-    # First bucket whose upper edge is strictly greater (a value on an edge goes up).
+    if rate <= 0:
+        raise PromptError(f"speaking rate must be positive, got {rate}")
+    # First bucket whose upper edge is greater (a value on an edge, within 1e-9, goes up).
     for i, label in enumerate(labels):
         _, high = _parse_label(label)
-        if high is None or rate < high:
+        if high is None or (rate < high and not math.isclose(rate, high, rel_tol=1e-12, abs_tol=1e-9)):
             return i
     return len(labels) - 1
 
@@ -118,7 +140,9 @@ def quality_ids(config: Zonos2Config, options: PromptOptions) -> list[int]:
     ids = []
     if options.quality_values is not None:
         for feature, value in _per_feature(config, options.quality_values).items():
-            ids.append(config.quality_offset(feature) + bucket_of(value, config.quality_buckets[feature]))
+            bucket = bucket_of(value, config.quality_buckets[feature])
+            if bucket is not None:  # a non-finite or non-numeric value gives no row, as the server
+                ids.append(config.quality_offset(feature) + bucket)
     elif options.quality_buckets is not None:
         for feature, bucket in _per_feature(config, options.quality_buckets).items():
             n = len(config.quality_buckets[feature])

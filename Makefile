@@ -46,6 +46,7 @@ bench: setup
 	$(PY) benchmarks/bench_speaker_sim.py
 	$(PY) benchmarks/bench_worker.py
 	$(PY) benchmarks/bench_shards.py
+	$(PY) benchmarks/bench_normalizers.py
 
 clean-results:
 	rm -rf $(RESULTS_DIR)/$(BENCHMARK)

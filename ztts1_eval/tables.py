@@ -325,11 +325,17 @@ def render_vs_paper(results: list[dict[str, Any]]) -> tuple[str, str] | None:
     for ours, paper in pairs:
         metric_field = ours.field.split(".", 1)[1]
         comparable = published.PAPER_SCORERS.get(metric_field) == ours.scorer_type
+        # The report's "Spk. sim.*" is a preset voice's similarity, not a cloning score: never a
+        # delta against our cloned similarity.
+        preset_published = metric_field == "sim" and paper.metric.rstrip().endswith("*")
         cells = []
         for column in columns:
             a, b = ours.values.get(column), paper.values.get(column)
-            delta = a - b if a is not None and b is not None else None
-            if delta is None:
+            delta = a - b if a is not None and b is not None and not preset_published else None
+            if preset_published and a is not None and b is not None:
+                cells.append("not comparable")
+                comparable = False
+            elif delta is None:
                 cells.append("")
             else:
                 cells.append(f"{delta:+.{ours.decimals}f}" + ("" if comparable else " (other scorer)"))
@@ -338,7 +344,9 @@ def render_vs_paper(results: list[dict[str, Any]]) -> tuple[str, str] | None:
         lines.append(f"| {ours.system} | {ours.metric} | " + " | ".join(cells) + " |")
     lines += ["", "- (other scorer): our scorer for this metric is not the paper's "
                   f"({', '.join(f'{k}: {v}' for k, v in published.PAPER_SCORERS.items())}), so the difference "
-                  "mixes systems and scorers."]
+                  "mixes systems and scorers.",
+              "- not comparable: the report's Spk. sim.* is a preset voice (the system did not clone), ours a "
+                  "cloned voice."]
     return "\n".join(lines) + "\n", buf.getvalue()
 
 

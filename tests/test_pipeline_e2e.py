@@ -82,7 +82,7 @@ def test_results_json_provenance(english_runs):
     assert prov["host"]["cpu_count"] >= 1
     assert prov["config"]["seed"] == 1234 and prov["config"]["scorers"]["name"] == "lite"
     assert len(results["system"]["describe"]["voice_sha256"]) == 64
-    assert results["scorers"]["wer"]["identity"]["normalizer"]["version"] == "2"
+    assert results["scorers"]["wer"]["identity"]["normalizer"] == {"name": "seedtts_eval", "version": "1"}
     assert results["scorers"]["wer"]["batch_size"] == 8
     assert set(results["aggregates"]["by_subset"]) == {"demo"}
 

@@ -98,7 +98,7 @@ def test_identity_names_model_and_checksum(asr, sim, dnsmos):
         ident = scorer.identity()
         assert ident["model"] and ident["package"] and ident["model_sha256"]
         assert scorer.identity_hash() == scorer.identity_hash()
-    assert asr.identity()["normalizer"] == {"name": "seedtts", "version": "2"}
+    assert asr.identity()["normalizer"] == {"name": "seedtts_eval", "version": "1"}
     assert registry.create("dnsmos", {"personalized": True}).identity_hash() != dnsmos.identity_hash()
     assert not asr.info.supports("de") and "no offline ASR" in asr.info.unsupported_reason
 

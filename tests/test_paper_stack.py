@@ -20,7 +20,7 @@ from tiny_qwen3_asr import write as write_tiny_asr
 
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory):
-    """$ZTTS1_MODELS_DIR as the README's pre-download block leaves it."""
+    """$ZTTS1_MODELS_DIR as the pre-download block of docs/scorers.md leaves it."""
     root = tmp_path_factory.mktemp("models")
     write_tiny_asr(root / "Qwen3-ASR-1.7B-hf")
     (root / "redimnet").mkdir()

@@ -7,7 +7,7 @@ listener-conditioned head (sarulab-speech/msr-utmos, MIT). Two pieces of weights
   ``hyper_parameters.ssl_model_path`` of the MOS checkpoint): a transformers repository whose
   model class ships only as code inside the snapshot, so it is run with ``trust_remote_code``
   from a local directory or a pinned revision. Its SFI convolution's parameterization is not
-  published anywhere we can read, so it is not re-implemented here (see README);
+  published anywhere we can read, so it is not re-implemented here (see docs/scorers.md);
 - the **MOS checkpoint** (a Lightning ``.ckpt``): ``state_dict`` holds the fine-tuned backbone
   under ``ssl_model.`` (loaded into the snapshot's model with strict keys) and the head,
   ``pred_liner`` (Linear-SiLU-Linear, or one Linear in early checkpoints) and

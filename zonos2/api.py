@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from zonos2 import checkpoint, text_norm
-from zonos2.generation import BatchDecoder, GenerationRequest, GenerationResult, generate
+from zonos2.generation import BatchDecoder, GenerationRequest, GenerationResult, decodable_frames, generate
 from zonos2.model import Zonos2Model
 from zonos2.prompt import DEFAULT_QUALITY, PromptOptions, build_prompt
 from zonos2.sampler import SamplingParams
@@ -140,18 +140,12 @@ class Zonos2TTS:
 
         def pieces() -> Iterator[tuple[np.ndarray, bool]]:
             sent = 0
-            running = True
-            while running:
-                running = decoder.step()
+            while decoder.step():
                 frames = decoder.history[0].cpu().numpy()
-                limit = max(0, len(frames) - STREAM_DELAY_FRAMES)
-                if decoder.eos_frame[0] is not None:
-                    limit = min(limit, decoder.eos_frame[0])
-                if limit > sent and running:
+                limit = decodable_frames(len(frames), decoder.eos_frame[0], STREAM_DELAY_FRAMES)
+                if limit > sent:
                     yield np.minimum(deshear(frames)[sent:limit], 1023), False
                     sent = limit
-            # The last frame: the rest, up to the end of audio (every frame without one).
-            result = decoder.result(0)
-            yield from (piece for piece in result.server_pieces(self.config.n_codebooks - 1) if piece[1])
+            yield decoder.result(0).final_piece(sent, STREAM_DELAY_FRAMES), True
 
         yield from self.vocoder.stream(pieces())

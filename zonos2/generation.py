@@ -41,22 +41,34 @@ class GenerationResult:
         end = self.eos_frame if self.eos_frame is not None else len(self.frames)
         return np.minimum(aligned[:end], EOA - 1)
 
-    def server_pieces(self, n_delay: int) -> Iterator[tuple[np.ndarray, bool]]:
-        """The aligned codes in the pieces the official server's detokenizer receives them:
-        after frame t < N, frames up to min(t - n_delay, eos) are decodable; with the last frame
-        the final piece completes the sequence to the end of audio, or to every frame."""
+    def final_piece(self, sent: int, n_delay: int) -> np.ndarray:
+        """What the server decodes with the last frame, ``sent`` frames having been streamed:
+        the rest up to the end of audio (every frame without one); nothing for a stream too
+        short to have had a decodable frame."""
         aligned = np.minimum(deshear(self.frames), EOA - 1)
-        cap = self.eos_frame if self.eos_frame is not None else len(self.frames)
+        if sent == 0 and decodable_frames(len(self.frames), self.eos_frame, n_delay) == 0:
+            return aligned[:0]
+        return aligned[sent:self.eos_frame if self.eos_frame is not None else len(self.frames)]
+
+    def server_pieces(self, n_delay: int) -> Iterator[tuple[np.ndarray, bool]]:
+        """The aligned codes in the pieces the official server's detokenizer decodes them: after
+        each frame but the last, what became decodable; then the final piece."""
+        aligned = np.minimum(deshear(self.frames), EOA - 1)
         sent = 0
         for t in range(1, len(self.frames)):
-            limit = max(0, min(t - n_delay, cap))
+            limit = decodable_frames(t, self.eos_frame, n_delay)
             if limit > sent:
                 yield aligned[sent:limit], False
                 sent = limit
-        if sent == 0 and min(len(self.frames) - n_delay, cap) <= 0:
-            yield aligned[:0], True  # the server emits no audio for such a short stream
-            return
-        yield aligned[sent:cap], True
+        yield self.final_piece(sent, n_delay), True
+
+
+def decodable_frames(n_frames: int, eos_frame: int | None, n_delay: int) -> int:
+    """Aligned frames defined in every codebook once ``n_frames`` were generated, cut at the end
+    of audio (an EOS is sampled at least ``n_delay`` frames after its aligned frame, so the cut
+    never reaches back)."""
+    cap = eos_frame if eos_frame is not None else n_frames
+    return max(0, min(n_frames - n_delay, cap))
 
 
 class BatchDecoder:

@@ -65,11 +65,6 @@ def is_known(code: str) -> bool:
     return code in LANGUAGES
 
 
-def error_unit(code: str) -> str:
-    """'char' for CER languages (zh, ja, ko, th, yue), 'word' otherwise."""
-    return LANGUAGES[code].unit if code in LANGUAGES else "word"
-
-
 def column_sort_key(column: str) -> tuple[int, str]:
     if column in PAPER_COLUMN_ORDER:
         return (PAPER_COLUMN_ORDER.index(column), column)

@@ -324,17 +324,16 @@ def render_vs_paper(results: list[dict[str, Any]]) -> tuple[str, str] | None:
     writer.writerow(["system", "metric", "column", "ours", "published", "delta", "comparable"])
     for ours, paper in pairs:
         metric_field = ours.field.split(".", 1)[1]
-        comparable = published.PAPER_SCORERS.get(metric_field) == ours.scorer_type
         # The report's "Spk. sim.*" is a preset voice's similarity, not a cloning score: never a
         # delta against our cloned similarity.
         preset_published = metric_field == "sim" and paper.metric.rstrip().endswith("*")
+        comparable = published.PAPER_SCORERS.get(metric_field) == ours.scorer_type and not preset_published
         cells = []
         for column in columns:
             a, b = ours.values.get(column), paper.values.get(column)
             delta = a - b if a is not None and b is not None and not preset_published else None
             if preset_published and a is not None and b is not None:
                 cells.append("not comparable")
-                comparable = False
             elif delta is None:
                 cells.append("")
             else:

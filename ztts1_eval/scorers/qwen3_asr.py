@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ztts1_eval import languages, normalize
+from ztts1_eval import normalize
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.wer import score_transcript

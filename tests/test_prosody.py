@@ -54,10 +54,12 @@ def test_frechet_known_answers():
     rng = np.random.default_rng(1)
     samples = rng.normal(size=(5000, 3))
     assert frechet_squared(samples, samples + 2.0) == pytest.approx(12.0, rel=1e-6)  # shift only
+    assert frechet_squared(samples, samples.copy()) == 0.0  # identical: exactly, not a sqrtm residue
 
 
 def test_score_formula():
     assert ttsds_score([0.0], [5.0]) == 100.0  # indistinguishable from real speech
+    assert ttsds_score([0.0], [6.515929727227629]) == 100.0  # 100 * d / d rounds to 99.99999999999999
     assert ttsds_score([2.0], [2.0]) == 50.0
     assert ttsds_score([3.0, 1.0], [9.0, 3.0]) == pytest.approx(75.0)  # min over sets: 100 * 3 / (1 + 3)
     assert ttsds_score([4.0], [0.0]) == 0.0  # as far as noise

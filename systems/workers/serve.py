@@ -66,6 +66,9 @@ def serve(load: Callable[[dict[str, Any]], Engine]) -> int:
             continue
         request = json.loads(line)
         try:
+            if hasattr(engine, "answer"):  # a non-synthesis worker (the qwen-asr transcriber)
+                _say(out, {"item_id": request.get("item_id"), "status": "ok", **engine.answer(request)})
+                continue
             samples, rate, meta = engine.synthesize(request)
             samples = np.asarray(samples, dtype=np.float32).reshape(-1)
             if samples.size == 0:

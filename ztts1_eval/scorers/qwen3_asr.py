@@ -1,9 +1,18 @@
-"""WER/CER with Qwen3-ASR through native transformers (>= 5.13), the paper's content scorer.
+"""WER/CER with Qwen3-ASR, the paper's content scorer.
 
-Weights: ``Qwen/Qwen3-ASR-1.7B-hf`` (or ``-0.6B-hf``) from the hub at a pinned revision, or a
-local directory. Nothing is downloaded when ``HF_HUB_OFFLINE=1``; a missing model stops the run
-before any synthesis with the command that fetches it. The ``qwen-asr`` package is not used: it
-pins transformers 4.57 and breaks the native implementation.
+Two backends that give the same transcripts for clips up to 8 s (a parity test holds them
+together on one tiny checkpoint in both layouts; beyond 8 s the package windows its audio encoder
+only under flash_attention_2, transformers 5 always does):
+
+- ``native`` (default): transformers >= 5.13 in this environment, weights
+  ``Qwen/Qwen3-ASR-1.7B-hf`` (or ``-0.6B-hf``).
+- ``qwen_asr``: the official ``qwen-asr`` package itself, which pins transformers 4.57, in the
+  workers' environment (:mod:`ztts1_eval.scorers.qwen_asr_package`), weights in the release layout
+  ``Qwen/Qwen3-ASR-1.7B``.
+
+Weights come from the hub at a pinned revision or a local directory. Nothing is downloaded when
+``HF_HUB_OFFLINE=1``; a missing model stops the run before any synthesis with the command that
+fetches it.
 
 Decoding reproduces the official ``qwen-asr`` package (``Qwen3ASRModel.transcribe``): its chat
 prompt (a system turn, empty unless ``context`` is set, then the audio turn and the generation
@@ -23,11 +32,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval import normalize
-from ztts1_eval.scorers import hub
+from ztts1_eval.scorers import hub, qwen_asr_package
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.wer import score_transcript
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-1.7B-hf"
+# backend -> (what runs, default weights in the layout it loads)
+BACKENDS = {"native": ("transformers >= 5.13 here", DEFAULT_MODEL),
+            "qwen_asr": ("the official qwen-asr package in the workers' environment", "Qwen/Qwen3-ASR-1.7B")}
 # The model's language names (its 30 supported languages) for our language codes; Tagalog is
 # "Filipino". Danish and Macedonian are supported by the model but not benchmark languages here.
 LANGUAGE_NAMES = {
@@ -48,15 +60,31 @@ def resolve_model(model: str, revision: str | None) -> Path:
 class Qwen3ASRWER(Scorer):
     type_name = "qwen3_asr"
 
-    def __init__(self, model: str = DEFAULT_MODEL, revision: str | None = None, force_language: bool = False,
+    def __init__(self, model: str | None = None, revision: str | None = None, force_language: bool = False,
                  normalizer: str = "unicode_punct", batch_size: int = 8, device: str = "auto", dtype: str = "auto",
-                 max_new_tokens: int = OFFICIAL_MAX_NEW_TOKENS, context: str = ""):
-        try:
-            import torch
-            import transformers  # noqa: F401
-            from transformers import Qwen3ASRForConditionalGeneration, Qwen3ASRProcessor  # noqa: F401
-        except ImportError as exc:
-            raise ScorerUnavailable(f"qwen3_asr needs transformers >= 5.13 and torch: pip install -e '.[paper]' ({exc})") from exc
+                 max_new_tokens: int = OFFICIAL_MAX_NEW_TOKENS, context: str = "", backend: str = "native",
+                 python: str | None = None, attn_implementation: str | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"qwen3_asr: unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
+        self.backend = backend
+        if attn_implementation and backend != "qwen_asr":
+            raise ValueError("qwen3_asr: attn_implementation is a qwen_asr-backend option (it decides whether the "
+                             "package windows its encoder); the native path always windows")
+        self.attn_implementation = attn_implementation
+        model = model or BACKENDS[backend][1]
+        if backend == "native":
+            try:
+                import torch  # noqa: F401
+                from transformers import Qwen3ASRForConditionalGeneration, Qwen3ASRProcessor  # noqa: F401
+            except ImportError as exc:
+                raise ScorerUnavailable(f"qwen3_asr needs transformers >= 5.13 and torch: pip install -e '.[paper]' "
+                                        f"({exc})") from exc
+            self.packages = {"transformers": version("transformers")}
+        else:
+            from systems.worker_system import _resolve_python
+
+            self.python = _resolve_python(python or qwen_asr_package.DEFAULT_PYTHON)
+            self.packages = qwen_asr_package.package_versions(self.python)  # fail fast without the package
         self.source = resolve_model(model, revision)  # fail fast, before any synthesis
         self.model_id, self.revision = model, revision
         self.force_language = force_language
@@ -74,7 +102,7 @@ class Qwen3ASRWER(Scorer):
                             corpus_numerator="wer_errors", corpus_denominator="wer_ref_units"),),
             unsupported_reason="language not supported by Qwen3-ASR",
         )
-        self._model = self._processor = None
+        self._model = self._processor = self._package = None
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -83,23 +111,37 @@ class Qwen3ASRWER(Scorer):
             "revision": self.revision,
             "snapshot": self.source.name,  # the commit hash for hub snapshots
             "model_sha256": hub.weight_checksums(self.source),
-            "package": f"transformers=={version('transformers')}",
+            "backend": self.backend,
+            **({"attn_implementation": self.attn_implementation or "package default (sdpa: encoder not windowed)"}
+               if self.backend == "qwen_asr" else {}),
+            "package": ", ".join(f"{k}=={v}" for k, v in self.packages.items()),
             "force_language": self.force_language,
             "prompt": {"system": self.context, "reproduces": "qwen-asr Qwen3ASRModel.transcribe"},
             "settings_note": ("language forced to the item's (qwen-asr default: auto-detect)" if self.force_language
                               else "language auto-detected (qwen-asr default)")
                              + ("" if self.max_new_tokens == OFFICIAL_MAX_NEW_TOKENS else f", max_new_tokens {self.max_new_tokens}")
-                             + (f", system context {self.context!r}" if self.context else ""),
+                             + (f", system context {self.context!r}" if self.context else "")
+                             + (", through the qwen-asr package" if self.backend == "qwen_asr" else ""),
             "normalizer": self.normalizer.identity(),
             "batch_size": self.batch_size,  # padding in a batch can change hypotheses
             "dtype": self.dtype,
             "device": self.device.split(":")[0],
             "decoding": {"greedy": True, "max_new_tokens": self.max_new_tokens,
-                         "generation_config": _generation_config(self.source)},
+                         # the package's generate() ignores the file and stops on these ids
+                         "generation_config": _generation_config(self.source) if self.backend == "native"
+                         else {"eos_token_id": [151645, 151643], "set_by": "qwen-asr generate()"}},
             "sample_rate": 16000,
         }
 
     def load(self) -> None:
+        if self.backend == "qwen_asr":
+            if self._package is None:
+                self._package = qwen_asr_package.QwenASRPackage(self.python, self.source, {
+                    "device": self.device, "dtype": self.dtype, "batch_size": self.batch_size,
+                    "max_new_tokens": self.max_new_tokens, "context": self.context,
+                    "attn_implementation": self.attn_implementation})
+                self._package.start()
+            return
         import torch
         from transformers import Qwen3ASRForConditionalGeneration, Qwen3ASRProcessor
 
@@ -118,8 +160,13 @@ class Qwen3ASRWER(Scorer):
         return text
 
     def _transcribe(self, audios: list[np.ndarray], language_codes: list[str]) -> list[dict]:
+        """``[{"transcription", "language"}]``, one per clip."""
         import torch
 
+        if self._package is not None:  # the package reads, peak-limits and prompts itself
+            names = [LANGUAGE_NAMES[c] if self.force_language else None for c in language_codes]
+            return [{"transcription": r["text"], "language": r["language"] or None}
+                    for r in self._package.transcribe(audios, names)]
         audios = [_peak_limited(a) for a in audios]
         inputs = self._processor(text=[self.prompt(c) for c in language_codes], audio=audios,
                                  return_tensors="pt", padding=True)
@@ -134,7 +181,12 @@ class Qwen3ASRWER(Scorer):
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
         # Similar lengths together: less padding, and the order does not depend on the caller.
         order = sorted(range(len(batch)), key=lambda i: (len(batch[i].audio.samples), batch[i].item_id))
-        hypotheses = self._transcribe([batch[i].audio.samples for i in order], [batch[i].language for i in order])
+        try:
+            hypotheses = self._transcribe([batch[i].audio.samples for i in order], [batch[i].language for i in order])
+        except RuntimeError as exc:  # the qwen-asr worker died or refused: these items fail, the run goes on
+            if self._package is None:
+                raise
+            return [ScoreOutput(status="failed", reason=str(exc)[-500:]) for _ in batch]
         by_index = dict(zip(order, hypotheses))
         outputs = []
         for i, item in enumerate(batch):
@@ -146,7 +198,9 @@ class Qwen3ASRWER(Scorer):
         return outputs
 
     def close(self) -> None:
-        self._model = self._processor = None
+        if self._package is not None:
+            self._package.close()
+        self._model = self._processor = self._package = None
 
 
 def _peak_limited(samples: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import make_config
 from tiny_allosaurus import PHONES, write
-from ztts1_eval import audio, report, runner
+from ztts1_eval import audio, plots, report, runner
 from ztts1_eval.prosody import allosaurus_rate
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScorerUnavailable
@@ -67,6 +67,8 @@ def test_allosaurus_benchmark_and_speaking_rate_figure(model_dir, tmp_path, shar
     assert set(ident["sha256"]) == set(allosaurus_rate.MODEL_FILES)
     items = pd.read_parquet(espeak.run_dir / "items.parquet")
     assert (items["phone_rate"] >= 0).all() and (items["phone_rate_ref"] >= 0).all()
+    assert (items["phone_rate_prompt"] >= 0).all()  # Fig. 7's source: the clone prompt
+    assert ident["rate_distance_reference"].startswith("the clone prompt")
 
     report.report(tmp_path, "demo")
     figure = tmp_path / "demo/plots/speaking_rate_distance"
@@ -74,7 +76,25 @@ def test_allosaurus_benchmark_and_speaking_rate_figure(model_dir, tmp_path, shar
     frame = pd.read_csv(figure.with_suffix(".csv"))
     mine = frame[frame["system"] == (espeak.results["system"]["label"] or "espeak")].set_index("id")
     assert len(mine) == len(items)
-    expected = (items.set_index("id")["phone_rate"] - items.set_index("id")["phone_rate_ref"]).abs()
+    expected = (items.set_index("id")["phone_rate"] - items.set_index("id")["phone_rate_prompt"]).abs()
     np.testing.assert_allclose(mine.loc[expected.index, "distance"], expected)
-    truth_rows = frame[frame["system"] == (truth.results["system"]["label"] or "ground_truth")]
-    assert (truth_rows["distance"] == 0).all()
+    assert set(frame["source"]) == {"prompt"}
+    # The real target recording is measured against its prompt too (not against itself).
+    truth_items = pd.read_parquet(truth.run_dir / "items.parquet").set_index("id")
+    truth_rows = frame[frame["system"] == (truth.results["system"]["label"] or "ground_truth")].set_index("id")
+    np.testing.assert_allclose(truth_rows["distance"],
+                               (truth_items["phone_rate"] - truth_items["phone_rate_prompt"]).abs()[truth_rows.index])
+    differs = truth_items["prompt_wav"] != truth_items["gt_wav"]
+    assert differs.any() and (truth_rows.loc[differs[differs].index, "distance"] > 0).any()
+
+
+def test_speaking_rate_distance_against_the_target_is_an_option(tmp_path):
+    with pytest.raises(ValueError, match="rate_reference must be one of"):
+        registry.create("ttsds2_prosody", {"benchmarks": ["pitch"], "rate_reference": "source"})
+    assert registry.create("ttsds2_prosody", {"benchmarks": ["pitch"], "rate_reference": "target"}).info.needs_reference_audio is False
+    run = tmp_path / "run"
+    run.mkdir()
+    pd.DataFrame({"id": ["a", "b"], "language": ["en", "en"], "prosody_status": ["ok", "ok"],
+                  "phone_rate": [10.0, 12.0], "phone_rate_ref": [11.0, 11.5]}).to_parquet(run / "items.parquet")
+    frame = plots.speaking_rate_frame({"sys": run})
+    assert list(frame["source"]) == ["target", "target"] and list(frame["distance"]) == [1.0, 0.5]

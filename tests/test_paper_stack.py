@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -70,4 +71,6 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     plots = tmp_path / "r/demo/plots"
     for figure in ("prosody_by_system", "dswed_by_system", "speaker_similarity_distribution", "speaking_rate_distance"):
         assert (plots / f"{figure}.png").stat().st_size > 1000 and (plots / f"{figure}.csv").is_file(), figure
-    assert (pd.read_csv(plots / "speaking_rate_distance.csv")["distance"] == 0).all()  # ground truth vs itself
+    rates = pd.read_csv(plots / "speaking_rate_distance.csv")  # ground truth against its clone prompt
+    assert set(rates["source"]) == {"prompt"} and (rates["distance"] >= 0).all()
+    np.testing.assert_allclose(rates["distance"], (rates["phone_rate"] - rates["source_rate"]).abs())

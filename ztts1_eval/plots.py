@@ -8,8 +8,9 @@ the CSV of exactly the numbers it shows, so a figure can be checked or redrawn e
   miss the spread).
 
 - ``speaking_rate_distance``: per system, the distribution over items of the absolute
-  difference between the Allosaurus phone rate of the output and of its source recording
-  (report Fig. 7), for runs whose prosody factor includes ``allosaurus_rate``.
+  difference between the Allosaurus phone rate of the output and of its source, the clone
+  prompt (report Fig. 7; the target recording where the run set ``rate_reference: target``),
+  for runs whose prosody factor includes ``allosaurus_rate``.
 """
 
 from __future__ import annotations
@@ -140,17 +141,19 @@ def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir
 
 
 def speaking_rate_frame(run_dirs: dict[str, Path]) -> pd.DataFrame:
-    columns = ["system", "id", "language", "phone_rate", "phone_rate_ref", "difference", "distance"]
+    columns = ["system", "id", "language", "phone_rate", "source_rate", "source", "difference", "distance"]
     frames = []
     for label, run_dir in run_dirs.items():
         items = pd.read_parquet(run_dir / "items.parquet")
         if not {"phone_rate", "phone_rate_ref", "prosody_status"} <= set(items.columns):
             continue
         ok = items[items["prosody_status"] == "ok"]
-        rate, ref = pd.to_numeric(ok["phone_rate"]), pd.to_numeric(ok["phone_rate_ref"])
+        source = "prompt" if "phone_rate_prompt" in ok.columns else "target"
+        rate = pd.to_numeric(ok["phone_rate"])
+        ref = pd.to_numeric(ok["phone_rate_prompt" if source == "prompt" else "phone_rate_ref"])
         frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
-                                    "phone_rate": rate, "phone_rate_ref": ref, "difference": rate - ref,
-                                    "distance": (rate - ref).abs()}))
+                                    "phone_rate": rate, "source_rate": ref, "source": source,
+                                    "difference": rate - ref, "distance": (rate - ref).abs()}))
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
@@ -167,8 +170,11 @@ def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_
     fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.2))
     ax.boxplot([frame.loc[frame["system"] == label, "distance"].to_numpy() for label in labels])
     ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right")
+    sources = sorted(set(frame["source"]))
+    source = {"prompt": "clone prompt", "target": "target recording"}.get(sources[0]) if len(sources) == 1 else \
+        " / ".join(sources) + " (runs differ)"
     ax.set_ylabel("|phone rate - source| (phones/s)")
-    ax.set_title("Speaking-rate distance to the source recording (Allosaurus)")
+    ax.set_title(f"Speaking-rate distance to the source: {source} (Allosaurus)")
     return _save(fig, frame, out_dir / "speaking_rate_distance")
 
 

@@ -38,6 +38,8 @@ IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate", "allo
 DEFAULT_HUBERT = "facebook/hubert-base-ls960"
 DEFAULT_MPM = "cdminix/masked_prosody_model"
 MIN_SAMPLES = pitch.SAMPLE_RATE // 10
+RATE_REFERENCES = {"prompt": "the clone prompt (report Fig. 7: relative to the source audio)",
+                   "target": "the item's target recording (option)"}
 
 
 class TTSDSProsody(Scorer):
@@ -47,7 +49,8 @@ class TTSDSProsody(Scorer):
                  hubert_revision: str | None = None, hubert_layer: int = 7, unit_clusters: int = 100,
                  unit_seed: int = 42, max_fit_utterances: int = 100, mpm: str = DEFAULT_MPM,
                  mpm_revision: str | None = None, mpm_layer: int = 7, allosaurus_model: str = "uni2005",
-                 device: str = "auto", batch_size: int = 16, peak_normalize: bool = True):
+                 device: str = "auto", batch_size: int = 16, peak_normalize: bool = True,
+                 rate_reference: str = "prompt"):
         unknown = [b for b in benchmarks if b not in IMPLEMENTED]
         if unknown:
             raise ScorerUnavailable(f"ttsds2_prosody: benchmarks {unknown} are not available; "
@@ -83,6 +86,12 @@ class TTSDSProsody(Scorer):
             except ScorerUnavailable as exc:
                 missing.append(str(exc))
         self.uses_allosaurus = "allosaurus_rate" in self.benchmarks
+        # Report Fig. 7 measures the phone-rate distance "relative to the source audio", the
+        # clone prompt; "target" measures it against the item's target recording instead.
+        if rate_reference not in RATE_REFERENCES:
+            raise ValueError(f"ttsds2_prosody: rate_reference must be one of {sorted(RATE_REFERENCES)}, "
+                             f"got {rate_reference!r}")
+        self.rate_reference = rate_reference
         self.allosaurus_model = allosaurus_model
         self.allosaurus_dir: Path | None = None
         if self.uses_allosaurus:
@@ -100,7 +109,8 @@ class TTSDSProsody(Scorer):
         self._cache = None
         self._rate: hubert_rate.HubertUnitRate | None = None
         self.info = ScorerInfo(
-            needs_text=False, needs_reference_audio=False, needs_ground_truth=True, kind="distribution",
+            needs_text=False, needs_ground_truth=True, kind="distribution",
+            needs_reference_audio=self.uses_allosaurus and rate_reference == "prompt",
             sample_rate=pitch.SAMPLE_RATE, languages=None,
             metrics=(Metric("prosody", "Prosody (TTSDS2)", higher_is_better=True, decimals=1, distribution="ttsds2"),),
             fits_on_references=self.uses_hubert,
@@ -184,6 +194,7 @@ class TTSDSProsody(Scorer):
                 "package": f"allosaurus=={version('allosaurus')}, resampy=={version('resampy')}",
                 "phones": "universal IPA (lang_id ipa), every emitted phone counted", "wav": "PCM_16",
                 "device": self.device.split(":")[0],
+                "rate_distance_reference": RATE_REFERENCES[self.rate_reference],
             }
         return ident
 
@@ -243,6 +254,9 @@ class TTSDSProsody(Scorer):
             try:
                 values = self._features(self._peaked(item.audio.samples))
                 values.update({f"{k}_ref": v for k, v in self._features(self._peaked(item.ground_truth.samples)).items()})
+                if self.info.needs_reference_audio:  # Fig. 7's source: the clone prompt
+                    values["phone_rate_prompt"] = self._phones.rate(self._peaked(item.reference.samples),
+                                                                    pitch.SAMPLE_RATE)
             except Exception as exc:  # noqa: BLE001 - one item's failure must not fail its batch
                 outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
                 continue

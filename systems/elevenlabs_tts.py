@@ -1,6 +1,9 @@
 """ElevenLabs (official SDK ``elevenlabs``): an instant voice clone of each prompt clip, then
 ``eleven_v3`` text to speech as raw PCM (``pcm_<rate>``: 16-bit mono) or WAV: lossless.
 
+``voice: <voice id>`` runs a preset voice instead (no cloning), as the ZONOS2 report ran it: its
+speaker similarity is then a preset voice's ("Spk. sim.*"), set only beside the report's own.
+
 The SDK's own retries are turned off on every call (``max_retries: 0``; its retry of a voice
 clone also drops the form fields), so the shared policy (backoff, jitter, budget) is the only one.
 """
@@ -25,7 +28,8 @@ class ElevenLabsTTS(ApiSystem):
     default_key_env = "ELEVENLABS_API_KEY"
 
     def __init__(self, model: str = "eleven_v3", output_format: str = "pcm_24000", base_url: str | None = None,
-                 send_language: bool = True, remove_background_noise: bool = False, **common: Any):
+                 send_language: bool = True, remove_background_noise: bool = False, voice: str | None = None,
+                 **common: Any):
         self._sdk = require_package("elevenlabs", "2.0.0", "elevenlabs", self.name)
         super().__init__(model=model, **common)
         kind, _, rate = output_format.partition("_")
@@ -36,14 +40,16 @@ class ElevenLabsTTS(ApiSystem):
         self.client = ElevenLabs(api_key=self._key, base_url=base_url, timeout=self.timeout_s)
         self.output_format, self.base_url = output_format, base_url
         self.send_language, self.remove_background_noise = bool(send_language), bool(remove_background_noise)
-        self.capabilities = capabilities(clones=True, rate=int(rate), seedable=True)
+        self.voice = voice or None  # a preset voice id: no cloning
+        self.capabilities = capabilities(clones=self.voice is None, rate=int(rate), seedable=True)
 
     def sdk_version(self) -> str | None:
         return f"elevenlabs=={self._sdk}"
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "output_format": self.output_format, "send_language": self.send_language,
-                "remove_background_noise": self.remove_background_noise, "base_url": self.base_url}
+                "remove_background_noise": self.remove_background_noise, "base_url": self.base_url,
+                "voice": self.voice, "mode": "preset voice" if self.voice else "instant voice clone"}
 
     def _call(self, fn):
         from elevenlabs.core import ApiError
@@ -75,7 +81,7 @@ class ElevenLabsTTS(ApiSystem):
 
         def fetch():
             chunks = self.client.text_to_speech.convert(
-                voice, text=request.text, model_id=self.model, output_format=self.output_format, seed=request.seed,
+                voice or self.voice, text=request.text, model_id=self.model, output_format=self.output_format, seed=request.seed,
                 request_options=NO_SDK_RETRIES, **options)
             return read_stream(chunks, start)  # the SDK sends the request when iterated
 

@@ -439,3 +439,43 @@ def test_settings_that_would_change_the_wire_format_are_refused(monkeypatch):
         registry.create("fish_audio", {"settings": {"temprature": 0.5}})
     with pytest.raises(SystemUnavailable, match="invalid settings"):
         registry.create("fish_audio", {"settings": {"temperature": "hot"}})
+
+
+def test_elevenlabs_preset_voice_is_set_beside_the_reports_preset_similarity(tmp_path, monkeypatch, shared_cache):
+    """The report ran ElevenLabs with a preset voice ("Spk. sim.*"): `voice` does the same, and
+    only then is our similarity set beside the published one; a cloned run's is "not comparable"."""
+    import copy
+
+    from data_fixtures import write_fleurs_r
+    from ztts1_eval import tables
+    from ztts1_eval.data import cli as data_cli
+
+    monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
+    fleurs = write_fleurs_r(tmp_path / "fleurs-r", {"en_us": 6})
+    data_cli.build("ztts1_clean", [f"data_root={tmp_path / 'data'}", f"source={fleurs}", "locales={en_us: en}",
+                                   "per_language=2"], None, False)
+    server, voices = _clone_server("elevenlabs", {})
+    url = server.start()
+    try:
+        summary = runner.run(make_config([
+            "benchmark=ztts1_clean", f"benchmark.data_root={tmp_path / 'data'}", "system=elevenlabs",
+            "system.options.voice=preset-JBFqnCBsd6RMkjVDRZzb", f"system.options.base_url={url}",
+            "scorers=lite", "~scorers.run.wer", "~scorers.run.quality", "~scorers.run.prosody",
+            f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}", "progress=false"]))
+    finally:
+        server.stop()
+    assert not server.errors, server.errors
+    assert voices["created"] == []  # nothing cloned
+    assert {r.path.rsplit("/", 1)[1] for r in server.requests} == {"preset-JBFqnCBsd6RMkjVDRZzb"}
+    described = summary.results["system"]["describe"]
+    assert described["mode"] == "preset voice" and described["capabilities"]["clones_from_audio"] is False
+    assert "n/a, preset voice" in (summary.run_dir / "table.md").read_text()  # shown as in the paper, unranked
+    vs = (summary.run_dir / "table_vs_paper.md").read_text()
+    line = next(l for l in vs.splitlines() if "Spk. sim." in l)
+    assert "not comparable" not in line and "(other scorer)" in line  # a delta: preset beside preset
+    # The same numbers from a cloning run: never a delta against the report's preset similarity.
+    cloned = copy.deepcopy(summary.results)
+    cloned["system"]["describe"]["capabilities"]["clones_from_audio"] = True
+    markdown, csv_text = tables.render_vs_paper([cloned])
+    line = next(l for l in markdown.splitlines() if "Spk. sim." in l)
+    assert "not comparable" in line and "(other scorer)" not in line

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPO, make_config
 from data_fixtures import write_cv3_leaf, write_fleurs_r, write_minimax, write_seed_tts, write_voxblink2
-from ztts1_eval import manifest, runner
+from ztts1_eval import manifest, runner, tables
 from ztts1_eval.audio import file_sha256
 from ztts1_eval.data import cli as data_cli
 from ztts1_eval.data.common import DataError
@@ -222,6 +222,12 @@ def test_ztts1_benchmarks_read_the_built_manifest_and_default_to_the_paper_stack
     frame = pd.read_parquet(summary.run_dir / "items.parquet")
     assert len(frame) == 6 and (frame["status"] == "ok").all()
     assert summary.results["aggregates"]["all"]["prosody.prosody"]["mean"] == 100.0
+    # Clean pairs each target with itself as the prompt: the ground truth's similarity is "–"
+    # (Table III), not 100 for a clip against itself.
+    assert (frame["prompt_wav"] == frame["gt_wav"]).all()
+    assert (frame["sim_status"] == "n/a").all() and set(frame["sim_reason"]) == {tables.PROMPT_IS_TARGET}
+    sim_line = next(line for line in (summary.run_dir / "table.md").read_text().splitlines() if "Spk. sim." in line)
+    assert "| – |" in sim_line and "100.0" not in sim_line
     missing = make_config(["benchmark=ztts1_itw", f"benchmark.data_root={tmp_path / 'nowhere'}", "scorers=lite"])
     with pytest.raises(manifest.ManifestError, match="ztts1-eval data build ztts1_itw"):
         runner.run(missing)

@@ -49,6 +49,8 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta:
         # No score because generation failed ("skipped") or scoring failed: always shown.
         "n_failed": int(status.isin(["failed", "stale", "skipped"]).sum()),
         "n_not_applicable": int((status == "n/a").sum()),
+        "not_applicable_reasons": sorted(set(frame.loc[status == "n/a", f"{scorer}_reason"].dropna()))
+        if f"{scorer}_reason" in frame else [],
         "n_unsupported": int((status == "unsupported").sum()),
         "n_pending": int((status == "pending").sum()),
         "mean": float(values.mean()) if len(values) else None,

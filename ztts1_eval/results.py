@@ -13,6 +13,7 @@ import pandas as pd
 from ztts1_eval import atomic, blobs, manifest as manifest_mod, stats, tables
 from ztts1_eval.aggregate import aggregate, clean_floats
 from ztts1_eval.generation import load_record, ok_generations
+from ztts1_eval.tables import PROMPT_IS_TARGET
 from ztts1_eval.scoring import blob_root, score_record_path, scorer_meta_path
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ MANIFEST_FILE = "manifest.jsonl"
 TIMING_COLUMNS = ("latency_s", "rtf", "ttfb_s")
 
 
-def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[str, Any]],
+              output_is_target: bool = False) -> dict[str, Any]:
     record = load_record(run_dir, item.id)
     row: dict[str, Any] = {
         "id": item.id, "subset": item.subset, "language": item.language, "speaker": item.speaker,
@@ -43,14 +45,14 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
         "cost": (record.meta or {}).get("cost") if record else None,
     }
     for name, meta in scorers.items():
-        status, reason, values = _score_status(run_dir, name, meta, item, record)
+        status, reason, values = _score_status(run_dir, name, meta, item, record, output_is_target)
         row[f"{name}_status"] = status
         row[f"{name}_reason"] = reason
         row.update(values)
     return row
 
 
-def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, dict[str, Any]]:
+def _score_status(run_dir, name, meta, item, record, output_is_target=False) -> tuple[str, str | None, dict[str, Any]]:
     if record is None:
         return "pending", "not generated yet", {}
     if record.status == "unsupported":
@@ -62,6 +64,8 @@ def _score_status(run_dir, name, meta, item, record) -> tuple[str, str | None, d
         return "n/a", meta.get("unsupported_reason"), {}
     if meta.get("needs_ground_truth") and not item.gt_wav:
         return "n/a", "no ground-truth recording to compare with", {}
+    if meta.get("needs_reference_audio") and output_is_target and item.gt_wav and item.prompt_wav == item.gt_wav:
+        return "n/a", PROMPT_IS_TARGET, {}
     if meta.get("needs_all_samples") and (meta.get("generations") or 1) < 2:
         return "n/a", "needs generations >= 2 (set generations=K in the run config)", {}
     path = score_record_path(run_dir, name, item.id)
@@ -108,7 +112,9 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
     if missing and not force:
         log.info("run %s: scorers %s have not run yet; not finalizing", run_dir, missing)
         return None
-    frame = pd.DataFrame([_item_row(run_dir, item, scorers) for item in sorted(items, key=lambda i: i.id)])
+    output_is_target = run["system"].get("name") == "ground_truth"  # its output is the target recording
+    frame = pd.DataFrame([_item_row(run_dir, item, scorers, output_is_target)
+                          for item in sorted(items, key=lambda i: i.id)])
     complete = is_complete(frame) and not missing
     if not complete and not force:
         log.info("run %s: items still pending (other shards?); not finalizing", run_dir)

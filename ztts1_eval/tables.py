@@ -37,6 +37,7 @@ class Row:
     cis: dict[str, tuple[float, float] | None] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # column -> (n scored, n failed)
+    preset: dict[str, float] = field(default_factory=dict)  # a preset voice's similarity: not shown, not ranked
 
     @property
     def is_published(self) -> bool:
@@ -65,7 +66,8 @@ def _status_text(cell: dict[str, Any], items: dict[str, Any]) -> str | None:
     if cell["n"] == 0:
         status = items["status"]
         if cell["n_not_applicable"] == cell["n_items"]:
-            return "n/a"
+            # "–" as Table III prints the Clean set's ground-truth similarity (prompt = target)
+            return "–" if cell.get("not_applicable_reasons") == [PROMPT_IS_TARGET] else "n/a"
         for word in ("unsupported", "failed", "pending"):
             if status.get(word, 0) == items["n"]:
                 return word
@@ -74,6 +76,9 @@ def _status_text(cell: dict[str, Any], items: dict[str, Any]) -> str | None:
 
 
 PRESET_VOICE = "n/a, preset voice"
+# Table III prints "–" for the ground truth's similarity on the Clean set: its prompt is the
+# target recording itself, so the score would be a clip against itself (results.py marks it n/a).
+PROMPT_IS_TARGET = "the prompt is the target recording (similarity of a clip to itself)"
 
 
 def _text(value: float | None, ci: tuple[float, float] | None, cell: dict[str, Any] | None,
@@ -158,6 +163,7 @@ def build_rows(results: list[dict[str, Any]], columns: list[str]) -> list[Row]:
                         if metric["field"] == "sim" and not clones and value is not None:
                             # a preset voice: not a cloning score, so neither shown nor ranked as one
                             # (the measured value stays in results.json and items.parquet)
+                            row.preset[column] = value  # only set beside a published preset similarity
                             row.values[column], row.cis[column] = None, None
                             row.texts[column] = PRESET_VOICE
                         row.counts[column] = (cell["n"], cell["n_failed"]) if cell else (0, 0)
@@ -324,15 +330,17 @@ def render_vs_paper(results: list[dict[str, Any]]) -> tuple[str, str] | None:
     writer.writerow(["system", "metric", "column", "ours", "published", "delta", "comparable"])
     for ours, paper in pairs:
         metric_field = ours.field.split(".", 1)[1]
-        # The report's "Spk. sim.*" is a preset voice's similarity, not a cloning score: never a
-        # delta against our cloned similarity.
+        # The report's "Spk. sim.*" is a preset voice's similarity, not a cloning score: a delta
+        # only against our own preset-voice run (e.g. elevenlabs with `voice`), never against a
+        # cloned similarity (nor a published cloned one against our preset voice).
         preset_published = metric_field == "sim" and paper.metric.rstrip().endswith("*")
-        comparable = published.PAPER_SCORERS.get(metric_field) == ours.scorer_type and not preset_published
+        mismatch = metric_field == "sim" and preset_published != bool(ours.preset)
+        comparable = published.PAPER_SCORERS.get(metric_field) == ours.scorer_type and not mismatch
         cells = []
         for column in columns:
-            a, b = ours.values.get(column), paper.values.get(column)
-            delta = a - b if a is not None and b is not None and not preset_published else None
-            if preset_published and a is not None and b is not None:
+            a, b = (ours.preset if ours.preset else ours.values).get(column), paper.values.get(column)
+            delta = a - b if a is not None and b is not None and not mismatch else None
+            if mismatch and a is not None and b is not None:
                 cells.append("not comparable")
             elif delta is None:
                 cells.append("")
@@ -344,8 +352,8 @@ def render_vs_paper(results: list[dict[str, Any]]) -> tuple[str, str] | None:
     lines += ["", "- (other scorer): our scorer for this metric is not the paper's "
                   f"({', '.join(f'{k}: {v}' for k, v in published.PAPER_SCORERS.items())}), so the difference "
                   "mixes systems and scorers.",
-              "- not comparable: the report's Spk. sim.* is a preset voice (the system did not clone), ours a "
-                  "cloned voice."]
+              "- not comparable: one side's similarity is a preset voice (Spk. sim.*: the system did not clone), "
+                  "the other a cloned voice."]
     return "\n".join(lines) + "\n", buf.getvalue()
 
 

@@ -3,12 +3,14 @@ sets against their published description, WORLD pitch against an independent est
 speech, and the factor through the pipeline."""
 
 import json
+from pathlib import Path
 
 import librosa
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+import soundfile as sf
 
 from conftest import make_config
 from tiny_hubert_units import write_hubert
@@ -85,6 +87,64 @@ def test_noise_sets_follow_the_published_description():
     assert np.mean(np.abs(normal) == 1.0) == pytest.approx(2 * scipy.stats.norm.sf(1), abs=0.01)
     with pytest.raises(ValueError):
         noise.noise_set("pink")
+
+
+def _write_noise_reference(root: Path) -> Path:
+    """The four archives of ttsds/noise-reference in their published form (tar.gz of WAVs), with
+    clips that show the reading rules: silence at the ends (trimmed), an empty file (16000 zeros),
+    another rate (resampled to 22.05 kHz), a member that is not a WAV (ignored), archive order."""
+    import io
+    import tarfile
+
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True)
+    bodies = {"all_ones": np.ones(16000), "all_zeros": np.zeros(16000),
+              "normal": np.clip(rng.standard_normal(16000), -1, 1), "uniform": rng.uniform(-1, 1, 16000)}
+    for name, file_name in noise.OFFICIAL_FILES.items():
+        with tarfile.open(root / file_name, "w:gz") as archive:
+            def add(member: str, data: bytes) -> None:
+                info = tarfile.TarInfo(f"{name}/{member}")
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+
+            def wav(samples: np.ndarray, rate: int) -> bytes:
+                buffer = io.BytesIO()
+                sf.write(buffer, samples.astype(np.float32), rate, format="WAV", subtype="FLOAT")
+                return buffer.getvalue()
+
+            padded = np.concatenate([np.zeros(8000), bodies[name], np.zeros(8000)])
+            add("z_padded.wav", wav(padded, 16000))  # written first: archive order, not name order
+            add("a_plain.wav", wav(bodies[name][:11025], 22050))
+            add("README.txt", b"not audio")
+            add("empty.wav", wav(np.zeros(0), 22050))
+    return root
+
+
+def test_official_noise_sets_are_read_as_ttsds_reads_them(tmp_path):
+    directory = _write_noise_reference(tmp_path / "noise-reference")
+    sets = noise.official_sets(directory)
+    assert set(sets) == set(noise.NOISE_SETS) and all(len(clips) == 3 for clips in sets.values())
+    for name, (padded, plain, empty) in sets.items():
+        assert empty.size == 16000 and not empty.any()  # an empty file becomes 16000 zeros
+        assert plain.size == 11025  # already at 22.05 kHz: whole
+        if name == "all_zeros":  # nothing above -60 dB: librosa keeps an all-silent clip whole
+            assert padded.size == 2 * SAMPLE_RATE
+        elif name == "all_ones":
+            assert padded.size == pytest.approx(SAMPLE_RATE, abs=2048)  # 1 s of ones, silence trimmed
+            assert float(np.median(padded)) == pytest.approx(1.0, abs=0.01)  # level kept: no peak normalization
+        else:
+            assert padded.size == pytest.approx(SAMPLE_RATE, abs=2048)
+    scorer = registry.create("ttsds2_prosody", {"benchmarks": ["pitch"], "noise_reference": str(directory)})
+    ident = scorer.identity()
+    assert ident["noise"]["source"] == "ttsds/noise-reference" and set(ident["noise"]["sha256"]) == set(noise.NOISE_SETS)
+    assert ident["settings_note"] == "noise references: ttsds/noise-reference (official)"
+    features = scorer.noise_features()["f0_mean"]
+    assert {k: len(v) for k, v in features.items()} == {k: 3 for k in noise.NOISE_SETS}
+    generated = registry.create("ttsds2_prosody", {"benchmarks": ["pitch"]}).identity()
+    assert generated["settings_note"].startswith("noise references: generated here")
+    (directory / noise.OFFICIAL_FILES["uniform"]).unlink()
+    with pytest.raises(ScorerUnavailable, match="noise_uniform_distribution.tar.gz"):
+        registry.create("ttsds2_prosody", {"benchmarks": ["pitch"], "noise_reference": str(directory)})
 
 
 CLIPS = ["en/ljspeech_LJ001-0004.flac", "en/librispeech_2412-153948-0000.flac",

@@ -50,7 +50,8 @@ class TTSDSProsody(Scorer):
                  unit_seed: int = 42, max_fit_utterances: int = 100, mpm: str = DEFAULT_MPM,
                  mpm_revision: str | None = None, mpm_layer: int = 7, allosaurus_model: str = "uni2005",
                  device: str = "auto", batch_size: int = 16, peak_normalize: bool = True,
-                 rate_reference: str = "prompt"):
+                 rate_reference: str = "prompt", noise_reference: str | None = None,
+                 noise_reference_revision: str | None = None):
         unknown = [b for b in benchmarks if b not in IMPLEMENTED]
         if unknown:
             raise ScorerUnavailable(f"ttsds2_prosody: benchmarks {unknown} are not available; "
@@ -97,6 +98,21 @@ class TTSDSProsody(Scorer):
         if self.uses_allosaurus:
             try:
                 self.allosaurus_dir = self._allosaurus_dir(allosaurus_model)
+            except ScorerUnavailable as exc:
+                missing.append(str(exc))
+        # The official TTSDS noise sets (hub dataset or a local copy of its four archives); the
+        # generated sets are the offline default, named as such in the identity and under tables.
+        self.noise_dir: Path | None = None
+        self.noise_revision = noise_reference_revision
+        if noise_reference:
+            try:
+                self.noise_dir = hub.snapshot("ttsds2_prosody", noise_reference, noise_reference_revision,
+                                              option="prosody.noise_reference", required=noise.OFFICIAL_FILES["all_ones"],
+                                              repo_type="dataset")
+                absent = [f for f in noise.OFFICIAL_FILES.values() if not (self.noise_dir / f).is_file()]
+                if absent:
+                    missing.append(f"ttsds2_prosody: {self.noise_dir} lacks {', '.join(absent)} "
+                                   f"(the four archives of {noise.OFFICIAL_REPO})")
             except ScorerUnavailable as exc:
                 missing.append(str(exc))
         if missing:
@@ -164,7 +180,10 @@ class TTSDSProsody(Scorer):
             "benchmarks": list(self.benchmarks),
             "features": {"pitch": {"version": pitch.PITCH_VERSION, "sample_rate": pitch.SAMPLE_RATE, "hop": pitch.HOP,
                                    "max_frames": pitch.MAX_FRAMES}},
-            "noise": noise.describe(),
+            "noise": noise.describe_official(self.noise_dir, self.noise_revision, None) if self.noise_dir
+            else noise.describe(),
+            "settings_note": f"noise references: {noise.OFFICIAL_REPO} (official)" if self.noise_dir
+            else "noise references: generated here (offline default; not ttsds/noise-reference)",
             "distances": {"version": distances.DISTANCES_VERSION, "1d": "2-Wasserstein, seeded subsampling (seed 0)"},
             "peak_normalize": "x / (max|x| + 1e-6), as ttsds 2.1.3" if self.peak_normalize else False,
         }
@@ -270,8 +289,9 @@ class TTSDSProsody(Scorer):
 
     def noise_features(self) -> dict[str, Any]:
         features: dict[str, dict[str, list[float]]] = {}
-        for name in noise.NOISE_SETS:
-            for clip in noise.noise_set(name):
+        sets = noise.official_sets(self.noise_dir) if self.noise_dir else {n: noise.noise_set(n) for n in noise.NOISE_SETS}
+        for name, clips in sets.items():
+            for clip in clips:
                 for key, value in self._features(clip).items():
                     features.setdefault(key, {}).setdefault(name, []).append(value)
         return features

@@ -21,7 +21,7 @@ from ztts1_eval.prosody.factor import ttsds2_cell
 from ztts1_eval.prosody.hubert_rate import choose_references, count_runs
 from ztts1_eval.prosody.pitch import SAMPLE_RATE, f0_contour, mean_f0
 from ztts1_eval.scorers import registry
-from ztts1_eval.scorers.base import ScorerUnavailable
+from ztts1_eval.scorers.base import ScoreInput, ScorerUnavailable
 
 
 def test_wasserstein_known_answers():
@@ -331,4 +331,35 @@ def test_unit_centres_are_fitted_once_and_shared(tmp_path, samples, monkeypatch)
     second.set_reference_recordings(refs)
     second.attach_cache(cache)
     second.load()
-    assert np.array_equal(first._rate.centres, second._rate.centres)
+    assert np.array_equal(first.units["hubert_unit_rate"].rate.centres, second.units["hubert_unit_rate"].rate.centres)
+
+
+def test_multilingual_units_english_keeps_hubert_base(tmp_path, samples):
+    """TTSDS2 multilingual: mHuBERT-147 for every language but English, each model with units
+    fitted on the recordings of its own languages; noise gets both; a mixed group is not scored."""
+    base, multi = write_hubert(tmp_path / "hubert-base", seed=0), write_hubert(tmp_path / "mHuBERT-147", seed=1)
+    scorer = registry.create("ttsds2_prosody", {"benchmarks": ["pitch", "hubert_unit_rate"], "hubert": str(base),
+                                                "multilingual_hubert": str(multi), "unit_clusters": 4})
+    english, german = samples / "en/ljspeech_LJ001-0004.flac", samples / "de/fleurs_de_004.ogg"
+    scorer.set_reference_recordings([("a", english, "1" * 64, "en"), ("b", german, "2" * 64, "de"),
+                                     ("c", samples / "es/fleurs_es_006.ogg", "3" * 64, "es")])
+    features = scorer.identity()["features"]
+    assert features["hubert_unit_rate"]["languages"] == "en" and features["hubert_unit_rate"]["fit_utterances"] == 1
+    assert features["mhubert_unit_rate"]["languages"] == "all but en"
+    assert features["mhubert_unit_rate"]["fit_utterances"] == 2 and features["mhubert_unit_rate"]["model"] == str(multi)
+    scorer.load()
+    clips = {lang: audio.resample(audio.read_checked(path), SAMPLE_RATE) for lang, path in (("en", english), ("de", german))}
+    en, de = scorer.score([ScoreInput("e", "en", clips["en"], ground_truth=clips["en"]),
+                           ScoreInput("d", "de", clips["de"], ground_truth=clips["de"])])
+    assert "hubert_unit_rate" in en.values and "mhubert_unit_rate" not in en.values
+    assert "mhubert_unit_rate" in de.values and "hubert_unit_rate" not in de.values
+    assert en.values["hubert_unit_rate"] == en.values["hubert_unit_rate_ref"] > 0
+    assert set(scorer.noise_features()) == {"f0_mean", "hubert_unit_rate", "mhubert_unit_rate"}
+    meta = {"identity": {"benchmarks": ["hubert_unit_rate"]},
+            "noise_features": {"hubert_unit_rate": {"normal": [1.0, 2.0]}, "mhubert_unit_rate": {"normal": [1.0, 2.0]}}}
+    mixed = pd.DataFrame({"hubert_unit_rate": [5.0, None, 6.0], "hubert_unit_rate_ref": [5.0, None, 6.0],
+                          "mhubert_unit_rate": [None, 7.0, None], "mhubert_unit_rate_ref": [None, 7.0, None]})
+    cell = ttsds2_cell(mixed, meta)
+    assert cell["mean"] is None and "mixes hubert_unit_rate and mhubert_unit_rate" in cell["skipped"]["hubert_unit_rate"]
+    german_only = pd.DataFrame({"mhubert_unit_rate": [7.0, 8.0], "mhubert_unit_rate_ref": [7.0, 8.0]})
+    assert ttsds2_cell(german_only, meta)["benchmarks"]["hubert_unit_rate"]["feature"] == "mhubert_unit_rate"

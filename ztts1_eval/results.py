@@ -64,7 +64,8 @@ def _score_status(run_dir, name, meta, item, record, output_is_target=False) -> 
         return "n/a", meta.get("unsupported_reason"), {}
     if meta.get("needs_ground_truth") and not item.gt_wav:
         return "n/a", "no ground-truth recording to compare with", {}
-    if meta.get("needs_reference_audio") and output_is_target and item.gt_wav and item.prompt_wav == item.gt_wav:
+    if (output_is_target and item.gt_wav and item.prompt_wav == item.gt_wav
+            and any(m["field"] == "sim" for m in meta.get("metrics", []))):  # speaker similarity to the prompt
         return "n/a", PROMPT_IS_TARGET, {}
     if meta.get("needs_all_samples") and (meta.get("generations") or 1) < 2:
         return "n/a", "needs generations >= 2 (set generations=K in the run config)", {}

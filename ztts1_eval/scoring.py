@@ -277,7 +277,7 @@ def prepare_scorers(scorers: dict[str, Scorer], items: list[Item], manifest: Man
     for item in items:
         if item.gt_wav:
             path = manifest.resolve(item.gt_wav)
-            recordings.append((item.id, path, audio.file_sha256(path)))
+            recordings.append((item.id, path, audio.file_sha256(path), item.language))
     for scorer in fitting:
         scorer.set_reference_recordings(recordings)
 

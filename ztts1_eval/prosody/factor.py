@@ -22,6 +22,9 @@ FEATURES = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate", "allosau
 # N-dimensional benchmarks: the column holds references to frame summaries (frame_stats), and
 # the distance is the Fréchet distance of the pooled Gaussians.
 N_DIMENSIONAL = {"mpm"}
+# A benchmark whose feature comes from one of several models by language (TTSDS2 multilingual:
+# HuBERT base for English, mHuBERT-147 for the rest): a group is scored on the one it has.
+ALTERNATIVE_COLUMNS = {"hubert_unit_rate": ("hubert_unit_rate", "mhubert_unit_rate")}
 MIN_ITEMS = 2
 SUBSAMPLE_SEED = 0
 
@@ -58,6 +61,13 @@ def ttsds2_cell(ok: pd.DataFrame, meta: dict[str, Any],
     benchmarks, skipped = {}, {}
     for name in wanted:
         column = FEATURES.get(name)
+        if name in ALTERNATIVE_COLUMNS:
+            present = [c for c in ALTERNATIVE_COLUMNS[name] if c in ok and ok[c].notna().any()]
+            if len(present) > 1:
+                skipped[name] = (f"the group mixes {' and '.join(present)} (models differ by language): "
+                                 "scored per language only")
+                continue
+            column = present[0] if present else column
         if column is None or column not in ok or f"{column}_ref" not in ok:
             skipped[name] = "no features"
             continue
@@ -80,7 +90,7 @@ def ttsds2_cell(ok: pd.DataFrame, meta: dict[str, Any],
                                                   [load_array(r) for r in references],
                                                   {k: [load_array(r) for r in v] for k, v in noise[column].items()})
             continue
-        benchmarks[name] = benchmark_score(outputs, references, noise[column])
+        benchmarks[name] = {**benchmark_score(outputs, references, noise[column]), "feature": column}
     scores = [b["score"] for b in benchmarks.values() if b["score"] is not None]
     return {
         "n": int(len(ok)),

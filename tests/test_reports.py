@@ -49,10 +49,12 @@ def test_paired_difference_verdicts():
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """flite with two seeds (identical audio: a deterministic system), espeak, ground truth."""
+def runs(tmp_path_factory, shared_cache):
+    """flite with two seeds (identical audio: a deterministic system), espeak, ground truth.
+    The session's score cache: scores of audio another test already scored are reused, as in
+    any real run."""
     root = tmp_path_factory.mktemp("report-runs")
-    cache = root / "cache"
+    cache = shared_cache
     made = {}
     for name, overrides in (("truth", ["system=ground_truth"]), ("flite1", ["system=flite", "seed=1"]),
                             ("flite2", ["system=flite", "seed=2"]), ("espeak", ["system=espeak"])):

@@ -69,7 +69,10 @@ def test_make_eval_with_three_shards_equals_the_unsharded_run(unsharded, tmp_pat
 
 
 def test_a_killed_shard_is_rerun_alone(unsharded, tmp_path):
-    common = ["system=espeak", *ARGS, f"results_dir={tmp_path}", f"cache_dir={tmp_path / 'cache'}", "shard.count=3"]
+    # The unsharded run's score cache: this test is about shards and kill -9, not about scoring
+    # again what was scored (the three-shard test above scores from scratch).
+    cache = unsharded.parents[2] / "cache"
+    common = ["system=espeak", *ARGS, f"results_dir={tmp_path}", f"cache_dir={cache}", "shard.count=3"]
     for index in (0, 1):
         assert not runner.run(make_config([*common, f"shard.index={index}"])).finalized  # shard 2 missing
     run_dir = next((tmp_path / "demo/espeak").iterdir())
@@ -88,9 +91,9 @@ def test_a_killed_shard_is_rerun_alone(unsharded, tmp_path):
     assert_same_results(run_dir, unsharded)
 
 
-def test_shards_of_different_configs_or_code_are_not_merged(tmp_path):
+def test_shards_of_different_configs_or_code_are_not_merged(tmp_path, shared_cache):
     common = ["system=ground_truth", *ARGS, "~scorers.run.prosody", "~scorers.run.sim", f"results_dir={tmp_path}",
-              f"cache_dir={tmp_path / 'cache'}", "shard.count=2"]
+              f"cache_dir={shared_cache}", "shard.count=2"]
     runner.run(make_config([*common, "shard.index=0"]))
     with pytest.raises(merge.ShardMismatch, match=r"config.scorers.run.wer.batch_size: shard 0-of-2 has 8, "
                                                    r"shard 1-of-2 has 4"):

@@ -191,3 +191,43 @@ def test_listening_page_in_headless_chromium(runs, tmp_path):
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'q'}",
                     f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()], capture_output=True, timeout=120)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10000
+
+
+HOSTILE_TEXTS = ["<!--<script>", "</script><script>document.body.dataset.pwned = '1'</script>",
+                 "a & b <b>bold</b> \"double\" 'single' &amp;", "{{ 7 * 7 }} {% raw %} ]]>",
+                 "line\u2028separator \u2029 and <img src=x onerror=\"document.body.dataset.pwned='2'\">"]
+
+
+def test_listening_page_shows_hostile_texts_as_text(tmp_path, samples):
+    """Manifest text is data: texts that would close the JSON block, open a comment or inject an
+    element are shown verbatim, and every item still renders (headless Chromium)."""
+    import html
+
+    from ztts1_eval import manifest
+    from ztts1_eval.manifest import Item
+
+    root = tmp_path / "data"
+    root.mkdir()
+    shutil.copy(samples / "en/ljspeech_LJ001-0001.flac", root / "p.flac")
+    manifest.write(tmp_path / "hostile.jsonl", [
+        Item(id=f"h{k}", subset="t", language="en", prompt_wav="p.flac", target_text=text, gt_wav="p.flac")
+        for k, text in enumerate(HOSTILE_TEXTS)])
+    runner.run(make_config(["benchmark=manifest", f"benchmark.manifest={tmp_path / 'hostile.jsonl'}",
+                            f"benchmark.data_root={root}", f"results_dir={tmp_path / 'results'}", "system=ground_truth",
+                            "scorers=lite", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality",
+                            "~scorers.run.prosody", "progress=false"]))
+    report.report(tmp_path / "results", "custom")
+    page = tmp_path / "results/custom/listen/index.html"
+    source = page.read_text()
+    assert source.count("</script>") == 2  # the data block's and the page script's own, nothing more
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "the listening-page test needs Debian's chromium (make setup installs it)"
+    out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
+                          "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    body = out.stdout.split("<body", 1)[1].split(">", 1)[0]
+    assert 'data-ready="1"' in body and f'data-items-shown="{len(HOSTILE_TEXTS)}"' in body
+    assert "pwned" not in body
+    for text in HOSTILE_TEXTS:  # each shown as text, in its card
+        assert f"<p>{html.escape(text, quote=False)}</p>" in out.stdout, text

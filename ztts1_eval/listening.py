@@ -7,17 +7,22 @@ directories' WAVs and the data root's clips), never copied. Filters (language, s
 sort (any system x metric, either direction) are in the page and in its URL
 (``?lang=en&system=Flite&sort=Flite|wer.wer|desc``), so a view can be bookmarked or shared.
 The page reports how many players loaded their audio in ``data-audio-loaded`` on ``<body>``.
+
+Manifest texts, ids and labels are data, never markup: the page is a jinja2 template with
+autoescaping, and the embedded JSON escapes ``<``, ``>`` and ``&`` (``\u003c``...), so no text
+(``</script>``, ``<!--<script>``) can end or open an element of the page.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from ztts1_eval import atomic, tables
 
@@ -137,30 +142,15 @@ section.item { border-top: 2px solid #888; margin-top: 1em; } audio { height: 2e
 """
 
 
-def _summary_html(results: list[dict[str, Any]]) -> str:
-    columns = tables._columns(results)
-    rows = tables.build_rows(results, columns)
-    out = ["<table class='summary'><tr><th>System</th><th>Metric</th>"
-           + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr>"]
-    for row in rows:
-        out.append(f"<tr><td>{html.escape(row.system)}</td><td>{html.escape(row.metric)}</td>"
-                   + "".join(f"<td>{html.escape(row.texts[c])}</td>" for c in columns) + "</tr>")
-    return "\n".join(out) + "</table>"
-
-
-def write_page(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> Path:
-    page_dir = out_dir / PAGE_DIR
-    page_dir.mkdir(parents=True, exist_ok=True)
-    data = page_data(results, run_dirs, page_dir)
-    benchmarks = ", ".join(sorted({r["benchmark"]["name"] for r in results}))
-    payload = json.dumps(data, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
-    document = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(benchmarks)}: listening page</title>
-<style>{_STYLE}</style></head>
+_PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ benchmarks }}: listening page</title>
+<style>{{ style }}</style></head>
 <body>
-<h1>{html.escape(benchmarks)}: listening page</h1>
+<h1>{{ benchmarks }}: listening page</h1>
 <h2>Summary</h2>
-{_summary_html(results)}
+<table class="summary"><tr><th>System</th><th>Metric</th>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in rows %}<tr><td>{{ row.system }}</td><td>{{ row.metric }}</td>{% for c in columns %}<td>{{ row.texts[c] }}</td>{% endfor %}</tr>
+{% endfor %}</table>
 <h2>Items</h2>
 <div class="controls">
 <label>Language <select id="lang"></select></label>
@@ -168,10 +158,28 @@ def write_page(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Pat
 <label>Sort by <select id="sort"></select></label>
 </div>
 <div id="items"></div>
-<script type="application/json" id="data">{payload}</script>
-<script>{_SCRIPT}</script>
+<script type="application/json" id="data">{{ payload }}</script>
+<script>{{ script }}</script>
 </body></html>
-"""
+""")
+
+
+def script_safe_json(data: Any) -> str:
+    """JSON that cannot close or open an HTML element wherever it is embedded."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def write_page(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> Path:
+    page_dir = out_dir / PAGE_DIR
+    page_dir.mkdir(parents=True, exist_ok=True)
+    data = page_data(results, run_dirs, page_dir)
+    columns = tables._columns(results)
+    document = _PAGE.render(
+        benchmarks=", ".join(sorted({r["benchmark"]["name"] for r in results})),
+        columns=columns, rows=tables.build_rows(results, columns),
+        # trusted constants and escaped JSON: inserted as they are
+        style=Markup(_STYLE), script=Markup(_SCRIPT), payload=Markup(script_safe_json(data)))
     path = page_dir / "index.html"
     atomic.write_text(path, document)
     return path

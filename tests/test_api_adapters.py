@@ -91,6 +91,30 @@ def test_openai_compatible_through_the_pipeline(tmp_path, monkeypatch, caplog):
     assert KEY not in _files_text(tmp_path / "r") and KEY not in caplog.text
 
 
+def test_credentials_in_a_url_are_masked_wherever_recorded(tmp_path, monkeypatch, caplog):
+    """``http://user:secret@host`` (a server behind basic auth): the userinfo is as secret as a key."""
+    import base64
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server = Server()
+    server.route("POST", r"/v1/audio/speech", lambda r: (200, {"Content-Type": "audio/wav"}, speech_wav()))
+    url = server.start().replace("://", "://bob:hunter2-url-secret@")
+    try:
+        caplog.set_level(logging.DEBUG)
+        summary = runner.run(make_config([
+            "system=openai_speech", f"system.options.base_url={url}/v1", "benchmark.languages=[en]",
+            "benchmark.max_items=1", *NO_SCORERS, f"results_dir={tmp_path / 'r'}", "progress=false"]))
+    finally:
+        server.stop()
+    assert summary.results["counts"] == {"ok": 1}
+    sent = server.requests[0].headers["authorization"]  # the HTTP library used the credential
+    assert sent == "Basic " + base64.b64encode(b"bob:hunter2-url-secret").decode()
+    written = _files_text(tmp_path / "r")  # run.json, system.json, results.json, records, tables
+    assert "hunter2-url-secret" not in written and "hunter2-url-secret" not in caplog.text
+    described = json.loads((summary.run_dir / "system.json").read_text())
+    assert described["base_url"].startswith("http://***redacted***@127.0.0.1")  # where it went, not who
+
+
 def test_missing_key_names_the_variable(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(SystemUnavailable, match="OPENAI_API_KEY"):

@@ -38,13 +38,23 @@ def is_secret_key(name: str) -> bool:
 
 
 REDACTED = "***redacted***"
+# user:password@ (or a bare token@) in any URL: credentials, wherever a URL is written or logged
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@")
+
+
+def mask_url_credentials(text: str) -> str:
+    """``http://user:secret@host/v1`` -> ``http://***redacted***@host/v1``."""
+    return _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text) if "@" in text else text
 
 
 def redact(obj: Any) -> Any:
+    """Secret-named settings and URL credentials masked, everything else as it is."""
     if isinstance(obj, dict):
         return {k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v)) for k, v in obj.items()}
-    if isinstance(obj, list):
+    if isinstance(obj, (list, tuple)):
         return [redact(v) for v in obj]
+    if isinstance(obj, str):
+        return mask_url_credentials(obj)
     return obj
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from systems import registry as system_registry
+from systems.api.secrets import install_log_redaction
 from ztts1_eval import atomic, benchmark, generation, manifest as manifest_mod, merge, provenance, results, scoring
 from ztts1_eval.score_cache import ScoreCache
 
@@ -47,6 +48,7 @@ def compute_run_id(system_cfg: dict[str, Any], bench_name: str, items_digest: st
 
 def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummary:
     """Run (or resume) one system on one benchmark with one scorer stack."""
+    install_log_redaction()  # keys and URL credentials never reach a log line
     results_dir = Path(config["results_dir"]).expanduser()
     cache_dir = Path(config.get("cache_dir") or results_dir / ".cache").expanduser()
     system_cfg, bench_cfg, scorers_cfg = config["system"], config["benchmark"], config["scorers"]

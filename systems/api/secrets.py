@@ -8,6 +8,7 @@ import os
 import threading
 
 from systems.base import SystemUnavailable
+from ztts1_eval.provenance import mask_url_credentials
 
 MASK = "***"
 _secrets: set[str] = set()
@@ -16,13 +17,13 @@ _installed = False
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered key replaced by ***."""
+    """``text`` with every registered key replaced by *** and credentials in URLs masked."""
     for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
-    return text
+    return mask_url_credentials(text)
 
 
-def _install_log_redaction() -> None:
+def install_log_redaction() -> None:
     """Redact at record creation, so every handler (files, pytest's capture) sees masked text."""
     global _installed
     if _installed:
@@ -31,7 +32,7 @@ def _install_log_redaction() -> None:
 
     def factory(*args, **kwargs):
         record = previous(*args, **kwargs)
-        if _secrets:
+        if _secrets or "@" in str(record.msg) or any("@" in str(a) for a in (record.args or ())):
             message = record.getMessage()
             masked = redact(message)
             if masked != message:
@@ -50,5 +51,5 @@ def api_key(env_var: str, system: str) -> str:
                                 f"(keys are never read from config files)")
     with _lock:
         _secrets.add(value)
-        _install_log_redaction()
+        install_log_redaction()
     return value

@@ -2,6 +2,7 @@
 same items.parquet as one uninterrupted run."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,11 +26,11 @@ def _frame(run_dir: Path) -> pd.DataFrame:
 
 @pytest.fixture()
 def bad_data(tmp_path, samples) -> Path:
-    """A data root with real clips (symlinked, not copied) and broken ones."""
+    """A data root with real clips (copied into the test's own temporary folder) and broken ones."""
     root = tmp_path / "data"
     root.mkdir()
-    os.symlink(samples / "en/ljspeech_LJ001-0001.flac", root / "lj1.flac")
-    os.symlink(samples / "en/ljspeech_LJ001-0004.flac", root / "lj4.flac")
+    shutil.copy(samples / "en/ljspeech_LJ001-0001.flac", root / "lj1.flac")
+    shutil.copy(samples / "en/ljspeech_LJ001-0004.flac", root / "lj4.flac")
     (root / "empty.wav").write_bytes(b"")
     (root / "corrupt.wav").write_bytes(b"RIFF" + bytes(range(256)) * 4)
     sf.write(root / "silent.wav", np.zeros(16000, np.float32), 16000)
@@ -90,7 +91,7 @@ def test_unsupported_language_is_counted_and_shown(bad_data, shared_cache):
 def test_changed_audio_is_rescored_and_nothing_else(tmp_path, samples):
     root = tmp_path / "data"
     root.mkdir()
-    os.symlink(samples / "en/ljspeech_LJ001-0001.flac", root / "speech.flac")
+    shutil.copy(samples / "en/ljspeech_LJ001-0001.flac", root / "speech.flac")
     write_tone(root / "tone.wav", seconds=2.0)
     manifest.write(tmp_path / "m.jsonl", [
         Item(id="a", subset="t", language="en", prompt_wav="speech.flac", target_text="x", gt_wav="speech.flac"),

@@ -87,3 +87,41 @@ def test_shards_partition_items_stably():
     assert [manifest.shard_of(it.id, 3) for it in items] == [manifest.shard_of(it.id, 3) for it in items]
     with pytest.raises(ValueError):
         manifest.select_shard(items, 3, 3)
+
+
+def test_blank_long_and_huge_inputs_are_rejected_with_the_item(tmp_path):
+    (tmp_path / "ok.wav").write_bytes(b"x")
+    path = _write_lines(tmp_path / "m.jsonl", [
+        _item(id="blank", prompt_wav="ok.wav", target_text=" \t\u3000\n"),
+        _item(id="long", prompt_wav="ok.wav", target_text="word " * 500),
+        _item(id="long-prompt", prompt_wav="ok.wav", prompt_text="x" * 2001),
+        _item(id="fine", prompt_wav="ok.wav", target_text="x" * 2000),
+        _item(id="huge", prompt_wav="ok.wav", meta={"pad": "y" * (manifest.MAX_LINE_BYTES + 10)}),
+    ])
+    with pytest.raises(ManifestError) as err:
+        manifest.load(path, tmp_path)
+    text = str(err.value)
+    assert "4 problem(s)" in text
+    assert "id='blank'): missing required field(s) ['target_text']" in text
+    assert "id='long'): target_text has 2500 characters, over max_text_chars=2000" in text
+    assert "id='long-prompt'): prompt_text has 2001 characters" in text
+    assert f"line 6: longer than {manifest.MAX_LINE_BYTES} characters" in text
+    assert "'fine'" not in text
+    loose = _write_lines(tmp_path / "n.jsonl", [_item(id="long", prompt_wav="ok.wav", target_text="word " * 500)])
+    assert manifest.load(loose, tmp_path, max_text_chars=5000).items[0].id == "long"
+
+
+def test_a_symlink_that_leaves_the_data_root_is_refused_unless_allowed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.wav").write_bytes(b"x")
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "up").symlink_to(outside, target_is_directory=True)  # a directory link out
+    (root / "linked.wav").symlink_to(outside / "secret.wav")  # a file link out
+    path = _write_lines(tmp_path / "m.jsonl", [_item(id="a", prompt_wav="sub/up/secret.wav"),
+                                               _item(id="b", prompt_wav="linked.wav")])
+    with pytest.raises(ManifestError) as err:
+        manifest.load(path, root)
+    assert str(err.value).count("leaves the data root") == 2 and "follow_symlinks=true" in str(err.value)
+    assert [i.id for i in manifest.load(path, root, follow_symlinks=True).items] == ["a", "b"]

@@ -41,7 +41,9 @@ def load(config: dict[str, Any], results_dir: Path) -> tuple[manifest_mod.Manife
                 f"data root {root} does not exist: set benchmark.data_root=... or {DATA_ROOT_ENV}")
         path = results_dir / config["name"] / "manifest.jsonl"
         manifest_mod.write(path, builder(root, config))
-    manifest = manifest_mod.load(path, root)
+    manifest = manifest_mod.load(path, root, max_text_chars=int(config.get("max_text_chars")
+                                                                 or manifest_mod.DEFAULT_MAX_TEXT_CHARS),
+                                 follow_symlinks=bool(config.get("follow_symlinks", False)))
     return manifest, select(manifest.items, config)
 
 

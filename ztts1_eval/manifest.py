@@ -1,8 +1,11 @@
 """Benchmark manifests: one JSON object per line, one item per line, schema-versioned.
 
 Audio paths in a manifest are relative to a data root (absolute paths are allowed only when
-they still lie under the root). Loading validates everything at once and raises one
-:class:`ManifestError` that lists every problem, so a user fixes a broken manifest in one pass.
+they still lie under the root, symbolic links resolved: a link inside the root that points out
+of it is refused unless ``follow_symlinks``). Texts are limited (``max_text_chars``; blank text
+is missing text) and so is a line (``MAX_LINE_BYTES``). Loading validates everything at once and
+raises one :class:`ManifestError` that lists every problem, so a user fixes a broken manifest in
+one pass.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ _REQUIRED = ("id", "subset", "language", "prompt_wav", "target_text")
 _STRING_FIELDS = ("id", "subset", "language", "prompt_wav", "target_text", "prompt_text", "gt_wav", "speaker")
 # Ids name files (wavs/<id>.wav), so they stay within a portable file-name alphabet.
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_TEXT_FIELDS = ("target_text", "prompt_text")
+# Generous for TTS (a long paragraph); a longer text is almost certainly a broken manifest.
+DEFAULT_MAX_TEXT_CHARS = 2000
+MAX_LINE_BYTES = 1 << 20  # one item per line: 1 MiB is far beyond any real item
 
 
 class ManifestError(ConfigError):
@@ -86,12 +93,32 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     raise ManifestError(f"{path}: the first line is not a ztts1-eval manifest header")
 
 
+def _lines(fh) -> Iterable[tuple[int, str | None]]:
+    """(line number, text), or (line number, None) for a line over ``MAX_LINE_BYTES``, which is
+    skipped without ever being held in memory whole."""
+    lineno = 0
+    while True:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
+            while line and not line.endswith("\n"):
+                line = fh.readline(MAX_LINE_BYTES)
+            yield lineno, None
+            continue
+        yield lineno, line
+
+
 def _parse_lines(path: Path) -> tuple[int, list[tuple[int, dict]], list[str]]:
     problems: list[str] = []
     records: list[tuple[int, dict]] = []
     version = None
     with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+        for lineno, line in _lines(fh):
+            if line is None:
+                problems.append(f"line {lineno}: longer than {MAX_LINE_BYTES} characters (one item per line)")
+                continue
             if not line.strip():
                 continue
             try:
@@ -113,15 +140,17 @@ def _parse_lines(path: Path) -> tuple[int, list[tuple[int, dict]], list[str]]:
 
 
 def _join(root: Path, rel: str) -> Path:
-    """Lexical join: ``..`` cannot climb out of the root, but symlinked files inside it
-    (datasets linked into place) are fine."""
+    """Lexical join: ``..`` cannot climb out of the root."""
     return Path(os.path.normpath(root / rel))
 
 
-def _check_audio_path(root: Path, rel: str, check_files: bool) -> str | None:
+def _check_audio_path(root: Path, rel: str, check_files: bool, follow_symlinks: bool = False) -> str | None:
     resolved = _join(root, rel)
     if not resolved.is_relative_to(root):
         return f"path escapes the data root {root}: {rel}"
+    if check_files and not follow_symlinks and resolved.exists() and not resolved.resolve().is_relative_to(root):
+        return (f"path leaves the data root {root} through a symbolic link: {rel} -> {resolved.resolve()} "
+                f"(set benchmark.follow_symlinks=true for datasets linked into place)")
     if check_files:
         if not resolved.is_file():
             return f"missing file: {resolved}"
@@ -130,7 +159,8 @@ def _check_audio_path(root: Path, rel: str, check_files: bool) -> str | None:
     return None
 
 
-def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: bool = True) -> Manifest:
+def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: bool = True,
+         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS, follow_symlinks: bool = False) -> Manifest:
     """Load and validate a manifest; raise :class:`ManifestError` listing every problem."""
     path = Path(path)
     root = Path(data_root).resolve()
@@ -144,7 +174,8 @@ def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: boo
     known = set(Item.__dataclass_fields__)
     for lineno, obj in records:
         where = f"line {lineno} (id={obj.get('id')!r})"
-        missing = [k for k in _REQUIRED if not obj.get(k)]
+        # blank text is missing text: it would only fail later, once per scorer
+        missing = [k for k in _REQUIRED if not obj.get(k) or (isinstance(obj[k], str) and not obj[k].strip())]
         unknown = sorted(set(obj) - known)
         if missing:
             problems.append(f"{where}: missing required field(s) {missing}")
@@ -163,12 +194,16 @@ def load(path: str | os.PathLike, data_root: str | os.PathLike, check_files: boo
         seen.setdefault(item.id, lineno)
         if not _ID_PATTERN.match(item.id):
             problems.append(f"{where}: id must match {_ID_PATTERN.pattern} (it names output files)")
+        for name in _TEXT_FIELDS:
+            text = getattr(item, name)
+            if text and len(text) > max_text_chars:
+                problems.append(f"{where}: {name} has {len(text)} characters, over max_text_chars={max_text_chars}")
         if not languages.is_known(item.language):
             problems.append(f"{where}: unknown language code {item.language!r} (known: {sorted(languages.LANGUAGES)})")
         for name in _AUDIO_FIELDS:
             rel = getattr(item, name)
             if rel:
-                problem = _check_audio_path(root, rel, check_files)
+                problem = _check_audio_path(root, rel, check_files, follow_symlinks)
                 if problem:
                     problems.append(f"{where}: {name}: {problem}")
         items.append(item)

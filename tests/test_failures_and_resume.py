@@ -214,3 +214,41 @@ def test_shards_merge_into_the_same_items(tmp_path, shared_cache):
     assert second.finalized and second.run_dir == first.run_dir
     whole = runner.run(make_config([*base, f"results_dir={tmp_path / 'whole'}"]))
     pd.testing.assert_frame_equal(_frame(second.run_dir), _frame(whole.run_dir))
+
+
+def test_all_failed_or_over_the_limit_exits_non_zero_with_the_reasons(bad_data, shared_cache):
+    """Every item failing is not a result: `eval` keeps what it wrote and exits 3, saying why."""
+    common = ["benchmark=manifest", f"benchmark.manifest={bad_data / 'bad.jsonl'}",
+              f"benchmark.data_root={bad_data / 'data'}", f"results_dir={bad_data / 'results'}", "progress=false",
+              "system=ground_truth", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality",
+              "~scorers.run.prosody", f"cache_dir={shared_cache}"]
+    broken = subprocess.run([sys.executable, "-m", "ztts1_eval", "eval", *common,
+                             "benchmark.ids=[empty,corrupt]"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert broken.returncode == 3, broken.stderr[-2000:]
+    assert "2 of 2 items failed (100.0 %: every item failed); top reasons:" in broken.stderr
+    assert "1 x " in broken.stderr and "results.json" not in broken.stderr
+    mixed = ["benchmark.ids=[ok,empty,corrupt]"]  # 2 of 3 fail
+    assert runner.run(_custom(bad_data, *common[4:], *mixed)).failure is None  # default: only all-failed fails
+    summary = runner.run(_custom(bad_data, *common[4:], *mixed, "max_failure_rate=0.2"))
+    assert summary.failure and "over max_failure_rate=0.2" in summary.failure
+    assert (summary.run_dir / "results.json").is_file()  # the finished work is kept
+
+
+def test_a_second_process_on_the_same_shard_stops_naming_the_first(bad_data, shared_cache):
+    from ztts1_eval import run_guard
+
+    config = _custom(bad_data, "system=ground_truth", "benchmark.ids=[ok]", f"cache_dir={shared_cache}")
+    first = runner.run(config)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, '.');"
+        "from ztts1_eval.run_guard import shard_lock;"
+        f"cm = shard_lock(__import__('pathlib').Path({str(first.run_dir)!r}), 0, 1); cm.__enter__();"
+        "print('held', flush=True); time.sleep(60)")], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(run_guard.RunLocked, match=rf"shard 0-of-1 of run .* is being run by PID {holder.pid} on "):
+            runner.run(config)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert runner.run(config).run_id == first.run_id  # the lock died with its process

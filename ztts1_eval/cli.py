@@ -45,6 +45,9 @@ def _eval(argv: list[str]) -> None:
         if summary.results is not None:
             print((summary.run_dir / "table.md").read_text(encoding="utf-8"))
         print(f"run {summary.run_id}: {summary.run_dir}")
+        if summary.failure:  # finished work is kept; the exit code says the run is not usable
+            print(f"error: {summary.failure}", file=sys.stderr)
+            sys.exit(3)
 
     sys.argv = [sys.argv[0], *argv]
     main()

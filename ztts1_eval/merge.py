@@ -23,7 +23,7 @@ from ztts1_eval.errors import ConfigError
 
 SHARD_DIR = "shards"
 # Settings that may differ between shards of one run without changing any output.
-_LOCAL_SETTINGS = ("shard", "progress", "cache_dir", "hydra")
+_LOCAL_SETTINGS = ("shard", "progress", "cache_dir", "hydra", "wait_for_lock", "max_failure_rate")
 
 
 class ShardMismatch(ConfigError):

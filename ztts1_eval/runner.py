@@ -17,7 +17,8 @@ from typing import Any
 
 from systems import registry as system_registry
 from systems.api.secrets import install_log_redaction
-from ztts1_eval import atomic, benchmark, generation, manifest as manifest_mod, merge, provenance, results, scoring
+from ztts1_eval import (atomic, benchmark, generation, manifest as manifest_mod, merge, provenance, results, run_guard,
+                        scoring)
 from ztts1_eval.score_cache import ScoreCache
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class RunSummary:
     scoring: dict[str, scoring.ScoreCounts]
     finalized: bool
     results: dict[str, Any] | None = None
+    failure: str | None = None  # the failure-rate verdict (run_guard.failure_check), None when fine
 
 
 def compute_run_id(system_cfg: dict[str, Any], bench_name: str, items_digest: str, seed: int) -> str:
@@ -63,42 +65,46 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     scorers = scoring.create_scorers(scorer_specs)  # fail fast on missing scorer models, before any write
     scoring.prepare_scorers(scorers, items, manifest)
 
-    manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
-    # Shard settings stay out of the stored record: every shard writes the same run.json.
-    shared_config = {k: v for k, v in config.items() if k != "shard"}
-    shared_overrides = [o for o in (overrides or []) if not o.lstrip("+~").startswith("shard.")]
-    atomic.write_json(run_dir / results.RUN_FILE, {
-        "run_id": run_id,
-        "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items),
-                      "published_table": bench_cfg.get("published_table")},
-        "system": {k: system_cfg.get(k) for k in ("name", "type", "label", "section", "published_as")}
-                  | {"options": provenance.redact(system_cfg.get("options") or {})},
-        "scorers": list(scorer_specs),
-        "scorer_stack": scorers_cfg.get("name"),
-        "data_root": str(manifest.data_root),
-        "seed": seed,
-        "generations": generations,
-        "provenance": provenance.collect(shared_config, shared_overrides),
-    })
-
     shard = config.get("shard") or {}
     shard_index, shard_count = int(shard.get("index", 0)), int(shard.get("count", 1))
-    shard_items = manifest_mod.select_shard(items, shard_index, shard_count)
-    merge.write_shard_record(run_dir, merge.shard_record(config, shard_index, shard_count))
-    log.info("run %s: %d items (%d in this shard) -> %s", run_id, len(items), len(shard_items), run_dir)
-    progress = bool(config.get("progress", True))
+    # One process per shard of a run at a time (a second one would redo the work beside it).
+    with run_guard.shard_lock(run_dir, shard_index, shard_count, wait=bool(config.get("wait_for_lock", False))):
+        manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
+        # Shard settings stay out of the stored record: every shard writes the same run.json.
+        shared_config = {k: v for k, v in config.items() if k != "shard"}
+        shared_overrides = [o for o in (overrides or []) if not o.lstrip("+~").startswith("shard.")]
+        atomic.write_json(run_dir / results.RUN_FILE, {
+            "run_id": run_id,
+            "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items),
+                          "published_table": bench_cfg.get("published_table")},
+            "system": {k: system_cfg.get(k) for k in ("name", "type", "label", "section", "published_as")}
+                      | {"options": provenance.redact(system_cfg.get("options") or {})},
+            "scorers": list(scorer_specs),
+            "scorer_stack": scorers_cfg.get("name"),
+            "data_root": str(manifest.data_root),
+            "seed": seed,
+            "generations": generations,
+            "provenance": provenance.collect(shared_config, shared_overrides),
+        })
 
-    start = time.perf_counter()
-    gen_counts = generation.generate(
-        make_system=lambda: system_registry.create(system_cfg["type"], system_cfg.get("options") or {}),
-        items=shard_items, manifest=manifest, run_dir=run_dir, seed=seed,
-        batch_size=int(system_cfg.get("batch_size") or 8),
-        retry_failed=bool(config.get("retry_failed", True)), progress=progress, generations=generations,
-    )
-    gen_seconds = time.perf_counter() - start
-    score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
-                                     ScoreCache(cache_dir), progress=progress, generations=generations)
-    final = merge.merge(run_dir)  # the last shard to finish writes the merged results
-    return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),
-                      generation=gen_counts, generation_seconds=gen_seconds, scoring=score_counts,
-                      finalized=final is not None, results=final)
+        shard_items = manifest_mod.select_shard(items, shard_index, shard_count)
+        merge.write_shard_record(run_dir, merge.shard_record(config, shard_index, shard_count))
+        log.info("run %s: %d items (%d in this shard) -> %s", run_id, len(items), len(shard_items), run_dir)
+        progress = bool(config.get("progress", True))
+
+        start = time.perf_counter()
+        gen_counts = generation.generate(
+            make_system=lambda: system_registry.create(system_cfg["type"], system_cfg.get("options") or {}),
+            items=shard_items, manifest=manifest, run_dir=run_dir, seed=seed,
+            batch_size=int(system_cfg.get("batch_size") or 8),
+            retry_failed=bool(config.get("retry_failed", True)), progress=progress, generations=generations,
+        )
+        gen_seconds = time.perf_counter() - start
+        score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
+                                         ScoreCache(cache_dir), progress=progress, generations=generations)
+        final = merge.merge(run_dir)  # the last shard to finish writes the merged results
+        limit = config.get("max_failure_rate")
+        return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),
+                          generation=gen_counts, generation_seconds=gen_seconds, scoring=score_counts,
+                          finalized=final is not None, results=final,
+                          failure=run_guard.failure_check(run_dir, shard_items, None if limit is None else float(limit)))

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import REPO, make_config
@@ -103,9 +104,26 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
         return subprocess.run([sys.executable, "-m", "ztts1_eval", "gate", str(made["flite1"]), str(candidate),
                                "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=300)
 
-    assert gate(made["flite2"]).returncode == 0
+    passed = gate(made["flite2"])
+    assert passed.returncode == 0 and "pass: failure rate 0.0 % -> 0.0 %" in passed.stdout
     failed = gate(planted)
     assert failed.returncode == 1 and "FAIL" in failed.stdout and "wer.wer" in failed.stdout
+    # A candidate that fails its worst items looks *better* on the items it still scores: the
+    # failure-rate line (always there) must reject it.
+    crashing = shutil.copytree(made["flite1"], tmp_path / "crashing")
+    items = pd.read_parquet(crashing / "items.parquet").sort_values(["wer", "id"], ascending=[False, True])
+    for item_id in items["id"][:4]:
+        record_path = crashing / "generation" / f"{item_id}.json"
+        record = json.loads(record_path.read_text())
+        record.update(status="failed", error="TimeoutError: no audio within 600 s", sha256=None, wav=None)
+        record_path.write_text(json.dumps(record))
+    shown = compare.compare(made["flite1"], crashing).set_index(["metric", "column"])
+    assert shown.loc[("wer.wer", "all"), "n"] == len(items) - 4  # paired over what both scored
+    crash = gate(crashing)
+    assert crash.returncode == 1, crash.stdout
+    assert "FAIL: failure rate rose from 0.0 % to 33.3 % (margin 0 points)" in crash.stdout
+    table = (crashing / "table.md").read_text()
+    assert "| Failed % ↓ | 33.3 (4/12) | 33.3 (4/12) |" in table
     config.write_text("gates:\n  - metric: wer.wer\n    max_regression: noise_floor\n")
     broken = gate(planted)
     assert broken.returncode == 2 and "needs noise_floor" in broken.stderr

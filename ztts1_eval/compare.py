@@ -224,7 +224,30 @@ def gate(baseline: Path, candidate: Path, config: dict[str, Any]) -> list[GateRe
         reason = (f"regressed by more than {allowed:.4g} with 95 % confidence" if failed else
                   f"within the allowed regression of {allowed:.4g}")
         outcomes.append(GateResult(spec["metric"], column, allowed, paired.delta, paired.ci, failed, reason))
+    outcomes.append(_failure_rate_gate(baseline, candidate, float(config.get("failure_rate_margin", 0.0))))
     return outcomes
+
+
+def failure_rate(frame: pd.DataFrame) -> float:
+    """Percent of items without a usable output or score: synthesis failed, or a scorer failed
+    on it (unsupported languages and n/a aside)."""
+    considered = frame[frame["status"] != "unsupported"]
+    if considered.empty:
+        return 0.0
+    bad = considered["status"] == "failed"
+    for column in [c for c in considered.columns if c.endswith("_status") and c != "status"]:
+        bad |= considered[column].isin(["failed"])
+    return 100.0 * float(bad.mean())
+
+
+def _failure_rate_gate(baseline: Path, candidate: Path, margin: float) -> GateResult:
+    """Always checked: paired means skip failed items, so a candidate that fails its hardest
+    items would otherwise look better."""
+    before, after = failure_rate(load_run(baseline)[1]), failure_rate(load_run(candidate)[1])
+    failed = after > before + margin + 1e-9
+    reason = (f"failure rate rose from {before:.1f} % to {after:.1f} % (margin {margin:g} points)" if failed
+              else f"failure rate {before:.1f} % -> {after:.1f} %, within the margin of {margin:g} points")
+    return GateResult("failure rate (%)", "all", margin, after - before, None, failed, reason)
 
 
 def render_gates(outcomes: list[GateResult]) -> str:

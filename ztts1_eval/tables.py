@@ -171,7 +171,27 @@ def build_rows(results: list[dict[str, Any]], columns: list[str]) -> list[Row]:
                     paper = _published_row(result, row, metric["field"], clones, columns)
                     if paper is not None:
                         rows.append(paper)
+        rows.append(_failed_row(result, label, columns))
     return rows
+
+
+FAILED_LABEL = "Failed % ↓"
+
+
+def _failed_row(result: dict[str, Any], label: str, columns: list[str]) -> Row:
+    """Share of the column's items whose synthesis failed (unsupported languages aside): means
+    are over scored items only, so a system that fails its hardest items must show it here."""
+    row = Row(result["system"].get("section", ""), label, FAILED_LABEL, "generation.failed", "mean", False, 1)
+    for column in columns:
+        group = result["aggregates"]["all"] if column == "all" else _group(result).get(column)
+        items = group["_items"] if group else None
+        considered = items["n"] - items["status"].get("unsupported", 0) if items else 0
+        failed = items["status"].get("failed", 0) if items else 0
+        value = 100.0 * failed / considered if considered else None
+        row.values[column], row.cis[column] = value, None
+        row.texts[column] = "" if value is None else f"{value:.1f}" + (f" ({failed}/{considered})" if failed else "")
+        row.counts[column] = (considered, failed)
+    return row
 
 
 def best_cells(rows: list[Row], columns: list[str]) -> set[tuple[int, str]]:
@@ -196,7 +216,8 @@ def best_cells(rows: list[Row], columns: list[str]) -> set[tuple[int, str]]:
 
 def footnotes(results: list[dict[str, Any]]) -> list[str]:
     notes = [
-        "Values are per-item means over scored items; 'corpus' rows sum edit operations over items "
+        "Values are per-item means over scored items, so 'Failed %' (items whose synthesis failed, unsupported "
+        "languages aside) stands beside them for every system; 'corpus' rows sum edit operations over items "
         "(errors / reference words or characters). ± = half-width of the 95 % percentile bootstrap interval "
         "over items (1000 resamples, seed 0); the prosody factor is a distribution distance and has none. "
         "Bold = best evaluated system in the column (reference excluded). '(k✗)' = k items without a score "

@@ -24,7 +24,8 @@ class Zonos2(TTSSystem):
                  vocoder: str = "descript/dac_44khz", vocoder_revision: str | None = None,
                  speaker_encoder: str | None = None, speaker_embeddings_dir: str | None = None,
                  device: str = "auto", dtype: str | None = None, conditioning: dict[str, Any] | None = None,
-                 sampling: dict[str, Any] | None = None, trust_pickle: bool = False, decode: str = "chunked"):
+                 sampling: dict[str, Any] | None = None, trust_pickle: bool = False, decode: str = "chunked",
+                 speaker_encoder_trust_remote_code: bool = False):
         try:
             from zonos2.api import Conditioning, Zonos2TTS
             from zonos2.sampler import SamplingParams
@@ -51,7 +52,7 @@ class Zonos2(TTSSystem):
 
         try:
             self.tts = Zonos2TTS.from_pretrained(checkpoint, revision, vocoder, vocoder_revision, speaker_encoder,
-                                                 device, dtype, trust_pickle)
+                                                 device, dtype, trust_pickle, speaker_encoder_trust_remote_code)
         except (CheckpointError, VocoderError, ValueError, OSError) as exc:
             raise SystemUnavailable(f"zonos2: {exc}") from exc
         self.embeddings_dir = Path(speaker_embeddings_dir) if speaker_embeddings_dir else None

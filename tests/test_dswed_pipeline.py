@@ -26,6 +26,7 @@ def _overrides(units, tmp_path, shared_cache, generations):
     hubert, kmeans = units
     return ["scorers=paper", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody",
             f"scorers.run.diversity.hubert={hubert}", f"scorers.run.diversity.kmeans={kmeans}", IDS,
+            "scorers.run.diversity.trust_pickle=true",
             f"generations={generations}", f"results_dir={tmp_path}", f"cache_dir={shared_cache}", "progress=false"]
 
 
@@ -97,3 +98,10 @@ def test_dswed_missing_files_are_named(units, tmp_path, monkeypatch):
         registry.create("dswed", {"kmeans": str(kmeans), "trust_pickle": True})
     with pytest.raises(ScorerUnavailable, match="trust_pickle=true"):
         registry.create("dswed", {"hubert": str(hubert), "kmeans": str(kmeans)})
+    # The file of a pinned commit's hub snapshot is unpickled without the opt-in, and says so.
+    commit = "9c1e" + "0" * 36
+    pinned = tmp_path / "models--yfyeung--kmeans-librispeech-hubert-base" / "snapshots" / commit / kmeans.name
+    pinned.parent.mkdir(parents=True)
+    pinned.write_bytes(kmeans.read_bytes())
+    scorer = registry.create("dswed", {"hubert": str(hubert), "kmeans": str(pinned), "kmeans_revision": commit})
+    assert scorer.identity()["kmeans"]["unpickling"] == f"pinned commit {commit}"

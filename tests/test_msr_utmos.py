@@ -2,6 +2,8 @@
 loaded through the user's path, scoring real audio at its native rates; failures that name
 what to fetch."""
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -102,8 +104,21 @@ def test_failures_name_what_to_fetch_or_allow(tiny, tmp_path):
         registry.create("msr_utmos", {"trust_remote_code": True})
     assert "model.ckpt of sarulab-speech/MSR-UTMOS" in str(err.value)
     assert "huggingface-cli download sarulab-speech/MSR-UTMOS model.ckpt --repo-type space" in str(err.value)
-    with pytest.raises(ScorerUnavailable, match="trust_remote_code=true"):
+    with pytest.raises(ScorerUnavailable, match="pin scorers.run.quality.backbone_revision to a commit hash .*"
+                                                "trust_remote_code=true"):
         registry.create("msr_utmos", {"checkpoint": str(checkpoint)})
+    # A hub snapshot of a pinned commit: that commit's code runs without the opt-in, and says so.
+    commit = "3f2a" + "0" * 36
+    pinned = tmp_path / "models--Wataru--sfi_hubert_distill_ears" / "snapshots" / commit
+    shutil.copytree(backbone, pinned)
+    scorer = registry.create("msr_utmos", {"checkpoint": str(checkpoint), "backbone": str(pinned),
+                                           "backbone_revision": commit})
+    assert scorer.identity()["remote_code"] == f"pinned commit {commit}"
+    with pytest.raises(ScorerUnavailable, match="trust_remote_code=true"):  # a branch name is not a pin
+        registry.create("msr_utmos", {"checkpoint": str(checkpoint), "backbone": str(pinned),
+                                      "backbone_revision": "main"})
+    opted_in = registry.create("msr_utmos", {"checkpoint": str(checkpoint), "trust_remote_code": True})
+    assert opted_in.identity()["remote_code"].startswith("trust_remote_code: true (revision not pinned")
     hub_named = write_checkpoint(tmp_path / "hub.ckpt", backbone, backbone_name="Wataru/sfi_hubert_distill_ears")
     with pytest.raises(ScorerUnavailable, match="Wataru/sfi_hubert_distill_ears .*huggingface-cli download"):
         registry.create("msr_utmos", {"checkpoint": str(hub_named), "trust_remote_code": True})

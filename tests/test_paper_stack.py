@@ -43,7 +43,7 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     env = {**os.environ, "ZTTS1_MODELS_DIR": str(models_dir), "HF_HUB_OFFLINE": "1",
            "HF_HOME": str(tmp_path / "hf"), "TORCH_HOME": str(tmp_path / "torch"), "TQDM_DISABLE": "1"}
     ids = ("benchmark.ids=[en-ljspeech_LJ001-0004,zh-aishell_BAC009S0724W0121] scorers.run.wer.max_new_tokens=4 "
-           "generations=2")
+           "generations=2 scorers.run.quality.trust_remote_code=true scorers.run.diversity.trust_pickle=true")
     out = subprocess.run(["make", "eval", "SYSTEM=ground_truth", "SCORERS=paper", f"RESULTS_DIR={tmp_path / 'r'}",
                           f"ARGS={ids} progress=false"], cwd=REPO, env=env, capture_output=True, text=True,
                          timeout=600)

@@ -263,3 +263,15 @@ def test_zonos2_stops_before_loading_without_the_normalizer(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_nemo)
     with pytest.raises(SystemUnavailable, match=r"nemo-text-processing.*pip install -e '\.\[zonos2\]'"):
         systems.create("zonos2", {"checkpoint": "/nonexistent", "speaker_embeddings_dir": "/tmp"})
+
+
+def test_speaker_encoder_code_runs_only_when_allowed(tmp_path):
+    """The ECAPA encoder's model class is code inside its snapshot: nothing runs without consent."""
+    from zonos2.speaker import SpeakerEmbedder, SpeakerError
+
+    snapshot = tmp_path / "Qwen3-Voice-Embedding-12Hz-1.7B"
+    snapshot.mkdir()
+    (snapshot / "config.json").write_text('{"auto_map": {"AutoModel": "modeling_ecapa.Encoder"}}')
+    (snapshot / "modeling_ecapa.py").write_text("raise SystemExit('remote code ran')\n")
+    with pytest.raises(SpeakerError, match="speaker_encoder_trust_remote_code=true"):
+        SpeakerEmbedder(snapshot)

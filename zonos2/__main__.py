@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     syn.add_argument("--revision")
     syn.add_argument("--vocoder", default=DAC_HUB_ID)
     syn.add_argument("--speaker-encoder", help="local snapshot of the ECAPA speaker encoder")
+    syn.add_argument("--trust-speaker-encoder-code", action="store_true",
+                     help="allow the speaker encoder's model code (inside its snapshot) to run")
     syn.add_argument("--device", default="auto")
     syn.add_argument("--dtype")
     syn.add_argument("--seed", type=int)
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         tts = Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
-                                        args.device, args.dtype)
+                                        args.device, args.dtype,
+                                        speaker_encoder_trust_remote_code=args.trust_speaker_encoder_code)
         [audio] = tts.generate(args.text, [args.speaker] if args.speaker else None,
                                Conditioning(text_normalization=args.normalize_text, language=args.language),
                                SamplingParams(seed=args.seed, max_frames=args.max_frames, ignore_eos=args.ignore_eos))

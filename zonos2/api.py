@@ -54,13 +54,20 @@ class Zonos2TTS:
     def from_pretrained(cls, checkpoint_source: str | os.PathLike = checkpoint.HUB_ID, revision: str | None = None,
                         vocoder: str | None = DAC_HUB_ID, vocoder_revision: str | None = None,
                         speaker_encoder: str | None = None, device: str = "auto", dtype: str | None = None,
-                        trust_pickle: bool = False) -> "Zonos2TTS":
+                        trust_pickle: bool = False, speaker_encoder_trust_remote_code: bool = False) -> "Zonos2TTS":
         device = pick_device(device)
         torch_dtype = getattr(torch, dtype) if dtype else None
         model, info = checkpoint.load(checkpoint_source, revision, torch_dtype, device, trust_pickle)
         dac = DacVocoder.from_pretrained(vocoder, vocoder_revision, device) if vocoder else None
-        embedder = SpeakerEmbedder(speaker_encoder, device="cpu") if speaker_encoder else None
+        embedder = (SpeakerEmbedder(speaker_encoder, device="cpu", trust_remote_code=speaker_encoder_trust_remote_code)
+                    if speaker_encoder else None)
         info.update({"vocoder": vocoder, "vocoder_revision": vocoder_revision, "speaker_encoder": speaker_encoder})
+        if embedder is not None:  # the remote code that ran, by checksum
+            import hashlib
+
+            info["speaker_encoder_code_sha256"] = {
+                p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(Path(speaker_encoder).expanduser().glob("*.py"))}
         return cls(model, dac, embedder, info)
 
     @property

@@ -69,13 +69,18 @@ def log_mel(waveform_24k: np.ndarray) -> torch.Tensor:
 class SpeakerEmbedder:
     """ECAPA-TDNN from a local snapshot (see module docstring for why remote code)."""
 
-    def __init__(self, snapshot: str | os.PathLike, device: str = "cpu"):
+    def __init__(self, snapshot: str | os.PathLike, device: str = "cpu", trust_remote_code: bool = False):
         path = Path(snapshot).expanduser()
         if not (path / "config.json").is_file():
             raise SpeakerError(
                 f"speaker encoder snapshot not found at {path}: download {EMBEDDER_HUB_ID} (all files) where "
                 "you have network and pass that directory, or give saved .npy/.npz embeddings instead."
             )
+        if not trust_remote_code:  # its module code runs from the snapshot: the user's call, recorded
+            raise SpeakerError(
+                f"the speaker encoder's model class is code inside {path}: review it and allow it with "
+                "trust_remote_code (system.options.speaker_encoder_trust_remote_code=true, or "
+                "--trust-speaker-encoder-code), or give saved .npy/.npz embeddings instead.")
         from transformers import AutoModel
 
         self.model = AutoModel.from_pretrained(str(path), trust_remote_code=True, local_files_only=True).to(device).eval()

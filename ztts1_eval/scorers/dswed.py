@@ -50,9 +50,15 @@ class DSWED(Scorer):
         kmeans = kmeans or f"hubert-base-layer-{self.layer}.kmeans.{vocab}.model"
         self.kmeans_path = hub.file("dswed", kmeans, kmeans_repo, kmeans_revision, option="diversity.kmeans")
         self.kmeans_repo, self.kmeans_revision = kmeans_repo, kmeans_revision
-        if not trust_pickle:
+        # Unpickling runs code from the file: only a pinned commit's file, or when the user says so.
+        if hub.is_pinned(kmeans_revision, self.kmeans_path.parent):
+            self.unpickling = f"pinned commit {kmeans_revision}"
+        elif trust_pickle:
+            self.unpickling = "trust_pickle: true (revision not pinned to a commit)"
+        else:
             raise ScorerUnavailable(f"dswed: {self.kmeans_path.name} is a joblib pickle (unpickling runs code from "
-                                    "the file); set scorers.run.diversity.trust_pickle=true if you trust it")
+                                    "the file); pin scorers.run.diversity.kmeans_revision to a commit hash, or set "
+                                    "scorers.run.diversity.trust_pickle=true if you trust it")
         self.device = hub.resolve_device(device)
         self.batch_size = batch_size
         self._extractor = None
@@ -68,6 +74,7 @@ class DSWED(Scorer):
             "hubert_snapshot": self.hubert_dir.name,
             "hubert_sha256": hub.weight_checksums(self.hubert_dir),
             "kmeans": {"repo": self.kmeans_repo, "revision": self.kmeans_revision, "file": self.kmeans_path.name,
+                       "unpickling": self.unpickling,
                        "sha256": tree_sha256(self.kmeans_path)},
             "vad": vad.identity(),
             "distance": {"version": dswed.DSWED_VERSION, "weights": list(dswed.WEIGHTS), "pairs": "all, mean"},

@@ -12,6 +12,7 @@ the command that fetches it, so a run stops before synthesis with something the 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ztts1_eval.checksums import tree_sha256
@@ -56,6 +57,14 @@ def _download_hint(scorer: str, repo_id: str, revision: str | None, repo_type: s
     return (f"fetch it where you have network: `huggingface-cli download {repo_id}{f' {filename}' if filename else ''}"
             f"{kind}{f' --revision {revision}' if revision else ''} --local-dir {target}` {where}, "
             f"or set scorers.run.{option}={target}{f'/{filename}' if filename else ''}")
+
+
+def is_pinned(revision: str | None, location: Path) -> bool:
+    """True when ``revision`` is a full commit hash and ``location`` is that commit's hub snapshot
+    (``.../snapshots/<commit>``): the code in it is exactly the code of that commit."""
+    location = Path(location)
+    return bool(revision and re.fullmatch(r"[0-9a-f]{40}", revision) and location.name == revision
+                and location.parent.name == "snapshots")
 
 
 def snapshot(scorer: str, model: str, revision: str | None, option: str, required: str = "config.json",

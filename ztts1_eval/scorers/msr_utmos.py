@@ -87,9 +87,15 @@ class MSRUTMOS(Scorer):
                                     "ssl_model_path); set scorers.run.quality.backbone")
         self.backbone_revision = backbone_revision
         self.backbone_dir = hub.snapshot("msr_utmos", self.backbone_id, backbone_revision, option="quality.backbone")
-        if not trust_remote_code:
+        # Remote code runs only from a pinned commit's snapshot, or when the user says so.
+        if hub.is_pinned(backbone_revision, self.backbone_dir):
+            self.remote_code = f"pinned commit {backbone_revision}"
+        elif trust_remote_code:
+            self.remote_code = "trust_remote_code: true (revision not pinned to a commit)"
+        else:
             raise ScorerUnavailable(f"msr_utmos: the SFI backbone's model class is code inside {self.backbone_dir}; "
-                                    "review it and set scorers.run.quality.trust_remote_code=true to run it")
+                                    "pin scorers.run.quality.backbone_revision to a commit hash (that commit's code "
+                                    "then runs), or review it and set scorers.run.quality.trust_remote_code=true")
         self.listeners = tuple(int(i) for i in listeners)
         n_listeners = blob["state_dict"].get("listenr_embedding.weight")
         if not self.listeners or (n_listeners is not None and max(self.listeners) >= n_listeners.shape[0]):
@@ -107,7 +113,8 @@ class MSRUTMOS(Scorer):
             "backbone": self.backbone_id,
             "backbone_revision": self.backbone_revision,
             "backbone_snapshot": self.backbone_dir.name,
-            "backbone_sha256": hub.weight_checksums(self.backbone_dir, ("*.py",)),
+            "backbone_sha256": hub.weight_checksums(self.backbone_dir, ("*.py",)),  # the code run, too
+            "remote_code": self.remote_code,
             "package": f"transformers=={version('transformers')}",
             "listeners": list(self.listeners),
             "native_rates": list(NATIVE_RATES),

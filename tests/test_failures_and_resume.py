@@ -252,3 +252,32 @@ def test_a_second_process_on_the_same_shard_stops_naming_the_first(bad_data, sha
         holder.kill()
         holder.wait()
     assert runner.run(config).run_id == first.run_id  # the lock died with its process
+
+
+def test_clips_over_max_audio_s_fail_their_item_with_the_reason(tmp_path, samples):
+    """A 10-minute clip would cost more than the whole benchmark: it fails its item at once."""
+    root = tmp_path / "data"
+    root.mkdir()
+    shutil.copy(samples / "en/ljspeech_LJ001-0001.flac", root / "speech.flac")
+    write_tone(root / "ten_minutes.wav", seconds=600.0, rate=8000)
+    write_tone(root / "short.wav", seconds=0.3)
+    text = "printing in the only sense with which we are at present concerned"
+    manifest.write(tmp_path / "m.jsonl", [
+        Item(id="fine", subset="t", language="en", prompt_wav="speech.flac", target_text=text, gt_wav="speech.flac"),
+        Item(id="long-gt", subset="t", language="en", prompt_wav="speech.flac", target_text=text,
+             gt_wav="ten_minutes.wav"),
+        Item(id="long-prompt", subset="t", language="en", prompt_wav="ten_minutes.wav", target_text=text),
+        Item(id="short-prompt", subset="t", language="en", prompt_wav="short.wav", target_text=text)])
+    common = ["benchmark=manifest", f"benchmark.manifest={tmp_path / 'm.jsonl'}", f"benchmark.data_root={root}",
+              f"results_dir={tmp_path / 'r'}", "progress=false", "~scorers.run.wer", "~scorers.run.sim",
+              "~scorers.run.quality", "~scorers.run.prosody"]
+    start = time.perf_counter()
+    truth = runner.run(make_config(["system=ground_truth", *common]))
+    assert time.perf_counter() - start < 60
+    frame = pd.read_parquet(truth.run_dir / "items.parquet").set_index("id")
+    assert frame.loc["fine", "status"] == "ok"
+    assert frame.loc["long-gt", "failure_reason"] == "the ground-truth recording is 600.0 s, over max_audio_s=60"
+    assert frame.loc["long-prompt", "failure_reason"] == "the prompt is 600.0 s, over max_audio_s=60"
+    flite = runner.run(make_config(["system=flite", "benchmark.ids=[short-prompt]", "max_audio_s=0.5", *common]))
+    reason = pd.read_parquet(flite.run_dir / "items.parquet").set_index("id").loc["short-prompt", "failure_reason"]
+    assert reason.startswith("output is ") and reason.endswith("s, over max_audio_s=0.5")

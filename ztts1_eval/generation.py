@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import soundfile as sf
 from tqdm import tqdm
 
 from systems.base import SynthesisRequest, SynthesisResult, TTSSystem
@@ -88,7 +89,20 @@ def _is_finished(run_dir: Path, record: GenerationRecord | None, retry_failed: b
     return True  # unsupported: retrying changes nothing
 
 
-def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult, k: int = 0) -> GenerationRecord:
+def _over_limit(path: Path | None, what: str, max_audio_s: float | None) -> str | None:
+    """Why an input clip is refused for its length (read from the header, not decoded), or None.
+    A clip whose header cannot be read is left to the decoder, which records its own reason."""
+    if path is None or not max_audio_s:
+        return None
+    try:
+        seconds = float(sf.info(str(path)).duration)
+    except (RuntimeError, OSError, ValueError):
+        return None
+    return f"{what} is {seconds:.1f} s, over max_audio_s={max_audio_s:g}" if seconds > max_audio_s else None
+
+
+def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult, k: int = 0,
+                  max_audio_s: float | None = None) -> GenerationRecord:
     record = GenerationRecord(item_id=request.item_id, status=result.status, seed=request.seed,
                               error=result.error, latency_s=result.latency_s, meta=result.meta or None,
                               generation=k)
@@ -103,6 +117,8 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
             if as_float.ndim != 1:
                 raise audio.BadAudio(f"system returned {as_float.ndim}-D audio; expected mono")
             clip = audio.check(audio.Audio(as_float, int(result.sample_rate)), what="system output")
+            if max_audio_s and clip.duration_s > max_audio_s:  # a runaway generation, not a result
+                raise audio.BadAudio(f"output is {clip.duration_s:.1f} s, over max_audio_s={max_audio_s:g}")
         except audio.BadAudio as exc:
             record.status, record.error = "failed", str(exc)
         else:
@@ -149,8 +165,11 @@ def generate(
     retry_failed: bool = True,
     progress: bool = True,
     generations: int = 1,
+    max_audio_s: float | None = None,
 ) -> dict[str, int]:
-    """Synthesize every unfinished generation; return counts. The system is built only if needed."""
+    """Synthesize every unfinished generation; return counts. The system is built only if needed.
+    ``max_audio_s``: prompts, ground-truth recordings and outputs longer than this fail their item
+    (one 10-minute clip would otherwise cost more than the whole benchmark)."""
     if generations < 1:
         raise ConfigError(f"generations must be >= 1, got {generations}")
     wanted = [(item, k) for item in items for k in range(generations)]
@@ -169,7 +188,12 @@ def generate(
             prompt_wav=manifest.resolve(item.prompt_wav), prompt_text=item.prompt_text,
             seed=item_seed(seed, gid), gt_wav=manifest.resolve(item.gt_wav) if item.gt_wav else None,
         )
-        if not system.capabilities.supports(item.language):
+        too_long = (_over_limit(request.prompt_wav, "the prompt", max_audio_s)
+                    or _over_limit(request.gt_wav, "the ground-truth recording", max_audio_s))
+        if too_long:
+            _write_result(run_dir, request, SynthesisResult.failed(gid, too_long), k)
+            counts["failed"] += 1
+        elif not system.capabilities.supports(item.language):
             reason = f"{system.name} does not support language {item.language!r}"
             _write_result(run_dir, request, SynthesisResult(gid, status="unsupported", error=reason), k)
             counts["unsupported"] += 1
@@ -191,7 +215,7 @@ def generate(
                     log.exception("batch failed in %s", system.name)
                     results = [SynthesisResult.failed(r.item_id, f"batch failed: {type(exc).__name__}: {exc}") for r in batch]
                 for request, result, k in zip(batch, results, indices):
-                    record = _write_result(run_dir, request, result, k)
+                    record = _write_result(run_dir, request, result, k, max_audio_s)
                     counts["generated" if record.status == "ok" else "failed"] += 1
                     if record.status != "ok":
                         log.warning("%s: %s failed: %s", system.name, request.item_id, record.error)

@@ -98,6 +98,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
             items=shard_items, manifest=manifest, run_dir=run_dir, seed=seed,
             batch_size=int(system_cfg.get("batch_size") or 8),
             retry_failed=bool(config.get("retry_failed", True)), progress=progress, generations=generations,
+            max_audio_s=float(config["max_audio_s"]) if config.get("max_audio_s") else None,
         )
         gen_seconds = time.perf_counter() - start
         score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,

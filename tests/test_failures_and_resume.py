@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from conftest import REPO, make_config, write_tone
-from ztts1_eval import manifest, runner
+from ztts1_eval import audio, manifest, runner
 from ztts1_eval.manifest import Item
 from ztts1_eval.results import TIMING_COLUMNS
 
@@ -281,3 +281,38 @@ def test_clips_over_max_audio_s_fail_their_item_with_the_reason(tmp_path, sample
     flite = runner.run(make_config(["system=flite", "benchmark.ids=[short-prompt]", "max_audio_s=0.5", *common]))
     reason = pd.read_parquet(flite.run_dir / "items.parquet").set_index("id").loc["short-prompt", "failure_reason"]
     assert reason.startswith("output is ") and reason.endswith("s, over max_audio_s=0.5")
+
+
+def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples):
+    """Clipped, 8-bit, stereo 96 kHz and near-silent-short clips decode and are scored as usual,
+    and every one is flagged per item and counted under the table."""
+    root = tmp_path / "data"
+    root.mkdir()
+    speech = audio.read_checked(samples / "en/ljspeech_LJ001-0001.flac")
+    shutil.copy(samples / "en/ljspeech_LJ001-0001.flac", root / "plain.flac")
+    loud = np.clip(speech.samples * 40.0, -1.0, 1.0)  # most samples pinned at full scale
+    sf.write(root / "clipped.wav", loud, speech.sample_rate)
+    sf.write(root / "eight_bit.wav", speech.samples, speech.sample_rate, subtype="PCM_U8")
+    wide = audio.resample(speech, 96000).samples
+    sf.write(root / "stereo_96k.wav", np.stack([wide, wide], axis=1), 96000)
+    sf.write(root / "blip.wav", (0.001 * np.sin(np.arange(3000) / 5)).astype(np.float32), 16000)
+    text = "printing in the only sense with which we are at present concerned"
+    clips = ["plain.flac", "clipped.wav", "eight_bit.wav", "stereo_96k.wav", "blip.wav"]
+    manifest.write(tmp_path / "m.jsonl", [Item(id=Path(c).stem.replace("_", "-"), subset="t", language="en",
+                                               prompt_wav="plain.flac", target_text=text, gt_wav=c) for c in clips])
+    summary = runner.run(make_config([
+        "benchmark=manifest", f"benchmark.manifest={tmp_path / 'm.jsonl'}", f"benchmark.data_root={root}",
+        f"results_dir={tmp_path / 'r'}", "progress=false", "system=ground_truth", "~scorers.run.wer",
+        "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody"]))
+    frame = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
+    assert (frame["status"] == "ok").all()  # decodable: scored as usual
+    assert pd.isna(frame.loc["plain", "gt_flags"]) and frame["prompt_flags"].isna().all()
+    assert frame.loc["clipped", "gt_flags"].startswith("clipped ") and int(
+        frame.loc["clipped", "gt_flags"].split()[1].rstrip("%")) >= 40
+    assert "8-bit (PCM_U8)" in frame.loc["eight-bit", "gt_flags"]
+    assert "2 channels" in frame.loc["stereo-96k", "gt_flags"] and "96000 Hz" in frame.loc["stereo-96k", "gt_flags"]
+    assert frame.loc["blip", "gt_flags"] == "short (0.19 s)"
+    assert frame.loc["clipped", "output_flags"].startswith("clipped ")  # the copy is clipped too
+    assert summary.results["flagged"]["gt"] == 4
+    table = (summary.run_dir / "table.md").read_text()
+    assert "flagged audio (items.parquet *_flags): ground truth 4, output" in table

@@ -21,7 +21,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from systems.base import SynthesisRequest, SynthesisResult, TTSSystem
-from ztts1_eval import atomic, audio
+from ztts1_eval import atomic, audio, audio_flags
 from ztts1_eval.errors import ConfigError
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.provenance import redact
@@ -46,6 +46,8 @@ class GenerationRecord:
     rtf: float | None = None
     meta: dict[str, Any] | None = None
     generation: int = 0  # index among the item's K generations
+    # audio_flags of the prompt, the ground truth and the output: {"prompt": [...], ...}
+    flags: dict[str, list[str]] | None = None
 
 
 def generation_id(item_id: str, k: int) -> str:
@@ -102,10 +104,10 @@ def _over_limit(path: Path | None, what: str, max_audio_s: float | None) -> str 
 
 
 def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult, k: int = 0,
-                  max_audio_s: float | None = None) -> GenerationRecord:
+                  max_audio_s: float | None = None, input_flags: dict[str, list[str]] | None = None) -> GenerationRecord:
     record = GenerationRecord(item_id=request.item_id, status=result.status, seed=request.seed,
                               error=result.error, latency_s=result.latency_s, meta=result.meta or None,
-                              generation=k)
+                              generation=k, flags=dict(input_flags) if input_flags else None)
     if result.status == "ok":
         try:
             if result.samples is None or result.sample_rate is None:
@@ -128,6 +130,9 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
             record.sha256 = audio.file_sha256(run_dir / wav_rel)
             record.sample_rate = int(result.sample_rate)
             record.duration_s = clip.duration_s
+            output_flags = audio_flags.clip_flags(clip.samples, clip.sample_rate)
+            if output_flags:
+                record.flags = {**(record.flags or {}), "output": output_flags}
             if result.latency_s is not None:
                 record.rtf = result.latency_s / clip.duration_s
     atomic.write_json(record_path(run_dir, request.item_id), asdict(record))
@@ -181,6 +186,18 @@ def generate(
     system = make_system()
     _record_system(run_dir, system)
     runnable = []
+    flags_of: dict[Path, list[str]] = {}  # once per distinct input file
+
+    def input_flags(request: SynthesisRequest) -> dict[str, list[str]]:
+        found = {}
+        for role, path in (("prompt", request.prompt_wav), ("gt", request.gt_wav)):
+            if path is not None:
+                if path not in flags_of:
+                    flags_of[path] = audio_flags.file_flags(path)
+                if flags_of[path]:
+                    found[role] = flags_of[path]
+        return found
+
     for item, k in todo:
         gid = generation_id(item.id, k)
         request = SynthesisRequest(
@@ -191,7 +208,7 @@ def generate(
         too_long = (_over_limit(request.prompt_wav, "the prompt", max_audio_s)
                     or _over_limit(request.gt_wav, "the ground-truth recording", max_audio_s))
         if too_long:
-            _write_result(run_dir, request, SynthesisResult.failed(gid, too_long), k)
+            _write_result(run_dir, request, SynthesisResult.failed(gid, too_long), k)  # not decoded
             counts["failed"] += 1
         elif not system.capabilities.supports(item.language):
             reason = f"{system.name} does not support language {item.language!r}"
@@ -201,12 +218,13 @@ def generate(
             _write_result(run_dir, request, SynthesisResult.failed(gid, f"{system.name} needs the prompt transcript; item has none"), k)
             counts["failed"] += 1
         else:
-            runnable.append((request, k))
+            runnable.append((request, k, input_flags(request)))
     try:
         with tqdm(total=len(runnable), desc=f"synthesize {system.name}", unit="item", disable=not progress) as bar:
             for start in range(0, len(runnable), batch_size):
-                batch = [request for request, _ in runnable[start:start + batch_size]]
-                indices = [k for _, k in runnable[start:start + batch_size]]
+                batch = [request for request, _, _ in runnable[start:start + batch_size]]
+                indices = [k for _, k, _ in runnable[start:start + batch_size]]
+                inputs = [flags for _, _, flags in runnable[start:start + batch_size]]
                 try:
                     results = system.synthesize(batch)
                     if len(results) != len(batch):
@@ -214,8 +232,8 @@ def generate(
                 except Exception as exc:
                     log.exception("batch failed in %s", system.name)
                     results = [SynthesisResult.failed(r.item_id, f"batch failed: {type(exc).__name__}: {exc}") for r in batch]
-                for request, result, k in zip(batch, results, indices):
-                    record = _write_result(run_dir, request, result, k, max_audio_s)
+                for request, result, k, flags in zip(batch, results, indices, inputs):
+                    record = _write_result(run_dir, request, result, k, max_audio_s, flags)
                     counts["generated" if record.status == "ok" else "failed"] += 1
                     if record.status != "ok":
                         log.warning("%s: %s failed: %s", system.name, request.item_id, record.error)

@@ -37,6 +37,9 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
         "output_sha256": record.sha256 if record else None,
         "sample_rate": record.sample_rate if record else None,
         "duration_s": record.duration_s if record else None,
+        # suspicious but decodable audio (ztts1_eval.audio_flags): scored, and shown as flagged
+        **{f"{role}_flags": "; ".join((record.flags or {}).get(role, [])) or None if record else None
+           for role in ("prompt", "gt", "output")},
         "latency_s": record.latency_s if record else None,
         "rtf": record.rtf if record else None,
         "seed": record.seed if record else None,
@@ -132,6 +135,7 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "scorers": scorers,
         "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
         "cost_estimate": _cost(frame, system),
+        "flagged": {role: int(frame[f"{role}_flags"].notna().sum()) for role in ("prompt", "gt", "output")},
         "aggregates": aggregate(frame, scorers, lambda ref: blobs.get(blob_root(run_dir), ref)),
         "statistics": {"version": stats.STATS_VERSION, "ci": "percentile bootstrap over items",
                        "level": stats.LEVEL, "resamples": stats.RESAMPLES, "seed": stats.SEED},

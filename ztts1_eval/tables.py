@@ -251,8 +251,15 @@ def footnotes(results: list[dict[str, Any]]) -> list[str]:
                 notes.append(line)
     for result in results:
         counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items())
+        flagged = result.get("flagged") or {}
+        if any(flagged.values()):  # decodable but suspicious audio: scored, and said so
+            counts += "; flagged audio (items.parquet *_flags): " + ", ".join(
+                f"{FLAG_ROLES[role]} {n}" for role, n in flagged.items() if n)
         notes.append(f"{result['system'].get('label') or result['system']['name']} (run {result['run_id']}): {counts}")
     return notes
+
+
+FLAG_ROLES = {"prompt": "prompt", "gt": "ground truth", "output": "output"}
 
 
 def render_markdown(results: list[dict[str, Any]]) -> str:

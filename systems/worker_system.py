@@ -142,6 +142,23 @@ class WorkerProcess:
             self.kill()
 
 
+def start_worker(python: str, module: str, settings: dict[str, Any], name: str, load_timeout_s: float,
+                 install_hint: str = "") -> tuple[WorkerProcess, dict[str, Any]]:
+    """Start a worker and wait for its ``ready``: (process, info), or SystemUnavailable with the
+    worker's own words (and the install hint when a package is missing)."""
+    try:
+        worker = WorkerProcess(python, module, settings, name)
+        hello = worker.receive(load_timeout_s)
+    except WorkerDied as exc:
+        raise SystemUnavailable(f"{name}: the worker ({python}) failed to start: {exc}. {install_hint}") from None
+    if hello.get("event") != "ready":
+        worker.close()
+        error = redact(str(hello.get("error")))
+        hint = f" {install_hint}" if error.startswith(("ImportError", "ModuleNotFoundError")) else ""
+        raise SystemUnavailable(f"{name}: the worker could not load {settings['model']!r}: {error}.{hint}")
+    return worker, hello["info"]
+
+
 # Host-specific facts: logged when the worker starts, kept out of describe() so shards on other
 # hosts (other paths, a torchaudio that imports) agree on what the system is.
 HOST_SPECIFIC = ("resolved_path", "placeholder_modules", "torch_threads")
@@ -175,20 +192,9 @@ class WorkerSystem(TTSSystem):
         raise NotImplementedError
 
     def _start(self, settings: dict[str, Any]) -> dict[str, Any]:
-        try:
-            self.worker = WorkerProcess(self.python, self.worker_module, settings, self.name)
-            hello = self.worker.receive(self.load_timeout_s)
-        except WorkerDied as exc:
-            self.worker = None
-            raise SystemUnavailable(f"{self.name}: the worker ({self.python}) failed to start: {exc}. "
-                                    f"{self.install_hint}") from None
-        if hello.get("event") != "ready":
-            self.worker.close()
-            self.worker = None
-            error = redact(str(hello.get("error")))
-            hint = f" {self.install_hint}" if error.startswith(("ImportError", "ModuleNotFoundError")) else ""
-            raise SystemUnavailable(f"{self.name}: the worker could not load {settings['model']!r}: {error}.{hint}")
-        info = hello["info"]
+        self.worker = None
+        self.worker, info = start_worker(self.python, self.worker_module, settings, self.name, self.load_timeout_s,
+                                         self.install_hint)
         log.info("%s worker ready: %s", self.name, {k: info.get(k) for k in HOST_SPECIFIC})
         return info
 

@@ -243,7 +243,8 @@ def failure_rate(frame: pd.DataFrame) -> float:
 def _failure_rate_gate(baseline: Path, candidate: Path, margin: float) -> GateResult:
     """Always checked: paired means skip failed items, so a candidate that fails its hardest
     items would otherwise look better."""
-    before, after = failure_rate(load_run(baseline)[1]), failure_rate(load_run(candidate)[1])
+    # paired_samples() has just re-finalized both runs: read what it wrote, not finalize again
+    before, after = (failure_rate(load_run(run, refresh=False)[1]) for run in (baseline, candidate))
     failed = after > before + margin + 1e-9
     reason = (f"failure rate rose from {before:.1f} % to {after:.1f} % (margin {margin:g} points)" if failed
               else f"failure rate {before:.1f} % -> {after:.1f} %, within the margin of {margin:g} points")

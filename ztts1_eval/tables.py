@@ -183,8 +183,7 @@ def _failed_row(result: dict[str, Any], label: str, columns: list[str]) -> Row:
     are over scored items only, so a system that fails its hardest items must show it here."""
     row = Row(result["system"].get("section", ""), label, FAILED_LABEL, "generation.failed", "mean", False, 1)
     for column in columns:
-        group = result["aggregates"]["all"] if column == "all" else _group(result).get(column)
-        items = group["_items"] if group else None
+        _, items = _cell(result, column, "_items")
         considered = items["n"] - items["status"].get("unsupported", 0) if items else 0
         failed = items["status"].get("failed", 0) if items else 0
         value = 100.0 * failed / considered if considered else None

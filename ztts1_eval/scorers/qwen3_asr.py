@@ -37,9 +37,8 @@ from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, Sco
 from ztts1_eval.wer import score_transcript
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-1.7B-hf"
-# backend -> (what runs, default weights in the layout it loads)
-BACKENDS = {"native": ("transformers >= 5.13 here", DEFAULT_MODEL),
-            "qwen_asr": ("the official qwen-asr package in the workers' environment", "Qwen/Qwen3-ASR-1.7B")}
+# backend -> its default weights, in the layout it loads (native: -hf; qwen_asr: the release's)
+BACKENDS = {"native": DEFAULT_MODEL, "qwen_asr": "Qwen/Qwen3-ASR-1.7B"}
 # The model's language names (its 30 supported languages) for our language codes; Tagalog is
 # "Filipino". Danish and Macedonian are supported by the model but not benchmark languages here.
 LANGUAGE_NAMES = {
@@ -71,7 +70,7 @@ class Qwen3ASRWER(Scorer):
             raise ValueError("qwen3_asr: attn_implementation is a qwen_asr-backend option (it decides whether the "
                              "package windows its encoder); the native path always windows")
         self.attn_implementation = attn_implementation
-        model = model or BACKENDS[backend][1]
+        model = model or BACKENDS[backend]
         if backend == "native":
             try:
                 import torch  # noqa: F401

@@ -49,7 +49,7 @@ class QwenASRPackage:
 
     def __init__(self, python: str, model: Path, settings: dict[str, Any], load_timeout_s: float = 1800.0,
                  batch_timeout_s: float = 1800.0):
-        self.python, self.model = python, model
+        self.python = python
         self.settings = {"model": str(model), "revision": None, **settings}
         self.load_timeout_s, self.batch_timeout_s = load_timeout_s, batch_timeout_s
         self.info: dict[str, Any] | None = None
@@ -59,19 +59,14 @@ class QwenASRPackage:
 
     def start(self) -> None:
         from systems.base import SystemUnavailable
-        from systems.worker_system import WorkerDied, WorkerProcess
+        from systems.worker_system import start_worker
 
+        self._worker = None
         try:
-            self._worker = WorkerProcess(self.python, WORKER_MODULE, self.settings, "qwen_asr")
-            hello = self._worker.receive(self.load_timeout_s)
-        except (WorkerDied, SystemUnavailable) as exc:
-            self._worker = None
-            raise ScorerUnavailable(f"qwen3_asr backend qwen_asr: the worker failed to start: {exc}") from None
-        if hello.get("event") != "ready":
-            self.close()
-            raise ScorerUnavailable(f"qwen3_asr backend qwen_asr: the worker could not load {self.model}: "
-                                    f"{hello.get('error')}")
-        self.info = hello["info"]
+            self._worker, self.info = start_worker(self.python, WORKER_MODULE, self.settings, "qwen_asr",
+                                                   self.load_timeout_s, INSTALL_HINT)
+        except SystemUnavailable as exc:
+            raise ScorerUnavailable(f"qwen3_asr backend qwen_asr: {exc}") from None
 
     def transcribe(self, audios: Sequence[np.ndarray], languages: Sequence[str | None]) -> list[dict[str, str]]:
         """16 kHz clips -> ``[{"language", "text"}]`` as the package returned them. Raises

@@ -115,6 +115,40 @@ def test_credentials_in_a_url_are_masked_wherever_recorded(tmp_path, monkeypatch
     assert described["base_url"].startswith("http://***redacted***@127.0.0.1")  # where it went, not who
 
 
+def _blip_wav(rate: int = 24000) -> bytes:
+    """185 ms of faint noise at -52 dBFS peak: what a provider returned for an emoji-only text."""
+    import numpy as np
+
+    noise = np.random.default_rng(0).uniform(-1.0, 1.0, int(0.185 * rate)).astype("float32") * 10 ** (-52 / 20)
+    buffer = io.BytesIO()
+    sf.write(buffer, noise, rate, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+def test_an_output_without_speech_is_a_generation_failure(tmp_path, monkeypatch):
+    """Decodable, not silent by the audio check, but no speech by the VAD: failed, with the
+    check recorded; the clip stays for listening. With the check off the same reply is ok."""
+    import pandas as pd
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server = Server()
+    server.route("POST", r"/v1/audio/speech", lambda r: (200, {"Content-Type": "audio/wav"}, _blip_wav()))
+    url = server.start()
+    common = ["system=openai_speech", f"system.options.base_url={url}/v1", "benchmark.languages=[en]",
+              "benchmark.max_items=1", *NO_SCORERS, "progress=false"]
+    try:
+        checked = runner.run(make_config([*common, f"results_dir={tmp_path / 'a'}"]))
+        unchecked = runner.run(make_config([*common, f"results_dir={tmp_path / 'b'}", "speech_check=null"]))
+    finally:
+        server.stop()
+    row = pd.read_parquet(checked.run_dir / "items.parquet").iloc[0]
+    assert row["status"] == "failed" and checked.failure is not None  # every item failed: eval exits 3
+    assert row["failure_reason"] == "no speech detected in the output (Silero VAD; 0.18 s, peak -52 dBFS)"
+    assert row["output_speech_s"] == 0.0 and (checked.run_dir / row["output_wav"]).is_file()
+    assert checked.results["speech_check"]["threshold"] == 0.5 and "silero-vad==" in checked.results["speech_check"]["package"]
+    assert unchecked.results["counts"] == {"ok": 1} and unchecked.results["speech_check"] is None
+
+
 def test_missing_key_names_the_variable(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(SystemUnavailable, match="OPENAI_API_KEY"):

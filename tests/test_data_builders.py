@@ -5,8 +5,10 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 
 from conftest import REPO, make_config
 from data_fixtures import write_cv3_leaf, write_fleurs_r, write_minimax, write_seed_tts, write_voxblink2
@@ -113,10 +115,16 @@ def test_verify_reports_missing_and_changed_audio(fleurs, tmp_path):
     first, second = sorted(header["audio_sha256"])[:2]
     (tmp_path / "data" / first).unlink()
     (tmp_path / "data" / second).write_bytes(b"RIFF-not-what-was-built")
-    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "data", "verify", str(path)], cwd=REPO,
+    third, fourth = sorted(header["audio_sha256"])[2:4]  # decodable but wrong: warned about
+    clip, rate = sf.read(tmp_path / "data" / third)
+    sf.write(tmp_path / "data" / third, np.clip(clip * 50.0, -1, 1), rate, subtype="PCM_U8")
+    sf.write(tmp_path / "data" / fourth, np.full(rate, 1e-3, dtype=np.float32) * np.sin(np.arange(rate)), rate)
+    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "data", "verify", str(path), "--speech"], cwd=REPO,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
-    assert "1 missing, 1 changed" in out.stdout and f"missing: {first}" in out.stdout and f"changed: {second}" in out.stdout
+    assert "3 changed" in out.stdout and f"missing: {first}" in out.stdout and f"changed: {second}" in out.stdout
+    assert f"flagged: {third}: clipped " in out.stdout and "8-bit (PCM_U8)" in out.stdout
+    assert f"no speech: {fourth}" in out.stdout and "without speech (scored with the flag" in out.stdout
 
 
 def _itw(tmp_path, sources, *extra):

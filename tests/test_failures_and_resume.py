@@ -283,7 +283,7 @@ def test_clips_over_max_audio_s_fail_their_item_with_the_reason(tmp_path, sample
     assert reason.startswith("output is ") and reason.endswith("s, over max_audio_s=0.5")
 
 
-def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples):
+def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples, caplog):
     """Clipped, 8-bit, stereo 96 kHz and near-silent-short clips decode and are scored as usual,
     and every one is flagged per item and counted under the table."""
     root = tmp_path / "data"
@@ -299,14 +299,26 @@ def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples):
     text = "printing in the only sense with which we are at present concerned"
     clips = ["plain.flac", "clipped.wav", "eight_bit.wav", "stereo_96k.wav", "blip.wav"]
     manifest.write(tmp_path / "m.jsonl", [Item(id=Path(c).stem.replace("_", "-"), subset="t", language="en",
-                                               prompt_wav="plain.flac", target_text=text, gt_wav=c) for c in clips])
+                                               prompt_wav="plain.flac", target_text=text, gt_wav=c) for c in clips]
+                   + [Item(id="silent-prompt", subset="t", language="en", prompt_wav="blip.wav", target_text=text,
+                           gt_wav="plain.flac")])
     summary = runner.run(make_config([
         "benchmark=manifest", f"benchmark.manifest={tmp_path / 'm.jsonl'}", f"benchmark.data_root={root}",
         f"results_dir={tmp_path / 'r'}", "progress=false", "system=ground_truth", "~scorers.run.wer",
         "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody"]))
     frame = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
-    assert (frame["status"] == "ok").all()  # decodable: scored as usual
-    assert pd.isna(frame.loc["plain", "gt_flags"]) and frame["prompt_flags"].isna().all()
+    assert (frame.drop(index=["blip", "silent-prompt"])["status"] == "ok").all()  # decodable: scored as usual
+    # ... but a recording without speech cannot be compared with: its item fails, with the level
+    assert frame.loc["blip", "status"] == "failed"
+    assert frame.loc["blip", "failure_reason"] == ("no speech detected in the ground-truth recording "
+                                                   "(Silero VAD; 0.19 s, peak -60 dBFS)")
+    assert frame.loc["blip", "gt_speech_s"] == 0.0 and frame.loc["blip", "gt_peak_dbfs"] == pytest.approx(-60.0, abs=0.1)
+    assert frame.loc["plain", "gt_speech_s"] > 7.0 and frame.loc["plain", "prompt_speech_s"] > 7.0
+    assert frame.loc["clipped", "gt_peak_dbfs"] == 0.0 and frame.loc["clipped", "gt_rms_dbfs"] > -6.0
+    assert frame.loc["plain", "gt_rms_dbfs"] < -15.0 and frame.loc["plain", "output_rms_dbfs"] == frame.loc["plain", "gt_rms_dbfs"]
+    assert summary.results["speech_check"]["threshold"] == 0.5
+    assert pd.isna(frame.loc["plain", "gt_flags"]) and frame["prompt_flags"].drop(index="silent-prompt").isna().all()
+    assert frame.loc["silent-prompt", "failure_reason"].startswith("no speech detected in the prompt (Silero VAD")
     assert frame.loc["clipped", "gt_flags"].startswith("clipped ") and int(
         frame.loc["clipped", "gt_flags"].split()[1].rstrip("%")) >= 40
     assert "8-bit (PCM_U8)" in frame.loc["eight-bit", "gt_flags"]
@@ -315,4 +327,5 @@ def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples):
     assert frame.loc["clipped", "output_flags"].startswith("clipped ")  # the copy is clipped too
     assert summary.results["flagged"]["gt"] == 4
     table = (summary.run_dir / "table.md").read_text()
-    assert "flagged audio (items.parquet *_flags): ground truth 4, output" in table
+    assert "flagged audio (items.parquet *_flags): prompt 1, ground truth 4, output" in table
+    assert "8-bit (PCM_U8)" in caplog.text and "eight_bit.wav" in caplog.text  # and warned about, by file

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO, make_config
 from data_fixtures import write_fleurs_r
-from ztts1_eval import compare, report, runner, stats
+from ztts1_eval import compare, report, results, runner, stats
 from ztts1_eval.data import cli as data_cli
 from ztts1_eval.published import csv_path
 
@@ -124,6 +124,22 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
     assert "FAIL: failure rate rose from 0.0 % to 33.3 % (margin 0 points)" in crash.stdout
     table = (crashing / "table.md").read_text()
     assert "| Failed % ↓ | 33.3 (4/12) | 33.3 (4/12) |" in table
+    # Scored at worst (the gate's default): the 4 lost items count at WER 100 % in the pairs.
+    lost = 100.0 * items["wer"].to_numpy()[:4]
+    worst = compare.compare(made["flite1"], crashing, failed_as_worst=True).set_index(["metric", "column"])
+    assert worst.loc[("wer.wer", "all"), "n"] == len(items)
+    assert worst.loc[("wer.wer", "all"), "delta"] == pytest.approx(float((100.0 - lost).sum()) / len(items))
+    assert "failed items at 100" in crash.stdout and "failed items at 0" in crash.stdout  # WER, similarity
+    # ... and in tables when the run asks for it: both means, labelled.
+    run_json = json.loads((crashing / "run.json").read_text())
+    (crashing / "run.json").write_text(json.dumps({**run_json, "failed_as_worst": True}))
+    final = results.finalize(crashing)
+    cell = final["aggregates"]["all"]["wer.wer"]
+    assert cell["n_worst"] == 4 and cell["worst"] == 1.0
+    scored = 100.0 * items["wer"].to_numpy()[4:]
+    assert 100.0 * cell["mean_all"] == pytest.approx((scored.sum() + 400.0) / len(items))
+    table = (crashing / "table.md").read_text()
+    assert "WER (%) ↓ (scored) |" in table and f"WER (%) ↓ (all, failed = 100) | {100.0 * cell['mean_all']:.2f}" in table
     config.write_text("gates:\n  - metric: wer.wer\n    max_regression: noise_floor\n")
     broken = gate(planted)
     assert broken.returncode == 2 and "needs noise_floor" in broken.stderr

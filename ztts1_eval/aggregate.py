@@ -17,6 +17,10 @@ import pandas as pd
 from ztts1_eval import stats
 
 
+# Statuses that get the metric's worst value in means over all items: synthesis failed
+# ("skipped" by every scorer) or the scorer failed on the item.
+FAILED_AS_WORST = ("failed", "skipped")
+
 # Reads an array a score refers to ("blob:<sha256>", see ztts1_eval.blobs).
 ArrayLoader = Callable[[str], np.ndarray]
 
@@ -55,6 +59,15 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta:
         "n_pending": int((status == "pending").sum()),
         "mean": float(values.mean()) if len(values) else None,
     }
+    worst = metric.get("worst")
+    if worst is not None and not metric.get("distribution"):
+        # Means over all items: a failed synthesis or scoring counts as the metric's worst value,
+        # so failing the hardest items cannot improve the number (shown when failed_as_worst).
+        n_worst = int(status.isin(FAILED_AS_WORST).sum())
+        every = np.concatenate([values.to_numpy(dtype=float), np.full(n_worst, float(worst))])
+        cell.update({"worst": float(worst), "n_worst": n_worst,
+                     "mean_all": float(every.mean()) if every.size else None,
+                     "ci95_all": stats.bootstrap_ci(every) if n_worst else cell["ci95"]})
     if metric.get("corpus_numerator") and len(values):
         num = pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).sum()
         den = pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).sum()

@@ -93,13 +93,16 @@ def _compare(argv: list[str]) -> None:
     parser.add_argument("run_a", type=Path)
     parser.add_argument("run_b", type=Path)
     parser.add_argument("--out", type=Path, help="write <out>.md and <out>.csv (default <run_b>/compare_<run A id>)")
+    parser.add_argument("--failed-as-worst", action="store_true",
+                        help="an item either run failed counts at the metric's worst value (WER 100 %%, sim 0, MOS 1) "
+                             "instead of leaving the comparison")
     args = parser.parse_args(argv)
     try:
-        frame = compare.compare(args.run_a, args.run_b)
+        frame = compare.compare(args.run_a, args.run_b, failed_as_worst=args.failed_as_worst)
     except (FileNotFoundError, ConfigError) as exc:
         sys.exit(f"error: {exc}")
     stem = args.out or args.run_b / f"compare_{args.run_a.name}"
-    print(compare.write_comparison(frame, str(args.run_a), str(args.run_b), stem))
+    print(compare.write_comparison(frame, str(args.run_a), str(args.run_b), stem, args.failed_as_worst))
 
 
 def _gate(argv: list[str]) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ztts1_eval import atomic, results, stats
-from ztts1_eval.aggregate import table_column
+from ztts1_eval.aggregate import FAILED_AS_WORST, table_column
 from ztts1_eval.errors import ConfigError
 
 
@@ -37,6 +37,7 @@ class Metric:
     scale: float
     decimals: int
     identity_hash: str
+    worst: float | None = None  # field units; see scorers.base.Metric.worst
 
 
 def load_run(run_dir: Path, refresh: bool = True) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -60,14 +61,21 @@ def per_item_metrics(result: dict[str, Any]) -> dict[str, Metric]:
                 continue  # a group-level distance has no per-item values to pair
             key = f"{scorer}.{m['field']}"
             found[key] = Metric(key, scorer, m["field"], m["label"], m["higher_is_better"], m["scale"],
-                                m["decimals"], meta["identity_hash"])
+                                m["decimals"], meta["identity_hash"], m.get("worst"))
     return found
 
 
-def _values(frame: pd.DataFrame, metric: Metric) -> pd.Series:
-    ok = frame[frame.get(f"{metric.scorer}_status", pd.Series(index=frame.index, dtype=object)) == "ok"]
+def _values(frame: pd.DataFrame, metric: Metric, failed_as_worst: bool = False) -> pd.Series:
+    """The metric per item id in table units: scored items, plus (``failed_as_worst``, for a
+    metric with a worst value) failed ones at that worst value."""
+    status = frame.get(f"{metric.scorer}_status", pd.Series(index=frame.index, dtype=object))
+    ok = frame[status == "ok"]
     values = pd.to_numeric(ok.set_index("id")[metric.field], errors="coerce") if metric.field in ok else pd.Series(dtype=float)
-    return values.dropna() * metric.scale
+    values = values.dropna()
+    if failed_as_worst and metric.worst is not None:
+        failed = frame.loc[status.isin(FAILED_AS_WORST), "id"]
+        values = pd.concat([values, pd.Series(metric.worst, index=failed.to_numpy(), dtype=float)]).sort_index()
+    return values * metric.scale
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,11 @@ class Paired:
     same_scorer: bool
 
 
-def paired_samples(run_a: Path, run_b: Path, refresh: bool = True) -> list[Paired]:
+def paired_samples(run_a: Path, run_b: Path, refresh: bool = True, failed_as_worst: bool = False) -> list[Paired]:
     """Per metric both runs scored and per table column (and ``all``): the two runs' values on
-    the items both scored, in id order."""
+    the items both scored, in id order. ``failed_as_worst``: an item either run failed counts at
+    the metric's worst value instead of leaving the pair (metrics without a worst value keep
+    only the items both scored)."""
     result_a, frame_a = load_run(run_a, refresh)
     result_b, frame_b = load_run(run_b, refresh)
     if result_a["benchmark"]["name"] != result_b["benchmark"]["name"]:
@@ -93,7 +103,7 @@ def paired_samples(run_a: Path, run_b: Path, refresh: bool = True) -> list[Paire
     for key in sorted(set(metrics_a) & set(metrics_b)):
         metric = metrics_a[key]
         same_scorer = metric.identity_hash == metrics_b[key].identity_hash
-        a, b = _values(frame_a, metric), _values(frame_b, metrics_b[key])
+        a, b = _values(frame_a, metric, failed_as_worst), _values(frame_b, metrics_b[key], failed_as_worst)
         common = sorted(set(a.index) & set(b.index))
         groups = {"all": common}
         for item in common:
@@ -103,9 +113,9 @@ def paired_samples(run_a: Path, run_b: Path, refresh: bool = True) -> list[Paire
     return out
 
 
-def compare(run_a: Path, run_b: Path, refresh: bool = True) -> pd.DataFrame:
+def compare(run_a: Path, run_b: Path, refresh: bool = True, failed_as_worst: bool = False) -> pd.DataFrame:
     rows = []
-    for pair in paired_samples(run_a, run_b, refresh):
+    for pair in paired_samples(run_a, run_b, refresh, failed_as_worst):
         metric = pair.metric
         paired = stats.paired_difference(pair.a, pair.b, metric.higher_is_better)
         rows.append({"metric": metric.key, "label": metric.label, "column": pair.column, "n": paired.n,
@@ -118,7 +128,7 @@ def compare(run_a: Path, run_b: Path, refresh: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_comparison(frame: pd.DataFrame, label_a: str, label_b: str) -> str:
+def render_comparison(frame: pd.DataFrame, label_a: str, label_b: str, failed_as_worst: bool = False) -> str:
     lines = [f"# {label_b} vs {label_a} (paired bootstrap, 95 %)", "",
              "| Metric | Column | n | A | B | B - A [95 % CI] | Verdict |", "|---|---|---:|---:|---:|---:|---|"]
     for _, row in frame.iterrows():
@@ -128,13 +138,16 @@ def render_comparison(frame: pd.DataFrame, label_a: str, label_b: str) -> str:
         arrow = "↑" if row["higher_is_better"] else "↓"
         lines.append(f"| {row['label']} {arrow} | {row['column']} | {row['n']} | {row['mean_a']:.{d}f} | "
                      f"{row['mean_b']:.{d}f} | {row['delta']:+.{d}f}{ci} | {row['verdict']} |")
-    lines += ["", f"- A = {label_a}, B = {label_b}; items both runs scored; {stats.RESAMPLES} resamples, seed "
+    items = ("items both runs scored or failed, a failure counting at the metric's worst value (WER 100 %, "
+             "similarity 0, MOS 1; metrics without one: items both scored)" if failed_as_worst
+             else "items both runs scored")
+    lines += ["", f"- A = {label_a}, B = {label_b}; {items}; {stats.RESAMPLES} resamples, seed "
                   f"{stats.SEED}. 'better'/'worse': the interval excludes 0 in that direction."]
     return "\n".join(lines) + "\n"
 
 
-def write_comparison(frame: pd.DataFrame, label_a: str, label_b: str, stem: Path) -> str:
-    markdown = render_comparison(frame, label_a, label_b)
+def write_comparison(frame: pd.DataFrame, label_a: str, label_b: str, stem: Path, failed_as_worst: bool = False) -> str:
+    markdown = render_comparison(frame, label_a, label_b, failed_as_worst)
     atomic.write_text(stem.with_suffix(".md"), markdown)
     buf = io.StringIO()
     frame.drop(columns=["decimals"]).to_csv(buf, index=False, float_format="%.6g")
@@ -206,7 +219,10 @@ def gate(baseline: Path, candidate: Path, config: dict[str, Any]) -> list[GateRe
     if not gates:
         raise ConfigError("gate config: no gates (a list of {metric, column, max_regression})")
     floor = atomic.read_json(Path(config["noise_floor"]).expanduser()) if config.get("noise_floor") else None
-    pairs = {(p.metric.key, p.column): p for p in paired_samples(baseline, candidate)}
+    # On by default for gates: a candidate that fails the items it used to get right must lose
+    # them in the paired means too, not just in the failure-rate line.
+    failed_as_worst = bool(config.get("failed_as_worst", True))
+    pairs = {(p.metric.key, p.column): p for p in paired_samples(baseline, candidate, failed_as_worst=failed_as_worst)}
     outcomes = []
     for i, spec in enumerate(gates):
         where = f"gates[{i}]"
@@ -223,6 +239,9 @@ def gate(baseline: Path, candidate: Path, config: dict[str, Any]) -> list[GateRe
         failed = paired.verdict == "worse"
         reason = (f"regressed by more than {allowed:.4g} with 95 % confidence" if failed else
                   f"within the allowed regression of {allowed:.4g}")
+        if failed_as_worst and pair.metric.worst is not None:
+            reason += f"; failed items at {pair.metric.worst * pair.metric.scale:g}"
+
         outcomes.append(GateResult(spec["metric"], column, allowed, paired.delta, paired.ci, failed, reason))
     outcomes.append(_failure_rate_gate(baseline, candidate, float(config.get("failure_rate_margin", 0.0))))
     return outcomes

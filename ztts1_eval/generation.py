@@ -25,6 +25,8 @@ from ztts1_eval import atomic, audio, audio_flags
 from ztts1_eval.errors import ConfigError
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.provenance import redact
+from ztts1_eval.score_cache import ScoreCache
+from ztts1_eval.speech_check import SpeechCheck, no_speech_reason
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ class GenerationRecord:
     generation: int = 0  # index among the item's K generations
     # audio_flags of the prompt, the ground truth and the output: {"prompt": [...], ...}
     flags: dict[str, list[str]] | None = None
+    # their measured numbers (audio_flags.Inspection.stats): {"prompt": {...}, "gt": ..., "output": ...}
+    audio: dict[str, dict[str, Any]] | None = None
 
 
 def generation_id(item_id: str, k: int) -> str:
@@ -103,11 +107,17 @@ def _over_limit(path: Path | None, what: str, max_audio_s: float | None) -> str 
     return f"{what} is {seconds:.1f} s, over max_audio_s={max_audio_s:g}" if seconds > max_audio_s else None
 
 
+ROLE_NAMES = {"prompt": "the prompt", "gt": "the ground-truth recording", "output": "the output"}
+
+
 def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult, k: int = 0,
-                  max_audio_s: float | None = None, input_flags: dict[str, list[str]] | None = None) -> GenerationRecord:
+                  max_audio_s: float | None = None, inputs: dict[str, audio_flags.Inspection] | None = None,
+                  speech: SpeechCheck | None = None, cache: ScoreCache | None = None) -> GenerationRecord:
+    inputs = inputs or {}
     record = GenerationRecord(item_id=request.item_id, status=result.status, seed=request.seed,
                               error=result.error, latency_s=result.latency_s, meta=result.meta or None,
-                              generation=k, flags=dict(input_flags) if input_flags else None)
+                              generation=k, flags={role: i.flags for role, i in inputs.items() if i.flags} or None,
+                              audio={role: i.stats for role, i in inputs.items() if i.stats} or None)
     if result.status == "ok":
         try:
             if result.samples is None or result.sample_rate is None:
@@ -130,11 +140,16 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
             record.sha256 = audio.file_sha256(run_dir / wav_rel)
             record.sample_rate = int(result.sample_rate)
             record.duration_s = clip.duration_s
-            output_flags = audio_flags.clip_flags(clip.samples, clip.sample_rate)
-            if output_flags:
-                record.flags = {**(record.flags or {}), "output": output_flags}
+            output = audio_flags.inspect_samples(clip.samples, clip.sample_rate, speech=speech,
+                                                 sha256=record.sha256, cache=cache)
+            record.audio = {**(record.audio or {}), "output": output.stats}
+            if output.flags:
+                record.flags = {**(record.flags or {}), "output": output.flags}
             if result.latency_s is not None:
                 record.rtf = result.latency_s / clip.duration_s
+            silent = no_speech_reason(ROLE_NAMES["output"], output.stats)
+            if silent:  # not a synthesis of the text; the clip stays in wavs/ for listening
+                record.status, record.error = "failed", silent
     atomic.write_json(record_path(run_dir, request.item_id), asdict(record))
     return record
 
@@ -171,10 +186,13 @@ def generate(
     progress: bool = True,
     generations: int = 1,
     max_audio_s: float | None = None,
+    speech: SpeechCheck | None = None,
+    cache: ScoreCache | None = None,
 ) -> dict[str, int]:
     """Synthesize every unfinished generation; return counts. The system is built only if needed.
     ``max_audio_s``: prompts, ground-truth recordings and outputs longer than this fail their item
-    (one 10-minute clip would otherwise cost more than the whole benchmark)."""
+    (one 10-minute clip would otherwise cost more than the whole benchmark). ``speech``: inputs
+    and outputs in which the VAD finds no speech fail their item (``cache`` keeps its answers)."""
     if generations < 1:
         raise ConfigError(f"generations must be >= 1, got {generations}")
     wanted = [(item, k) for item in items for k in range(generations)]
@@ -186,16 +204,17 @@ def generate(
     system = make_system()
     _record_system(run_dir, system)
     runnable = []
-    flags_of: dict[Path, list[str]] = {}  # once per distinct input file
+    inspected: dict[Path, audio_flags.Inspection] = {}  # once per distinct input file
 
-    def input_flags(request: SynthesisRequest) -> dict[str, list[str]]:
+    def inspect_inputs(request: SynthesisRequest) -> dict[str, audio_flags.Inspection]:
         found = {}
         for role, path in (("prompt", request.prompt_wav), ("gt", request.gt_wav)):
             if path is not None:
-                if path not in flags_of:
-                    flags_of[path] = audio_flags.file_flags(path)
-                if flags_of[path]:
-                    found[role] = flags_of[path]
+                if path not in inspected:
+                    inspected[path] = audio_flags.inspect_file(path, speech, cache)
+                    if inspected[path].flags:
+                        log.warning("flagged %s %s: %s", role, path, "; ".join(inspected[path].flags))
+                found[role] = inspected[path]
         return found
 
     for item, k in todo:
@@ -218,7 +237,14 @@ def generate(
             _write_result(run_dir, request, SynthesisResult.failed(gid, f"{system.name} needs the prompt transcript; item has none"), k)
             counts["failed"] += 1
         else:
-            runnable.append((request, k, input_flags(request)))
+            inputs = inspect_inputs(request)
+            silent = next((reason for role, found in inputs.items()
+                           if (reason := no_speech_reason(ROLE_NAMES[role], found.stats))), None)
+            if silent:  # nothing to clone from, or nothing to compare with: the item cannot be scored
+                _write_result(run_dir, request, SynthesisResult.failed(gid, silent), k, inputs=inputs)
+                counts["failed"] += 1
+            else:
+                runnable.append((request, k, inputs))
     try:
         with tqdm(total=len(runnable), desc=f"synthesize {system.name}", unit="item", disable=not progress) as bar:
             for start in range(0, len(runnable), batch_size):
@@ -233,7 +259,7 @@ def generate(
                     log.exception("batch failed in %s", system.name)
                     results = [SynthesisResult.failed(r.item_id, f"batch failed: {type(exc).__name__}: {exc}") for r in batch]
                 for request, result, k, flags in zip(batch, results, indices, inputs):
-                    record = _write_result(run_dir, request, result, k, max_audio_s, flags)
+                    record = _write_result(run_dir, request, result, k, max_audio_s, flags, speech, cache)
                     counts["generated" if record.status == "ok" else "failed"] += 1
                     if record.status != "ok":
                         log.warning("%s: %s failed: %s", system.name, request.item_id, record.error)

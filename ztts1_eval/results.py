@@ -23,6 +23,8 @@ RUN_FILE = "run.json"
 MANIFEST_FILE = "manifest.jsonl"
 # Columns that measure wall-clock time and so differ between otherwise identical runs.
 TIMING_COLUMNS = ("latency_s", "rtf", "ttfb_s")
+# Measured per clip (ztts1_eval.audio_flags) and kept in items.parquet as <role>_<name>.
+AUDIO_COLUMNS = ("peak_dbfs", "rms_dbfs", "speech_s")
 
 
 def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[str, Any]],
@@ -40,6 +42,9 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
         # suspicious but decodable audio (ztts1_eval.audio_flags): scored, and shown as flagged
         **{f"{role}_flags": "; ".join((record.flags or {}).get(role, [])) or None if record else None
            for role in ("prompt", "gt", "output")},
+        # their levels and VAD speech seconds (the whole record: generation/<id>.json "audio")
+        **{f"{role}_{name}": ((record.audio or {}).get(role) or {}).get(name) if record else None
+           for role in ("prompt", "gt", "output") for name in AUDIO_COLUMNS},
         "latency_s": record.latency_s if record else None,
         "rtf": record.rtf if record else None,
         "seed": record.seed if record else None,
@@ -60,8 +65,6 @@ def _score_status(run_dir, name, meta, item, record, output_is_target=False) -> 
         return "pending", "not generated yet", {}
     if record.status == "unsupported":
         return "unsupported", record.error, {}
-    if record.status != "ok":
-        return "skipped", f"generation {record.status}", {}
     languages = meta.get("languages")
     if languages is not None and item.language not in languages:
         return "n/a", meta.get("unsupported_reason"), {}
@@ -72,6 +75,9 @@ def _score_status(run_dir, name, meta, item, record, output_is_target=False) -> 
         return "n/a", PROMPT_IS_TARGET, {}
     if meta.get("needs_all_samples") and (meta.get("generations") or 1) < 2:
         return "n/a", "needs generations >= 2 (set generations=K in the run config)", {}
+    # after the n/a rules: a failed synthesis the scorer would not have scored is not its failure
+    if record.status != "ok":
+        return "skipped", f"generation {record.status}", {}
     path = score_record_path(run_dir, name, item.id)
     if not path.is_file():
         return "pending", "not scored yet", {}
@@ -141,6 +147,8 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
                        "level": stats.LEVEL, "resamples": stats.RESAMPLES, "seed": stats.SEED},
         "seed": run["seed"],
         "generations": run.get("generations", 1),
+        "failed_as_worst": bool(run.get("failed_as_worst", False)),
+        "speech_check": run.get("speech_check"),
         "provenance": run["provenance"],
     })
     atomic.write_json(run_dir / "results.json", results)

@@ -20,6 +20,7 @@ from systems.api.secrets import install_log_redaction
 from ztts1_eval import (atomic, benchmark, generation, manifest as manifest_mod, merge, provenance, results, run_guard,
                         scoring)
 from ztts1_eval.score_cache import ScoreCache
+from ztts1_eval.speech_check import SpeechCheck
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     run_dir = results_dir / bench_cfg["name"] / system_cfg["name"] / run_id
     scorer_specs = {name: dict(spec) for name, spec in (scorers_cfg.get("run") or {}).items()}
     scorers = scoring.create_scorers(scorer_specs)  # fail fast on missing scorer models, before any write
+    speech = SpeechCheck.from_config(config.get("speech_check"))
+    score_cache = ScoreCache(cache_dir)
     scoring.prepare_scorers(scorers, items, manifest)
 
     shard = config.get("shard") or {}
@@ -84,6 +87,9 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
             "data_root": str(manifest.data_root),
             "seed": seed,
             "generations": generations,
+            "failed_as_worst": bool(config.get("failed_as_worst", False)),
+            # decides which outputs count as generated: recorded with its threshold
+            "speech_check": speech.identity() if speech else None,
             "provenance": provenance.collect(shared_config, shared_overrides),
         })
 
@@ -99,10 +105,11 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
             batch_size=int(system_cfg.get("batch_size") or 8),
             retry_failed=bool(config.get("retry_failed", True)), progress=progress, generations=generations,
             max_audio_s=float(config["max_audio_s"]) if config.get("max_audio_s") else None,
+            speech=speech, cache=score_cache,
         )
         gen_seconds = time.perf_counter() - start
         score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
-                                         ScoreCache(cache_dir), progress=progress, generations=generations)
+                                         score_cache, progress=progress, generations=generations)
         final = merge.merge(run_dir)  # the last shard to finish writes the merged results
         limit = config.get("max_failure_rate")
         return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),

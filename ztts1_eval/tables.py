@@ -147,6 +147,11 @@ def build_rows(results: list[dict[str, Any]], columns: list[str]) -> list[Row]:
                 arrow = "↑" if metric["higher_is_better"] else "↓"
                 name = metric["label"] + ("*" if metric["field"] == "sim" and not clones else "")
                 variants = [("mean", f"{name} {arrow}", "ci95")]
+                if result.get("failed_as_worst") and metric.get("worst") is not None:
+                    # both means, labelled: over scored items, and over all items with failures at worst
+                    worst = f"{metric['worst'] * metric['scale']:g}"
+                    variants = [("mean", f"{name} {arrow} (scored)", "ci95"),
+                                ("mean_all", f"{name} {arrow} (all, failed = {worst})", "ci95_all")]
                 if metric.get("corpus_numerator"):
                     variants.append(("corpus", f"{name} corpus {arrow}", "corpus_ci95"))
                 for aggregation, metric_label, ci_key in variants:

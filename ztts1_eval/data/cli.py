@@ -62,6 +62,8 @@ def main(argv: list[str]) -> None:
     v = sub.add_parser("verify", help="re-check a built manifest's audio files against its checksums")
     v.add_argument("manifest", type=Path)
     v.add_argument("--data-root", type=Path, help="default: the manifest's folder")
+    v.add_argument("--speech", action="store_true",
+                   help="also list files in which Silero VAD finds no speech (their items fail at evaluation)")
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
@@ -78,7 +80,7 @@ def main(argv: list[str]) -> None:
         else:
             from ztts1_eval.data.verify import verify
 
-            report = verify(args.manifest, args.data_root or args.manifest.parent)
+            report = verify(args.manifest, args.data_root or args.manifest.parent, speech=args.speech)
             print(report.summary())
             if not report.ok:
                 sys.exit(1)

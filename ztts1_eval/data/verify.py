@@ -1,5 +1,7 @@
 """Re-check a built manifest against the audio on disk: every file its header lists must exist
-and still have the recorded SHA-256."""
+and still have the recorded SHA-256. Files that decode but look wrong (audio_flags) and, with
+``speech=True``, files in which the VAD finds no speech are listed as warnings: their items
+would be flagged, or fail, at evaluation."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ztts1_eval import manifest as manifest_mod
+from ztts1_eval import audio_flags, manifest as manifest_mod
 from ztts1_eval.audio import file_sha256
 from ztts1_eval.data.common import DataError
+from ztts1_eval.speech_check import SpeechCheck, no_speech_reason
 
 
 @dataclass
@@ -19,6 +22,8 @@ class Report:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)  # audio an item uses that the header has no checksum for
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # warnings, not errors
+    no_speech: list[str] = field(default_factory=list)  # warnings: their items fail at evaluation
 
     @property
     def ok(self) -> bool:
@@ -31,15 +36,21 @@ class Report:
             lines += [f"  {title}: {p}" for p in paths[:20]]
             if len(paths) > 20:
                 lines.append(f"  ... and {len(paths) - 20} more {title}")
+        if self.flagged or self.no_speech:
+            lines.append(f"warning: {len(self.flagged)} file(s) flagged, {len(self.no_speech)} without speech "
+                         "(scored with the flag / their items fail)")
+            lines += [f"  flagged: {p}: {'; '.join(flags)}" for p, flags in sorted(self.flagged.items())[:50]]
+            lines += [f"  no speech: {p}" for p in self.no_speech[:50]]
         return "\n".join(lines)
 
 
-def verify(path: Path, data_root: Path, progress: bool = True) -> Report:
+def verify(path: Path, data_root: Path, progress: bool = True, speech: bool = False) -> Report:
     header = manifest_mod.read_header(path)
     build = header.get("build")
     if not build or "audio_sha256" not in build:
         raise DataError(f"{path} has no build record with checksums (it was not written by `ztts1-eval data build`)")
     report = Report()
+    check = SpeechCheck() if speech else None
     items = manifest_mod.load(path, data_root, check_files=False).items
     used = {p for item in items for p in (item.prompt_wav, item.gt_wav) if p}
     report.unlisted = sorted(used - set(build["audio_sha256"]))
@@ -49,6 +60,12 @@ def verify(path: Path, data_root: Path, progress: bool = True) -> Report:
         report.checked += 1
         if not full.is_file():
             report.missing.append(rel)
-        elif file_sha256(full) != expected:
+            continue
+        if file_sha256(full) != expected:
             report.changed.append(rel)
+        found = audio_flags.inspect_file(full, check)
+        if found.flags:
+            report.flagged[rel] = found.flags
+        if no_speech_reason(rel, found.stats):
+            report.no_speech.append(rel)
     return report

@@ -27,7 +27,7 @@ class Trimmed:
 
 
 @lru_cache(maxsize=1)
-def _model():
+def silero_model():
     from silero_vad import load_silero_vad
 
     return load_silero_vad(onnx=False)
@@ -45,7 +45,7 @@ def trim(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Trimmed:
     if sample_rate != SAMPLE_RATE:
         raise ValueError(f"Silero VAD trimming runs at {SAMPLE_RATE} Hz, got {sample_rate}")
     wav = np.ascontiguousarray(samples, dtype=np.float32)
-    model = _model()
+    model = silero_model()
     with torch.inference_mode():
         segments = get_speech_timestamps(torch.from_numpy(wav), model, sampling_rate=SAMPLE_RATE)
     if not segments:

@@ -36,6 +36,10 @@ class Metric:
     # Set for distribution-level metrics: the group value is computed from every item's
     # features by this aggregator (see ztts1_eval.aggregate), not as a mean of per-item values.
     distribution: str | None = None
+    # The metric's worst value (in field units), given to an item whose synthesis or scoring
+    # failed when means over *all* items are asked for (``failed_as_worst``); None: no such
+    # value (distribution-level and diversity metrics), so no all-items mean.
+    worst: float | None = None
 
 
 @dataclass(frozen=True)

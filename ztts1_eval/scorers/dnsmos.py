@@ -24,7 +24,7 @@ class DNSMOS(Scorer):
         kind="utterance",
         sample_rate=16000,
         languages=None,
-        metrics=(Metric("dnsmos_ovrl", "DNSMOS OVRL", higher_is_better=True),),
+        metrics=(Metric("dnsmos_ovrl", "DNSMOS OVRL", higher_is_better=True, worst=1.0),),
     )
 
     def __init__(self, personalized: bool = False, batch_size: int = 8):

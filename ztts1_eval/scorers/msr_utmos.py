@@ -61,7 +61,7 @@ class MSRUTMOS(Scorer):
         kind="utterance",
         sample_rate=16000,
         languages=None,
-        metrics=(Metric("utmos", "UTMOS", higher_is_better=True, decimals=2),),
+        metrics=(Metric("utmos", "UTMOS", higher_is_better=True, decimals=2, worst=1.0),),
         native_rates=NATIVE_RATES,
     )
 

@@ -27,7 +27,7 @@ class PocketsphinxWER(Scorer):
         languages=frozenset({"en"}),
         metrics=(
             Metric("wer", "WER (%)", higher_is_better=False, scale=100.0,
-                   corpus_numerator="wer_errors", corpus_denominator="wer_ref_units"),
+                   corpus_numerator="wer_errors", corpus_denominator="wer_ref_units", worst=1.0),
         ),
         unsupported_reason="no offline ASR for this language (pocketsphinx: en only)",
     )

@@ -98,7 +98,7 @@ class Qwen3ASRWER(Scorer):
             needs_text=True, needs_reference_audio=False, kind="utterance", sample_rate=16000,
             languages=frozenset(LANGUAGE_NAMES),
             metrics=(Metric("wer", "WER/CER (%)", higher_is_better=False, scale=100.0,
-                            corpus_numerator="wer_errors", corpus_denominator="wer_ref_units"),),
+                            corpus_numerator="wer_errors", corpus_denominator="wer_ref_units", worst=1.0),),
             unsupported_reason="language not supported by Qwen3-ASR",
         )
         self._model = self._processor = self._package = None

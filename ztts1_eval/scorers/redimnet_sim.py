@@ -108,7 +108,7 @@ class ReDimNetSimilarity(Scorer):
         kind="utterance",
         sample_rate=16000,
         languages=None,
-        metrics=(Metric("sim", "Spk. sim.", higher_is_better=True, decimals=1),),
+        metrics=(Metric("sim", "Spk. sim.", higher_is_better=True, decimals=1, worst=0.0),),
     )
 
     def __init__(self, checkpoint: str = DEFAULT_CHECKPOINT, sha256: str | None = None, device: str = "auto",

@@ -24,7 +24,7 @@ class ResemblyzerSimilarity(Scorer):
         kind="utterance",
         sample_rate=16000,
         languages=None,
-        metrics=(Metric("sim", "Spk. sim.", higher_is_better=True, decimals=1),),
+        metrics=(Metric("sim", "Spk. sim.", higher_is_better=True, decimals=1, worst=0.0),),
     )
 
     def __init__(self, batch_size: int = 16, device: str = "auto"):

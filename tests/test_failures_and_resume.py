@@ -42,6 +42,9 @@ def bad_data(tmp_path, samples) -> Path:
     for name in ("empty", "corrupt", "silent", "nan"):
         items.append(Item(id=name, subset="t", language="en", prompt_wav="lj1.flac", target_text=text, gt_wav=f"{name}.wav"))
     items.append(Item(id="silent-prompt", subset="t", language="en", prompt_wav="silent.wav", target_text=text, gt_wav="lj4.flac"))
+    sf.write(root / "hum.wav", 0.05 * np.sin(2 * np.pi * 50 * np.arange(32000) / 16000).astype(np.float32), 16000)
+    items.append(Item(id="hum-prompt", subset="t", language="en", prompt_wav="hum.wav", target_text=text, gt_wav="lj4.flac"))
+    items.append(Item(id="corrupt-prompt", subset="t", language="en", prompt_wav="corrupt.wav", target_text=text, gt_wav="lj4.flac"))
     items.append(Item(id="german", subset="t", language="de", prompt_wav="lj1.flac", target_text="guten tag", gt_wav="lj4.flac"))
     manifest.write(tmp_path / "bad.jsonl", items)
     return tmp_path
@@ -56,22 +59,26 @@ def _custom(data: Path, *extra: str) -> dict:
 def test_bad_audio_becomes_recorded_failures(bad_data, shared_cache):
     summary = runner.run(_custom(bad_data, "system=ground_truth", f"cache_dir={shared_cache}"))
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
-    assert summary.results["counts"] == {"failed": 4, "ok": 3}
+    assert summary.results["counts"] == {"failed": 5, "ok": 4}
     reasons = items["failure_reason"]
     assert "empty audio file" in reasons["empty"]
     assert "unreadable audio file" in reasons["corrupt"]
     assert "silent" in reasons["silent"]
     assert "NaN" in reasons["nan"]
     assert (items.loc[["empty", "corrupt", "silent", "nan"], "sim_status"] == "skipped").all()
-    assert items.loc["silent-prompt", "sim_status"] == "failed"
-    assert "prompt" in items.loc["silent-prompt", "sim_reason"] and "silent" in items.loc["silent-prompt", "sim_reason"]
-    assert items.loc["silent-prompt", "quality_status"] == "ok"  # only the scorer that needs the prompt fails
+    # a prompt without speech (mains hum) fails its item before synthesis: nothing to clone from ...
+    assert reasons["hum-prompt"] == "no speech detected in the prompt (Silero VAD; 2.00 s, peak -26 dBFS)"
+    assert items.loc["silent-prompt", "sim_status"] == "failed" and "silent" in items.loc["silent-prompt", "sim_reason"]
+    # ... one that cannot be decoded is left to the systems and scorers that read it
+    assert items.loc["corrupt-prompt", "sim_status"] == "failed"
+    assert items.loc["corrupt-prompt", "sim_reason"].startswith("unreadable audio file") and "corrupt.wav" in items.loc["corrupt-prompt", "sim_reason"]
+    assert items.loc["corrupt-prompt", "quality_status"] == "ok"  # only the scorer that needs the prompt fails
     assert items.loc["german", "wer_status"] == "n/a" and "no offline ASR" in items.loc["german", "wer_reason"]
     assert items.loc["ok", "sim"] > 70
     cell = summary.results["aggregates"]["all"]["sim.sim"]
-    assert (cell["n"], cell["n_failed"], cell["n_not_applicable"]) == (2, 5, 0)
+    assert (cell["n"], cell["n_failed"], cell["n_not_applicable"]) == (2, 7, 0)
     table = (summary.run_dir / "table.md").read_text()
-    assert "(5✗)" in table  # en SIM: 2 scored out of 7 items, failures shown in the cell
+    assert "(7✗)" in table  # en SIM: 2 scored out of 9 items, failures shown in the cell
     assert "| n/a |" in table  # de WER
 
 
@@ -92,7 +99,8 @@ def test_changed_audio_is_rescored_and_nothing_else(tmp_path, samples):
     root = tmp_path / "data"
     root.mkdir()
     shutil.copy(samples / "en/ljspeech_LJ001-0001.flac", root / "speech.flac")
-    write_tone(root / "tone.wav", seconds=2.0)
+    other = audio.read_checked(samples / "en/ljspeech_LJ001-0004.flac")
+    sf.write(root / "tone.wav", other.samples[:2 * other.sample_rate], other.sample_rate)
     manifest.write(tmp_path / "m.jsonl", [
         Item(id="a", subset="t", language="en", prompt_wav="speech.flac", target_text="x", gt_wav="speech.flac"),
         Item(id="b", subset="t", language="en", prompt_wav="tone.wav", target_text="x", gt_wav="tone.wav"),
@@ -102,7 +110,7 @@ def test_changed_audio_is_rescored_and_nothing_else(tmp_path, samples):
                  "~scorers.run.wer", "~scorers.run.sim"]
     first = runner.run(make_config(overrides))
     assert first.scoring["quality"].computed == 2
-    write_tone(root / "tone.wav", seconds=3.0, amplitude=0.5)  # new content, same path
+    sf.write(root / "tone.wav", 0.5 * other.samples[:3 * other.sample_rate], other.sample_rate)  # new content, same path
     (first.run_dir / "wavs" / "b.wav").unlink()  # the output is gone: regenerated from the new file
     second = runner.run(make_config(overrides))
     assert second.generation["generated"] == 1 and second.generation["reused"] == 1
@@ -278,7 +286,9 @@ def test_clips_over_max_audio_s_fail_their_item_with_the_reason(tmp_path, sample
     assert frame.loc["fine", "status"] == "ok"
     assert frame.loc["long-gt", "failure_reason"] == "the ground-truth recording is 600.0 s, over max_audio_s=60"
     assert frame.loc["long-prompt", "failure_reason"] == "the prompt is 600.0 s, over max_audio_s=60"
-    flite = runner.run(make_config(["system=flite", "benchmark.ids=[short-prompt]", "max_audio_s=0.5", *common]))
+    # (a 0.3 s prompt has no speech for the VAD; the check is beside the point here)
+    flite = runner.run(make_config(["system=flite", "benchmark.ids=[short-prompt]", "max_audio_s=0.5",
+                                    "speech_check=null", *common]))
     reason = pd.read_parquet(flite.run_dir / "items.parquet").set_index("id").loc["short-prompt", "failure_reason"]
     assert reason.startswith("output is ") and reason.endswith("s, over max_audio_s=0.5")
 
@@ -329,3 +339,27 @@ def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples, caplog):
     table = (summary.run_dir / "table.md").read_text()
     assert "flagged audio (items.parquet *_flags): prompt 1, ground truth 4, output" in table
     assert "8-bit (PCM_U8)" in caplog.text and "eight_bit.wav" in caplog.text  # and warned about, by file
+
+
+def test_an_item_over_the_scorer_time_limit_fails_and_the_run_moves_on(tmp_path, samples):
+    """A 59 s clip under a 1.5 s-per-item limit: its batch runs out of time, is scored again item
+    by item, and only the slow item fails (with the reason); the short one is scored."""
+    root = tmp_path / "data"
+    root.mkdir()
+    speech = audio.read_checked(samples / "en/jfk_inaugural_1961.flac")
+    rate = speech.sample_rate
+    sf.write(root / "short.wav", speech.samples[:int(2.5 * rate)], rate)
+    sf.write(root / "long.wav", np.tile(speech.samples, 6)[:59 * rate], rate)
+    text = "and so my fellow americans"
+    manifest.write(tmp_path / "m.jsonl", [Item(id=name, subset="t", language="en", prompt_wav="short.wav",
+                                               target_text=text, gt_wav=f"{name}.wav") for name in ("short", "long")])
+    start = time.perf_counter()
+    summary = runner.run(make_config([
+        "benchmark=manifest", f"benchmark.manifest={tmp_path / 'm.jsonl'}", f"benchmark.data_root={root}",
+        f"results_dir={tmp_path / 'r'}", "progress=false", "system=ground_truth", "~scorers.run.wer",
+        "~scorers.run.sim", "~scorers.run.prosody", "scorers.run.quality.batch_size=2", "scorer_item_timeout_s=1.5"]))
+    assert time.perf_counter() - start < 45  # DNSMOS on the whole 59 s clip would take ~10 s more
+    frame = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
+    assert frame.loc["long", "quality_status"] == "failed"
+    assert frame.loc["long", "quality_reason"] == "scoring took over 1.5 s (scorer_item_timeout_s)"
+    assert frame.loc["short", "quality_status"] == "ok" and 1.0 < frame.loc["short", "dnsmos_ovrl"] < 5.0

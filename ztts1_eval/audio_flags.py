@@ -55,6 +55,8 @@ def inspect_samples(samples: np.ndarray, rate: int, channels: int = 1, subtype: 
                     speech: SpeechCheck | None = None, sha256: str | None = None,
                     cache: ScoreCache | None = None) -> Inspection:
     x = np.asarray(samples, dtype=np.float32)
+    if x.size and not np.all(np.isfinite(x)):  # audio.check records that failure in its own words
+        return Inspection(stats={"sample_rate": int(rate), "channels": int(channels), "format": subtype})
     frames = x.shape[0]
     seconds = (frames / rate) if rate else 0.0
     magnitude = np.abs(x)
@@ -65,10 +67,11 @@ def inspect_samples(samples: np.ndarray, rate: int, channels: int = 1, subtype: 
         "rms_dbfs": _dbfs(float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))) if x.size else FLOOR_DBFS,
         "clipped_share": round(clipped, 4),
     }
-    if speech is not None:
+    decodable = x.size and seconds >= audio.MIN_DURATION_S and float(magnitude.max()) >= audio.SILENCE_PEAK
+    if speech is not None and decodable:  # silence and blips get audio.check's own reason
         mono = audio.Audio(x.mean(axis=1) if x.ndim == 2 else x, int(rate))
         stats["speech_s"] = round(speech.cached_speech_seconds(mono, sha256, cache) if sha256 else
-                                  speech.speech_seconds(mono), 3) if frames and rate else 0.0
+                                  speech.speech_seconds(mono), 3)
     flags = []
     if clipped > CLIPPED_SHARE:
         flags.append(f"clipped {100 * clipped:.0f}%")

@@ -70,7 +70,8 @@ def page_data(results: list[dict[str, Any]], run_dirs: list[Path], page_dir: Pat
                 value = row.get(field_name) if row.get(f"{scorer}_status") == "ok" else None
                 scores[key] = None if value is None or pd.isna(value) else round(float(value) * scale, decimals + 2)
             item["outputs"][name] = {
-                "audio": _rel(run_dir / row["output_wav"], page_dir) if row.get("output_wav") and row["status"] == "ok" else None,
+                # a failed output that was kept (no speech detected) can be listened to, marked failed
+                "audio": _rel(run_dir / row["output_wav"], page_dir) if isinstance(row.get("output_wav"), str) else None,
                 "status": row["status"], "scores": scores}
     return {"systems": names, "metrics": dict(sorted(metric_labels.items())),
             "languages": sorted({i["language"] for i in items.values()}),

@@ -109,7 +109,8 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         )
         gen_seconds = time.perf_counter() - start
         score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
-                                         score_cache, progress=progress, generations=generations)
+                                         score_cache, progress=progress, generations=generations,
+                                         item_timeout_s=float(config.get("scorer_item_timeout_s") or 0) or None)
         final = merge.merge(run_dir)  # the last shard to finish writes the merged results
         limit = config.get("max_failure_rate")
         return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),

@@ -16,6 +16,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ztts1_eval import atomic, audio, blobs
+from ztts1_eval.deadline import Timeout, deadline
 from ztts1_eval.generation import load_record, ok_generations
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.score_cache import ScoreCache, cache_key
@@ -134,7 +135,8 @@ def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
 
 
 def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest, run_dir: Path,
-               cache: ScoreCache, progress: bool = True, generations: int = 1) -> ScoreCounts:
+               cache: ScoreCache, progress: bool = True, generations: int = 1,
+               item_timeout_s: float | None = None) -> ScoreCounts:
     counts = ScoreCounts()
     description = _describe(scorer)
     if scorer.info.needs_all_samples:
@@ -197,7 +199,7 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     if todo:
         if not loaded:
             scorer.load()
-        _score_pending(name, scorer, todo, run_dir, cache, counts, description, progress)
+        _score_pending(name, scorer, todo, run_dir, cache, counts, description, progress, item_timeout_s)
     return counts
 
 
@@ -219,8 +221,23 @@ def _noise_features(scorer: Scorer, cache: ScoreCache, description: dict[str, An
     return features, True
 
 
+def _score_within(scorer: Scorer, inputs: list[ScoreInput], item_timeout_s: float | None) -> list[ScoreOutput]:
+    """Score a batch within ``item_timeout_s`` per item; a batch over its limit is scored again
+    one item at a time, so only the slow item fails (with the reason) and the others count."""
+    try:
+        with deadline(item_timeout_s * len(inputs) if item_timeout_s else None):
+            return scorer.score(inputs)
+    except Timeout:
+        if len(inputs) == 1:
+            log.warning("scoring %s took over %g s; recorded as failed", inputs[0].item_id, item_timeout_s)
+            return [ScoreOutput(status="failed",
+                                reason=f"scoring took over {item_timeout_s:g} s (scorer_item_timeout_s)")]
+        return [output for one in inputs for output in _score_within(scorer, [one], item_timeout_s)]
+
+
 def _score_pending(name: str, scorer: Scorer, todo: list[_Pending], run_dir: Path, cache: ScoreCache,
-                   counts: ScoreCounts, description: dict[str, Any], progress: bool) -> None:
+                   counts: ScoreCounts, description: dict[str, Any], progress: bool,
+                   item_timeout_s: float | None = None) -> None:
     # Similar durations together (less padding for batched models); ties by id: deterministic.
     todo.sort(key=lambda p: (p.duration_s, p.item.id))
     with tqdm(total=len(todo), desc=f"score {name}", unit="item", disable=not progress) as bar:
@@ -237,7 +254,7 @@ def _score_pending(name: str, scorer: Scorer, todo: list[_Pending], run_dir: Pat
                     counts.failed += 1
             if inputs:
                 try:
-                    outputs = scorer.score(inputs)
+                    outputs = _score_within(scorer, inputs, item_timeout_s)
                 except Exception as exc:  # record, keep going: finished scores stay on disk
                     log.exception("scorer %s failed on a batch", name)
                     outputs = [ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}") for _ in inputs]
@@ -283,14 +300,17 @@ def prepare_scorers(scorers: dict[str, Scorer], items: list[Item], manifest: Man
 
 
 def score_all(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest,
-              run_dir: Path, cache: ScoreCache, progress: bool = True, generations: int = 1) -> dict[str, ScoreCounts]:
-    """Run each scorer in turn, releasing its model before the next loads."""
+              run_dir: Path, cache: ScoreCache, progress: bool = True, generations: int = 1,
+              item_timeout_s: float | None = None) -> dict[str, ScoreCounts]:
+    """Run each scorer in turn, releasing its model before the next loads. An item whose
+    scoring takes over ``item_timeout_s`` fails with that reason."""
     results = {}
     for name in list(scorers):
         start = time.perf_counter()
         scorer = scorers.pop(name)
         try:
-            results[name] = run_scorer(name, scorer, items, manifest, run_dir, cache, progress, generations)
+            results[name] = run_scorer(name, scorer, items, manifest, run_dir, cache, progress, generations,
+                                       item_timeout_s)
         finally:
             scorer.close()
             del scorer

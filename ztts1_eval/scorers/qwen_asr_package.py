@@ -87,6 +87,9 @@ class QwenASRPackage:
         except WorkerDied as exc:
             self._worker = None  # the next batch starts a fresh one
             raise RuntimeError(f"the qwen-asr worker died: {exc}") from None
+        except BaseException:  # interrupted mid-request (a time limit): its answer would pair with the next batch
+            self.close()
+            raise
         finally:
             for path in paths:
                 Path(path).unlink(missing_ok=True)

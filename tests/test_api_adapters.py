@@ -534,6 +534,6 @@ def test_elevenlabs_preset_voice_is_set_beside_the_reports_preset_similarity(tmp
     # The same numbers from a cloning run: never a delta against the report's preset similarity.
     cloned = copy.deepcopy(summary.results)
     cloned["system"]["describe"]["capabilities"]["clones_from_audio"] = True
-    markdown, csv_text = tables.render_vs_paper([cloned])
+    markdown, csv_text = tables.render_vs_paper(tables.build_table([cloned]))
     line = next(l for l in markdown.splitlines() if "Spk. sim." in l)
     assert "not comparable" in line and "(other scorer)" not in line

@@ -171,14 +171,16 @@ def script_safe_json(data: Any) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def write_page(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> Path:
+def write_page(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
+               table: tables.Table | None = None) -> Path:
+    """The page, with ``table`` (the report's, built once) or one built from ``results``."""
     page_dir = out_dir / PAGE_DIR
     page_dir.mkdir(parents=True, exist_ok=True)
     data = page_data(results, run_dirs, page_dir)
-    columns = tables._columns(results)
+    table = table or tables.build_table(results)
     document = _PAGE.render(
         benchmarks=", ".join(sorted({r["benchmark"]["name"] for r in results})),
-        columns=columns, rows=tables.build_rows(results, columns),
+        columns=table.columns, rows=table.rows,
         # trusted constants and escaped JSON: inserted as they are
         style=Markup(_STYLE), script=Markup(_SCRIPT), payload=Markup(script_safe_json(data)))
     path = page_dir / "index.html"

@@ -33,10 +33,11 @@ def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]
         collected_dirs.append(run_dir)
     if not collected:
         raise FileNotFoundError(f"no runs under {results_dir / benchmark}; run `make eval BENCHMARK={benchmark}` first")
-    markdown = tables.write_tables(collected, results_dir / benchmark / "table")
+    table = tables.build_table(collected)  # rows built once, for every format and the page
+    markdown = tables.write_tables(table, results_dir / benchmark / "table")
     plots.write_plots(collected, collected_dirs, results_dir / benchmark / "plots")
     write_comparisons(collected, collected_dirs, results_dir / benchmark / "compare")
-    listening.write_page(collected, collected_dirs, results_dir / benchmark)
+    listening.write_page(collected, collected_dirs, results_dir / benchmark, table)
     return markdown, collected
 
 

@@ -266,10 +266,24 @@ def footnotes(results: list[dict[str, Any]]) -> list[str]:
 FLAG_ROLES = {"prompt": "prompt", "gt": "ground truth", "output": "output"}
 
 
-def render_markdown(results: list[dict[str, Any]]) -> str:
+@dataclass
+class Table:
+    """The rows of one table, built once and rendered in every format."""
+
+    results: list[dict[str, Any]]
+    columns: list[str]
+    rows: list[Row]
+    best: set[tuple[int, str]]
+
+
+def build_table(results: list[dict[str, Any]]) -> Table:
     columns = _columns(results)
     rows = build_rows(results, columns)
-    best = best_cells(rows, columns)
+    return Table(results, columns, rows, best_cells(rows, columns))
+
+
+def render_markdown(table: Table) -> str:
+    results, columns, rows, best = table.results, table.columns, table.rows, table.best
     benchmarks = sorted({r["benchmark"]["name"] for r in results})
     lines = [f"# {', '.join(benchmarks)}: results", "",
              "| System | Metric | " + " | ".join(columns) + " |",
@@ -292,11 +306,9 @@ def _latex_escape(text: str) -> str:
     return text
 
 
-def render_latex(results: list[dict[str, Any]]) -> str:
+def render_latex(table: Table) -> str:
     """A booktabs table body (\\usepackage{booktabs}); sections separated by \\midrule."""
-    columns = _columns(results)
-    rows = build_rows(results, columns)
-    best = best_cells(rows, columns)
+    columns, rows, best = table.columns, table.rows, table.best
     lines = [r"\begin{tabular}{ll" + "r" * len(columns) + "}", r"\toprule",
              "System & Metric & " + " & ".join(_latex_escape(c) for c in columns) + r" \\", r"\midrule"]
     previous_section, previous_system = None, None
@@ -320,24 +332,24 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
 
 
-def render_csv(results: list[dict[str, Any]]) -> str:
-    columns = _columns(results)
+def render_csv(table: Table) -> str:
+    columns = table.columns
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["section", "system", "metric", "field", "aggregation", *columns])
-    for row in build_rows(results, columns):
+    for row in table.rows:
         values = [row.texts[c] if row.is_published else _fmt(row.values[c]) for c in columns]
         writer.writerow([row.section, row.system, row.metric, row.field, row.aggregation, *values])
     return buf.getvalue()
 
 
-def render_long_csv(results: list[dict[str, Any]]) -> str:
-    columns = _columns(results)
+def render_long_csv(table: Table) -> str:
+    columns = table.columns
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["section", "system", "metric", "field", "aggregation", "column", "value", "ci95_low",
                      "ci95_high", "n", "n_failed", "text"])
-    for row in build_rows(results, columns):
+    for row in table.rows:
         for column in columns:
             ci = row.cis.get(column)
             n, failed = row.counts.get(column, ("", ""))
@@ -347,11 +359,11 @@ def render_long_csv(results: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def render_vs_paper(results: list[dict[str, Any]]) -> tuple[str, str] | None:
+def render_vs_paper(table: Table) -> tuple[str, str] | None:
     """Markdown and CSV of ours minus published, per cell, where the paper has the row and our
     scorer is the paper's; None when no run has published counterparts."""
-    columns = [c for c in _columns(results) if c != "all"]
-    rows = build_rows(results, columns + ["all"])
+    columns = [c for c in table.columns if c != "all"]
+    rows = table.rows
     pairs = [(rows[i - 1], row) for i, row in enumerate(rows) if row.is_published]
     if not pairs:
         return None
@@ -389,15 +401,16 @@ def render_vs_paper(results: list[dict[str, Any]]) -> tuple[str, str] | None:
     return "\n".join(lines) + "\n", buf.getvalue()
 
 
-def write_tables(results: list[dict[str, Any]], stem: Path) -> str:
+def write_tables(results: list[dict[str, Any]] | Table, stem: Path) -> str:
     """Write ``<stem>.md``, ``.csv``, ``.tex``, ``<stem>_long.csv`` and, where the paper has
-    counterparts, ``<stem>_vs_paper.{md,csv}``; return the markdown."""
-    markdown = render_markdown(results)
+    counterparts, ``<stem>_vs_paper.{md,csv}``, all from one set of rows; return the markdown."""
+    table = results if isinstance(results, Table) else build_table(results)
+    markdown = render_markdown(table)
     atomic.write_text(stem.with_suffix(".md"), markdown)
-    atomic.write_text(stem.with_suffix(".csv"), render_csv(results))
-    atomic.write_text(stem.with_suffix(".tex"), render_latex(results))
-    atomic.write_text(stem.with_name(stem.name + "_long.csv"), render_long_csv(results))
-    vs_paper = render_vs_paper(results)
+    atomic.write_text(stem.with_suffix(".csv"), render_csv(table))
+    atomic.write_text(stem.with_suffix(".tex"), render_latex(table))
+    atomic.write_text(stem.with_name(stem.name + "_long.csv"), render_long_csv(table))
+    vs_paper = render_vs_paper(table)
     if vs_paper is not None:
         atomic.write_text(stem.with_name(stem.name + "_vs_paper.md"), vs_paper[0])
         atomic.write_text(stem.with_name(stem.name + "_vs_paper.csv"), vs_paper[1])

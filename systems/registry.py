@@ -28,5 +28,5 @@ SYSTEMS: dict[str, str] = {
 
 
 def create(system_type: str, options: dict[str, Any] | None = None) -> TTSSystem:
-    cls = resolve(SYSTEMS, system_type, "system")
+    cls = resolve(SYSTEMS, system_type, "system", group="systems")
     return cls(**(options or {}))

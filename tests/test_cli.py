@@ -1,8 +1,10 @@
 """The command line as users call it (subprocesses), and secret handling."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO, make_config
 from ztts1_eval import provenance, runner
@@ -81,3 +83,69 @@ def test_run_id_depends_on_content_not_time(tmp_path):
     ids = [runner.compute_run_id(cfg["system"], "demo", "digest", cfg["seed"]) for cfg in (a, b, c, d, e)]
     assert ids[0] != ids[1] and ids[0] == ids[2]
     assert ids[3] == ids[4]  # a new API key does not re-synthesize everything
+
+
+def test_a_third_party_system_joins_through_an_entry_point(tmp_path):
+    """An installed package (here: its dist-info and module on PYTHONPATH, as pip would leave
+    them) adds a system without any edit to this repository."""
+    import os
+
+    site = tmp_path / "site"
+    (site / "slow_espeak-0.1.dist-info").mkdir(parents=True)
+    (site / "slow_espeak-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: slow-espeak\nVersion: 0.1\n")
+    (site / "slow_espeak-0.1.dist-info" / "entry_points.txt").write_text(
+        "[ztts1_eval.systems]\nslow_espeak = slow_espeak:SlowEspeak\n")
+    (site / "slow_espeak.py").write_text(
+        "from systems.espeak import Espeak\n\n\nclass SlowEspeak(Espeak):\n    name = 'slow_espeak'\n\n"
+        "    def __init__(self, **options):\n        super().__init__(**{**options, 'words_per_minute': 110})\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
+    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "eval", "system=espeak", "system.type=slow_espeak",
+                          "system.name=slow_espeak", "benchmark.languages=[en]", "benchmark.max_items=1",
+                          "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody", "~scorers.run.wer",
+                          f"results_dir={tmp_path / 'r'}", "progress=false"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    [system_json] = (tmp_path / "r" / "demo" / "slow_espeak").glob("*/system.json")
+    described = json.loads(system_json.read_text())
+    assert described["name"] == "slow_espeak" and described["words_per_minute"] == 110
+    unknown = _cli("eval", "system=espeak", "system.type=nope", f"results_dir={tmp_path / 'r2'}")
+    assert unknown.returncode != 0 and "known systems:" in unknown.stderr and "slow_espeak" not in unknown.stderr
+
+
+def test_a_plain_install_runs_from_another_directory(tmp_path, samples):
+    """`pip install .` (not editable) into a fresh environment: the configs come with it
+    (share/ztts1-eval/conf) and `eval` runs from a directory that is not the checkout. The
+    dependencies are this environment's (a .pth line), so nothing is downloaded."""
+    import shutil
+    import sysconfig
+
+    source = tmp_path / "src"  # a copy: building in place would leave build/ in the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for name in ("ztts1_eval", "systems", "zonos2", "conf"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    env_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120)
+    python = env_dir / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (Path(purelib) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "."],
+                             cwd=source, capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stderr[-2000:]
+    assert (env_dir / "share" / "ztts1-eval" / "conf" / "system" / "ground_truth.yaml").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = subprocess.run([str(python), "-m", "ztts1_eval", "eval", "system=ground_truth", "benchmark=demo",
+                          "benchmark.languages=[en]", "benchmark.max_items=2", "~scorers.run.prosody", "~scorers.run.sim",
+                          "progress=false"],
+                         cwd=elsewhere, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "ZTTS1_DATA_ROOT": str(samples), "PYTHONPATH": ""})
+    assert out.returncode == 0, out.stderr[-2000:]
+    [results_json] = (elsewhere / "results" / "demo" / "ground_truth").glob("*/results.json")
+    final = json.loads(results_json.read_text())
+    assert final["counts"] == {"ok": 2} and final["aggregates"]["all"]["wer.wer"]["n"] == 2
+    imported = subprocess.run([str(python), "-c", "import ztts1_eval; print(ztts1_eval.__file__)"], cwd=elsewhere,
+                              capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+    assert imported.stdout.strip().startswith(str(env_dir))  # the installed copy ran, not the checkout

@@ -73,6 +73,7 @@ def _plant_wer_regression(run_dir: Path, target: Path, amount: float) -> Path:
         if data["status"] == "ok":
             data["values"]["wer"] += amount
             record.write_text(json.dumps(data))
+    results.finalize(target)  # compare reads what finalize wrote
     return target
 
 
@@ -104,7 +105,9 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
         return subprocess.run([sys.executable, "-m", "ztts1_eval", "gate", str(made["flite1"]), str(candidate),
                                "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=300)
 
+    written = {p: p.stat().st_mtime_ns for p in made["flite1"].glob("*.*")}
     passed = gate(made["flite2"])
+    assert {p: p.stat().st_mtime_ns for p in made["flite1"].glob("*.*")} == written  # gates only read runs
     assert passed.returncode == 0 and "pass: failure rate 0.0 % -> 0.0 %" in passed.stdout
     failed = gate(planted)
     assert failed.returncode == 1 and "FAIL" in failed.stdout and "wer.wer" in failed.stdout
@@ -117,6 +120,7 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
         record = json.loads(record_path.read_text())
         record.update(status="failed", error="TimeoutError: no audio within 600 s", sha256=None, wav=None)
         record_path.write_text(json.dumps(record))
+    results.finalize(crashing)
     shown = compare.compare(made["flite1"], crashing).set_index(["metric", "column"])
     assert shown.loc[("wer.wer", "all"), "n"] == len(items) - 4  # paired over what both scored
     crash = gate(crashing)

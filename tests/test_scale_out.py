@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, make_config
-from ztts1_eval import manifest, merge, runner
+from ztts1_eval import layout, manifest, merge, runner
 from ztts1_eval.results import TIMING_COLUMNS
 
 ARGS = ["benchmark.languages=[en]", "~scorers.run.quality", "progress=false"]
@@ -64,7 +64,7 @@ def test_make_eval_with_three_shards_equals_the_unsharded_run(unsharded, tmp_pat
     assert "Submitit 'local' sweep" in out.stdout + out.stderr
     [run_dir] = list((tmp_path / "demo/espeak").iterdir())
     assert run_dir.name == unsharded.name  # shard settings are not part of the run id
-    assert sorted(p.name for p in (run_dir / merge.SHARD_DIR).iterdir()) == ["0-of-3.json", "1-of-3.json", "2-of-3.json"]
+    assert sorted(p.name for p in layout.shard_dir(run_dir).iterdir()) == ["0-of-3.json", "1-of-3.json", "2-of-3.json"]
     assert_same_results(run_dir, unsharded)
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval import manifest as manifest_mod
+from ztts1_eval import layout, manifest as manifest_mod
 from ztts1_eval.benchmarks import BUILDERS
 from ztts1_eval.errors import ConfigError
 from ztts1_eval.provenance import REPO_ROOT
@@ -35,11 +35,11 @@ def load(config: dict[str, Any], results_dir: Path) -> tuple[manifest_mod.Manife
         builder_name = config.get("builder")
         if not builder_name:
             raise ConfigError(f"benchmark {config.get('name')!r}: set either 'manifest' (a JSONL path) or 'builder'")
-        builder = resolve(BUILDERS, builder_name, "benchmark builder")
+        builder = resolve(BUILDERS, builder_name, "benchmark builder", group="benchmark_builders")
         if not root.is_dir():
             raise manifest_mod.ManifestError(
                 f"data root {root} does not exist: set benchmark.data_root=... or {DATA_ROOT_ENV}")
-        path = results_dir / config["name"] / "manifest.jsonl"
+        path = Path(results_dir) / config["name"] / layout.MANIFEST_FILE
         manifest_mod.write(path, builder(root, config))
     manifest = manifest_mod.load(path, root, max_text_chars=int(config.get("max_text_chars")
                                                                  or manifest_mod.DEFAULT_MAX_TEXT_CHARS),

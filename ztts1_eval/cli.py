@@ -15,10 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from ztts1_eval import layout, locations
 from ztts1_eval.errors import ConfigError
-from ztts1_eval.provenance import REPO_ROOT
-
-CONFIG_DIR = str(REPO_ROOT / "conf")
 
 
 def _eval(argv: list[str]) -> None:
@@ -33,7 +31,7 @@ def _eval(argv: list[str]) -> None:
 
     user_errors = (SystemUnavailable, ScorerUnavailable, ConfigError, RegistryError, FileNotFoundError)
 
-    @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+    @hydra.main(version_base="1.3", config_path=str(locations.conf_dir()), config_name="config")
     def main(cfg: DictConfig) -> None:
         config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
         overrides = list(HydraConfig.get().overrides.task)
@@ -43,7 +41,7 @@ def _eval(argv: list[str]) -> None:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
         if summary.results is not None:
-            print((summary.run_dir / "table.md").read_text(encoding="utf-8"))
+            print(layout.table_stem(summary.run_dir).with_suffix(".md").read_text(encoding="utf-8"))
         print(f"run {summary.run_id}: {summary.run_dir}")
         if summary.failure:  # finished work is kept; the exit code says the run is not usable
             print(f"error: {summary.failure}", file=sys.stderr)
@@ -83,7 +81,7 @@ def _finalize(argv: list[str]) -> None:
         sys.exit(f"error: {exc}")
     if final is None:
         sys.exit("error: items are still pending (shards running?); pass --force to write partial results")
-    print((args.run_dir / "table.md").read_text(encoding="utf-8"))
+    print(layout.table_stem(args.run_dir).with_suffix(".md").read_text(encoding="utf-8"))
 
 
 def _compare(argv: list[str]) -> None:
@@ -163,7 +161,7 @@ def _seeded_runs(overrides: list[str], count: int) -> list[Path]:
 
     from ztts1_eval import runner
 
-    with initialize_config_dir(version_base="1.3", config_dir=CONFIG_DIR):
+    with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
         base = OmegaConf.to_container(compose(config_name="config", overrides=overrides), resolve=True)
         run_dirs = []
         for k in range(count):

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ztts1_eval import atomic, results, stats
+from ztts1_eval import atomic, layout, stats
 from ztts1_eval.aggregate import FAILED_AS_WORST, table_column
 from ztts1_eval.errors import ConfigError
 
@@ -40,17 +40,16 @@ class Metric:
     worst: float | None = None  # field units; see scorers.base.Metric.worst
 
 
-def load_run(run_dir: Path, refresh: bool = True) -> tuple[dict[str, Any], pd.DataFrame]:
-    """A run's results and items; ``refresh`` re-finalizes it first (off when just finalized)."""
+def load_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A run's results and items as its last finalize wrote them (read only: comparing never
+    rewrites a run; `ztts1-eval finalize RUN_DIR` refreshes one whose records changed)."""
     run_dir = Path(run_dir)
-    if not (run_dir / results.RUN_FILE).is_file():
-        raise ConfigError(f"{run_dir} is not a run directory (no {results.RUN_FILE})")
-    if not refresh and (run_dir / "results.json").is_file():
-        return atomic.read_json(run_dir / "results.json"), pd.read_parquet(run_dir / "items.parquet")
-    final = results.finalize(run_dir, force=True)
-    if final is None:
-        raise ConfigError(f"{run_dir}: no results to compare")
-    return final, pd.read_parquet(run_dir / "items.parquet")
+    if not layout.run_file(run_dir).is_file():
+        raise ConfigError(f"{run_dir} is not a run directory (no {layout.RUN_FILE})")
+    if not layout.results_file(run_dir).is_file() or not layout.items_file(run_dir).is_file():
+        raise ConfigError(f"{run_dir} has no results yet (unfinished shards?); run `ztts1-eval finalize {run_dir}` "
+                          "(--force for partial results)")
+    return atomic.read_json(layout.results_file(run_dir)), pd.read_parquet(layout.items_file(run_dir))
 
 
 def per_item_metrics(result: dict[str, Any]) -> dict[str, Metric]:
@@ -87,13 +86,13 @@ class Paired:
     same_scorer: bool
 
 
-def paired_samples(run_a: Path, run_b: Path, refresh: bool = True, failed_as_worst: bool = False) -> list[Paired]:
+def paired_samples(run_a: Path, run_b: Path, failed_as_worst: bool = False) -> list[Paired]:
     """Per metric both runs scored and per table column (and ``all``): the two runs' values on
     the items both scored, in id order. ``failed_as_worst``: an item either run failed counts at
     the metric's worst value instead of leaving the pair (metrics without a worst value keep
     only the items both scored)."""
-    result_a, frame_a = load_run(run_a, refresh)
-    result_b, frame_b = load_run(run_b, refresh)
+    result_a, frame_a = load_run(run_a)
+    result_b, frame_b = load_run(run_b)
     if result_a["benchmark"]["name"] != result_b["benchmark"]["name"]:
         raise ConfigError(f"runs are on different benchmarks: {result_a['benchmark']['name']} vs "
                           f"{result_b['benchmark']['name']}")
@@ -113,9 +112,9 @@ def paired_samples(run_a: Path, run_b: Path, refresh: bool = True, failed_as_wor
     return out
 
 
-def compare(run_a: Path, run_b: Path, refresh: bool = True, failed_as_worst: bool = False) -> pd.DataFrame:
+def compare(run_a: Path, run_b: Path, failed_as_worst: bool = False) -> pd.DataFrame:
     rows = []
-    for pair in paired_samples(run_a, run_b, refresh, failed_as_worst):
+    for pair in paired_samples(run_a, run_b, failed_as_worst):
         metric = pair.metric
         paired = stats.paired_difference(pair.a, pair.b, metric.higher_is_better)
         rows.append({"metric": metric.key, "label": metric.label, "column": pair.column, "n": paired.n,
@@ -262,8 +261,7 @@ def failure_rate(frame: pd.DataFrame) -> float:
 def _failure_rate_gate(baseline: Path, candidate: Path, margin: float) -> GateResult:
     """Always checked: paired means skip failed items, so a candidate that fails its hardest
     items would otherwise look better."""
-    # paired_samples() has just re-finalized both runs: read what it wrote, not finalize again
-    before, after = (failure_rate(load_run(run, refresh=False)[1]) for run in (baseline, candidate))
+    before, after = (failure_rate(load_run(run)[1]) for run in (baseline, candidate))
     failed = after > before + margin + 1e-9
     reason = (f"failure rate rose from {before:.1f} % to {after:.1f} % (margin {margin:g} points)" if failed
               else f"failure rate {before:.1f} % -> {after:.1f} %, within the margin of {margin:g} points")

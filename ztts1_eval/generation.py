@@ -21,7 +21,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from systems.base import SynthesisRequest, SynthesisResult, TTSSystem
-from ztts1_eval import atomic, audio, audio_flags
+from ztts1_eval import atomic, audio, audio_flags, layout
 from ztts1_eval.errors import ConfigError
 from ztts1_eval.manifest import Item, Manifest
 from ztts1_eval.provenance import redact
@@ -30,8 +30,6 @@ from ztts1_eval.speech_check import SpeechCheck, no_speech_reason
 
 log = logging.getLogger(__name__)
 
-RECORD_DIR = "generation"
-WAV_DIR = "wavs"
 
 
 @dataclass
@@ -64,12 +62,8 @@ def item_seed(global_seed: int, item_id: str) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
-def record_path(run_dir: Path, item_id: str) -> Path:
-    return run_dir / RECORD_DIR / f"{item_id}.json"
-
-
 def load_record(run_dir: Path, item_id: str) -> GenerationRecord | None:
-    path = record_path(run_dir, item_id)
+    path = layout.record_file(run_dir, item_id)
     if not path.is_file():
         return None
     return GenerationRecord(**atomic.read_json(path))
@@ -134,7 +128,7 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
         except audio.BadAudio as exc:
             record.status, record.error = "failed", str(exc)
         else:
-            wav_rel = f"{WAV_DIR}/{request.item_id}.wav"
+            wav_rel = layout.wav_relpath(request.item_id)
             audio.write_wav(run_dir / wav_rel, samples, result.sample_rate)
             record.wav = wav_rel
             record.sha256 = audio.file_sha256(run_dir / wav_rel)
@@ -150,7 +144,7 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
             silent = no_speech_reason(ROLE_NAMES["output"], output.stats)
             if silent:  # not a synthesis of the text; the clip stays in wavs/ for listening
                 record.status, record.error = "failed", silent
-    atomic.write_json(record_path(run_dir, request.item_id), asdict(record))
+    atomic.write_json(layout.record_file(run_dir, request.item_id), asdict(record))
     return record
 
 
@@ -161,7 +155,7 @@ class SystemChanged(ConfigError):
 def _record_system(run_dir: Path, system: TTSSystem) -> None:
     """Write system.json once; refuse to mix outputs of two versions of a system in one run."""
     described = json.loads(json.dumps(redact(system.describe()), default=str))
-    path = run_dir / "system.json"
+    path = layout.system_file(run_dir)
     if path.is_file():
         before = atomic.read_json(path)
         if before != described:

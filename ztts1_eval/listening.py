@@ -24,7 +24,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from ztts1_eval import atomic, tables
+from ztts1_eval import atomic, layout, tables
 
 PAGE_DIR = "listen"
 
@@ -51,8 +51,8 @@ def page_data(results: list[dict[str, Any]], run_dirs: list[Path], page_dir: Pat
     items: dict[str, dict[str, Any]] = {}
     metric_labels: dict[str, str] = {}
     for name, (result, run_dir) in zip(names, pairs):
-        frame = pd.read_parquet(run_dir / "items.parquet")
-        run = atomic.read_json(run_dir / "run.json")
+        frame = pd.read_parquet(layout.items_file(run_dir))
+        run = atomic.read_json(layout.run_file(run_dir))
         data_root = Path(run["data_root"])
         metrics = _per_item_metrics(result)
         for scorer_name, meta in result["scorers"].items():

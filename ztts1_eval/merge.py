@@ -18,10 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval import __version__, atomic, provenance, results
+from ztts1_eval import __version__, atomic, layout, provenance, results
 from ztts1_eval.errors import ConfigError
 
-SHARD_DIR = "shards"
 # Settings that may differ between shards of one run without changing any output.
 _LOCAL_SETTINGS = ("shard", "progress", "cache_dir", "hydra", "wait_for_lock", "max_failure_rate")
 
@@ -43,7 +42,7 @@ def shard_record(config: dict[str, Any], index: int, count: int) -> dict[str, An
 
 def write_shard_record(run_dir: Path, record: dict[str, Any]) -> Path:
     shard = record["shard"]
-    path = Path(run_dir) / SHARD_DIR / f"{shard['index']}-of-{shard['count']}.json"
+    path = layout.shard_dir(run_dir) / f"{shard['index']}-of-{shard['count']}.json"
     atomic.write_json(path, record)
     return path
 
@@ -59,7 +58,7 @@ def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
 
 def differences(run_dir: Path) -> list[str]:
     """Every config or code value on which the run's shard records disagree."""
-    paths = sorted((Path(run_dir) / SHARD_DIR).glob("*-of-*.json"))
+    paths = sorted(layout.shard_dir(run_dir).glob("*-of-*.json"))
     records = [(p.stem, atomic.read_json(p)) for p in paths]
     if len(records) < 2:
         return []

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ztts1_eval import atomic, languages
+from ztts1_eval import atomic, languages, layout
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def plot_dswed(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
 def similarity_frame(run_dirs: dict[str, Path], column: str = "sim") -> pd.DataFrame:
     frames = []
     for label, run_dir in run_dirs.items():
-        items = pd.read_parquet(run_dir / "items.parquet")
+        items = pd.read_parquet(layout.items_file(run_dir))
         if column not in items or f"{column}_status" not in items:
             continue
         ok = items[items[f"{column}_status"] == "ok"]
@@ -144,7 +144,7 @@ def speaking_rate_frame(run_dirs: dict[str, Path]) -> pd.DataFrame:
     columns = ["system", "id", "language", "phone_rate", "source_rate", "source", "difference", "distance"]
     frames = []
     for label, run_dir in run_dirs.items():
-        items = pd.read_parquet(run_dir / "items.parquet")
+        items = pd.read_parquet(layout.items_file(run_dir))
         if not {"phone_rate", "phone_rate_ref", "prosody_status"} <= set(items.columns):
             continue
         ok = items[items["prosody_status"] == "ok"]
@@ -290,7 +290,7 @@ def plot_ecdf(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path
             for metric in meta["metrics"]:
                 if not metric.get("distribution"):
                     metrics[(scorer, metric["field"])] = metric
-    items = {label: pd.read_parquet(d / "items.parquet") for label, d in zip(labels, run_dirs)}
+    items = {label: pd.read_parquet(layout.items_file(d)) for label, d in zip(labels, run_dirs)}
     for (scorer, field_name), metric in sorted(metrics.items()):
         rows = []
         for label, frame in items.items():

@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from ztts1_eval.locations import REPO_ROOT  # where the code runs from (its git commit is recorded)
 
 PACKAGES = (
     "ztts1-eval", "numpy", "torch", "soundfile", "soxr", "jiwer", "pandas", "pyarrow", "hydra-core",

@@ -6,22 +6,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval import compare, listening, merge, plots, results, tables
-from ztts1_eval.generation import RECORD_DIR as GENERATION_DIR
+from ztts1_eval import compare, layout, listening, merge, plots, tables
 
 log = logging.getLogger(__name__)
-
-
-def run_dirs(results_dir: Path, benchmark: str) -> list[Path]:
-    return sorted(p.parent for p in (results_dir / benchmark).glob(f"*/*/{results.RUN_FILE}"))
 
 
 def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]]:
     """Re-finalize each run of ``benchmark``; write ``<results_dir>/<benchmark>/table.{md,csv}`` and
     the figures under ``plots/``."""
     collected, collected_dirs = [], []
-    for run_dir in run_dirs(results_dir, benchmark):
-        if not any((run_dir / GENERATION_DIR).glob("*.json")):
+    for run_dir in layout.run_dirs(results_dir, benchmark):
+        if not any(layout.record_dir(run_dir).glob("*.json")):
             log.warning("run %s has no generated items (did it fail at start?); left out of the table", run_dir)
             continue
         final = merge.merge(run_dir, force=True)  # refuses shards of different configs or code
@@ -51,7 +46,7 @@ def write_comparisons(collected: list[dict[str, Any]], run_dirs: list[Path], out
     for i, (result_a, dir_a) in enumerate(runs):
         for result_b, dir_b in runs[i + 1:]:
             name_a, name_b = (f"{r['system']['name']}-{r['run_id']}" for r in (result_a, result_b))
-            frame = compare.compare(dir_a, dir_b, refresh=False)
+            frame = compare.compare(dir_a, dir_b)
             if frame.empty:
                 continue
             label_a = f"{result_a['system'].get('label') or result_a['system']['name']} ({result_a['run_id']})"

@@ -10,17 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from ztts1_eval import atomic, blobs, manifest as manifest_mod, stats, tables
+from ztts1_eval import applicability, atomic, blobs, layout, manifest as manifest_mod, stats, tables
 from ztts1_eval.aggregate import aggregate, clean_floats
 from ztts1_eval.generation import load_record, ok_generations
-from ztts1_eval.tables import PROMPT_IS_TARGET
-from ztts1_eval.scoring import blob_root, score_record_path, scorer_meta_path
 
 log = logging.getLogger(__name__)
 
 RESULTS_SCHEMA_VERSION = 1
-RUN_FILE = "run.json"
-MANIFEST_FILE = "manifest.jsonl"
 # Columns that measure wall-clock time and so differ between otherwise identical runs.
 TIMING_COLUMNS = ("latency_s", "rtf", "ttfb_s")
 # Measured per clip (ztts1_eval.audio_flags) and kept in items.parquet as <role>_<name>.
@@ -65,20 +61,13 @@ def _score_status(run_dir, name, meta, item, record, output_is_target=False) -> 
         return "pending", "not generated yet", {}
     if record.status == "unsupported":
         return "unsupported", record.error, {}
-    languages = meta.get("languages")
-    if languages is not None and item.language not in languages:
-        return "n/a", meta.get("unsupported_reason"), {}
-    if meta.get("needs_ground_truth") and not item.gt_wav:
-        return "n/a", "no ground-truth recording to compare with", {}
-    if (output_is_target and item.gt_wav and item.prompt_wav == item.gt_wav
-            and any(m["field"] == "sim" for m in meta.get("metrics", []))):  # speaker similarity to the prompt
-        return "n/a", PROMPT_IS_TARGET, {}
-    if meta.get("needs_all_samples") and (meta.get("generations") or 1) < 2:
-        return "n/a", "needs generations >= 2 (set generations=K in the run config)", {}
+    reason = applicability.not_applicable(meta, item, output_is_target)
+    if reason:
+        return "n/a", reason, {}
     # after the n/a rules: a failed synthesis the scorer would not have scored is not its failure
     if record.status != "ok":
         return "skipped", f"generation {record.status}", {}
-    path = score_record_path(run_dir, name, item.id)
+    path = layout.score_file(run_dir, name, item.id)
     if not path.is_file():
         return "pending", "not scored yet", {}
     score = atomic.read_json(path)
@@ -114,24 +103,24 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
     """Write items.parquet, results.json, table.md/.csv. Returns the results dict, or None when
     items are still pending (other shards running) and ``force`` is false."""
     run_dir = Path(run_dir)
-    run = atomic.read_json(run_dir / RUN_FILE)
-    items = manifest_mod.load(run_dir / MANIFEST_FILE, run["data_root"], check_files=False).items
-    scorers = {name: atomic.read_json(scorer_meta_path(run_dir, name))
-               for name in run["scorers"] if scorer_meta_path(run_dir, name).is_file()}
+    run = atomic.read_json(layout.run_file(run_dir))
+    items = manifest_mod.load(layout.manifest_file(run_dir), run["data_root"], check_files=False).items
+    scorers = {name: atomic.read_json(layout.scorer_meta_file(run_dir, name))
+               for name in run["scorers"] if layout.scorer_meta_file(run_dir, name).is_file()}
     missing = [name for name in run["scorers"] if name not in scorers]
     if missing and not force:
         log.info("run %s: scorers %s have not run yet; not finalizing", run_dir, missing)
         return None
-    output_is_target = run["system"].get("name") == "ground_truth"  # its output is the target recording
+    output_is_target = applicability.output_is_target(run["system"])  # its output is the target recording
     frame = pd.DataFrame([_item_row(run_dir, item, scorers, output_is_target)
                           for item in sorted(items, key=lambda i: i.id)])
     complete = is_complete(frame) and not missing
     if not complete and not force:
         log.info("run %s: items still pending (other shards?); not finalizing", run_dir)
         return None
-    with atomic.atomic_path(run_dir / "items.parquet") as tmp:
+    with atomic.atomic_path(layout.items_file(run_dir)) as tmp:
         frame.to_parquet(tmp, index=False)
-    system = atomic.read_json(run_dir / "system.json") if (run_dir / "system.json").is_file() else {}
+    system = atomic.read_json(layout.system_file(run_dir)) if layout.system_file(run_dir).is_file() else {}
     results = clean_floats({
         "schema_version": RESULTS_SCHEMA_VERSION,
         "run_id": run["run_id"],
@@ -142,7 +131,7 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
         "cost_estimate": _cost(frame, system),
         "flagged": {role: int(frame[f"{role}_flags"].notna().sum()) for role in ("prompt", "gt", "output")},
-        "aggregates": aggregate(frame, scorers, lambda ref: blobs.get(blob_root(run_dir), ref)),
+        "aggregates": aggregate(frame, scorers, lambda ref: blobs.get(layout.scores_dir(run_dir), ref)),
         "statistics": {"version": stats.STATS_VERSION, "ci": "percentile bootstrap over items",
                        "level": stats.LEVEL, "resamples": stats.RESAMPLES, "seed": stats.SEED},
         "seed": run["seed"],
@@ -151,6 +140,6 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "speech_check": run.get("speech_check"),
         "provenance": run["provenance"],
     })
-    atomic.write_json(run_dir / "results.json", results)
-    tables.write_tables([results], run_dir / "table")
+    atomic.write_json(layout.results_file(run_dir), results)
+    tables.write_tables([results], layout.table_stem(run_dir))
     return results

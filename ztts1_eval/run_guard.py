@@ -22,12 +22,11 @@ from typing import Iterator, Sequence
 
 import filelock
 
-from ztts1_eval import atomic
+from ztts1_eval import atomic, layout
 from ztts1_eval.errors import ConfigError
 from ztts1_eval.generation import load_record
 from ztts1_eval.manifest import Item
 
-LOCK_DIR = "locks"
 
 
 class RunLocked(ConfigError):
@@ -36,7 +35,7 @@ class RunLocked(ConfigError):
 
 @contextlib.contextmanager
 def shard_lock(run_dir: Path, shard_index: int, shard_count: int, wait: bool = False) -> Iterator[None]:
-    folder = Path(run_dir) / LOCK_DIR
+    folder = layout.lock_dir(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{shard_index}-of-{shard_count}"
     lock, owner = filelock.FileLock(folder / f"{name}.lock"), folder / f"{name}.owner.json"

@@ -17,7 +17,7 @@ from typing import Any
 
 from systems import registry as system_registry
 from systems.api.secrets import install_log_redaction
-from ztts1_eval import (atomic, benchmark, generation, manifest as manifest_mod, merge, provenance, results, run_guard,
+from ztts1_eval import (applicability, atomic, benchmark, generation, layout, manifest as manifest_mod, merge, provenance, run_guard,
                         scoring)
 from ztts1_eval.score_cache import ScoreCache
 from ztts1_eval.speech_check import SpeechCheck
@@ -61,7 +61,7 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     manifest, items = benchmark.load(bench_cfg, results_dir)
     digest = benchmark.items_digest(items)
     run_id = compute_run_id(system_cfg, bench_cfg["name"], digest, seed)
-    run_dir = results_dir / bench_cfg["name"] / system_cfg["name"] / run_id
+    run_dir = layout.run_dir(results_dir, bench_cfg["name"], system_cfg["name"], run_id)
     scorer_specs = {name: dict(spec) for name, spec in (scorers_cfg.get("run") or {}).items()}
     scorers = scoring.create_scorers(scorer_specs)  # fail fast on missing scorer models, before any write
     speech = SpeechCheck.from_config(config.get("speech_check"))
@@ -72,11 +72,11 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
     shard_index, shard_count = int(shard.get("index", 0)), int(shard.get("count", 1))
     # One process per shard of a run at a time (a second one would redo the work beside it).
     with run_guard.shard_lock(run_dir, shard_index, shard_count, wait=bool(config.get("wait_for_lock", False))):
-        manifest_mod.write(run_dir / results.MANIFEST_FILE, items)
+        manifest_mod.write(layout.manifest_file(run_dir), items)
         # Shard settings stay out of the stored record: every shard writes the same run.json.
         shared_config = {k: v for k, v in config.items() if k != "shard"}
         shared_overrides = [o for o in (overrides or []) if not o.lstrip("+~").startswith("shard.")]
-        atomic.write_json(run_dir / results.RUN_FILE, {
+        atomic.write_json(layout.run_file(run_dir), {
             "run_id": run_id,
             "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items),
                           "published_table": bench_cfg.get("published_table")},
@@ -110,7 +110,8 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
         gen_seconds = time.perf_counter() - start
         score_counts = scoring.score_all(scorers, shard_items, manifest, run_dir,
                                          score_cache, progress=progress, generations=generations,
-                                         item_timeout_s=float(config.get("scorer_item_timeout_s") or 0) or None)
+                                         item_timeout_s=float(config.get("scorer_item_timeout_s") or 0) or None,
+                                         target_output=applicability.output_is_target(system_cfg))
         final = merge.merge(run_dir)  # the last shard to finish writes the merged results
         limit = config.get("max_failure_rate")
         return RunSummary(run_dir=run_dir, run_id=run_id, n_items=len(items), n_shard_items=len(shard_items),

@@ -15,7 +15,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ztts1_eval import atomic, audio, blobs
+from ztts1_eval import atomic, audio, blobs, layout
+from ztts1_eval.applicability import not_applicable
 from ztts1_eval.deadline import Timeout, deadline
 from ztts1_eval.generation import load_record, ok_generations
 from ztts1_eval.manifest import Item, Manifest
@@ -25,7 +26,6 @@ from ztts1_eval.scorers.base import ScorerUnavailable, ScoreInput, ScoreOutput, 
 
 log = logging.getLogger(__name__)
 
-SCORES_DIR = "scores"
 
 
 @dataclass
@@ -53,11 +53,6 @@ class ScoreCounts:
     seconds: float = 0.0
 
 
-def blob_root(run_dir: Path) -> Path:
-    """Where a run keeps the arrays its score records refer to (ztts1_eval.blobs)."""
-    return run_dir / SCORES_DIR
-
-
 def _from_cache(cache: ScoreCache, key: str, run_dir: Path) -> dict[str, Any] | None:
     """Cached values, with the arrays they refer to copied into the run; None (recompute) when
     an array is gone from the cache."""
@@ -66,22 +61,14 @@ def _from_cache(cache: ScoreCache, key: str, run_dir: Path) -> dict[str, Any] | 
         return None
     try:
         for ref in blobs.refs_in(cached):
-            blobs.copy(cache.root, blob_root(run_dir), ref)
+            blobs.copy(cache.root, layout.scores_dir(run_dir), ref)
     except blobs.BlobMissing:
         return None
     return cached
 
 
-def scorer_meta_path(run_dir: Path, name: str) -> Path:
-    return run_dir / SCORES_DIR / name / "_scorer.json"
-
-
-def score_record_path(run_dir: Path, name: str, item_id: str) -> Path:
-    return run_dir / SCORES_DIR / name / f"{item_id}.json"
-
-
 def _write_score(run_dir: Path, name: str, pending: _Pending, output: ScoreOutput, identity_hash: str) -> None:
-    atomic.write_json(score_record_path(run_dir, name, pending.item.id), {
+    atomic.write_json(layout.score_file(run_dir, name, pending.item.id), {
         "key": pending.key, "scorer_identity_hash": identity_hash, "status": output.status, "reason": output.reason, "values": output.values,
         "audio_sha256": pending.audio_sha256, "reference_sha256": pending.reference_sha256,
         "gt_sha256": pending.gt_sha256, "generations_sha256": pending.sample_sha256,
@@ -89,7 +76,7 @@ def _write_score(run_dir: Path, name: str, pending: _Pending, output: ScoreOutpu
 
 
 def _existing_ok(run_dir: Path, name: str, item_id: str, key: str) -> bool:
-    path = score_record_path(run_dir, name, item_id)
+    path = layout.score_file(run_dir, name, item_id)
     if not path.is_file():
         return False
     record = atomic.read_json(path)
@@ -136,7 +123,9 @@ def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
 
 def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest, run_dir: Path,
                cache: ScoreCache, progress: bool = True, generations: int = 1,
-               item_timeout_s: float | None = None) -> ScoreCounts:
+               item_timeout_s: float | None = None, target_output: bool = False) -> ScoreCounts:
+    """Score every applicable item with an ok output (``target_output``: the outputs are the
+    items' own recordings, see ztts1_eval.applicability)."""
     counts = ScoreCounts()
     description = _describe(scorer)
     if scorer.info.needs_all_samples:
@@ -144,17 +133,18 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     identity = description["identity"]
     scorer.attach_cache(cache)
     loaded = False
-    if scorer.info.kind == "distribution" and _any_applicable(scorer, items):
+    if scorer.info.kind == "distribution" and any(
+            not_applicable(description, item, target_output) is None for item in items):
         description["noise_features"], loaded = _noise_features(scorer, cache, description, run_dir)
     # One write, complete: finalize never sees a description without its noise features.
-    atomic.write_json(scorer_meta_path(run_dir, name), description)
+    atomic.write_json(layout.scorer_meta_file(run_dir, name), description)
     todo: list[_Pending] = []
     prompt_hashes: dict[str, str] = {}
     for item in items:
         record = load_record(run_dir, item.id)
         if record is None or record.status != "ok":
             continue
-        if not scorer.info.supports(item.language):
+        if not_applicable(description, item, target_output):
             counts.not_applicable += 1
             continue
         reference_path = reference_sha = None
@@ -165,16 +155,10 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             reference_sha = prompt_hashes[item.prompt_wav]
         gt_path = gt_sha = None
         if scorer.info.needs_ground_truth:
-            if not item.gt_wav:
-                counts.not_applicable += 1
-                continue
             gt_path = manifest.resolve(item.gt_wav)
             gt_sha = audio.file_sha256(gt_path)
         samples = samples_tag = None
         if scorer.info.needs_all_samples:
-            if generations < 2:
-                counts.not_applicable += 1
-                continue
             done = ok_generations(run_dir, item.id, generations)
             if done is None:
                 continue  # a generation is still pending (resume finishes it)
@@ -203,11 +187,6 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
     return counts
 
 
-def _any_applicable(scorer: Scorer, items: list[Item]) -> bool:
-    return any(scorer.info.supports(item.language) and (item.gt_wav or not scorer.info.needs_ground_truth)
-               for item in items)
-
-
 def _noise_features(scorer: Scorer, cache: ScoreCache, description: dict[str, Any],
                     run_dir: Path) -> tuple[Any, bool]:
     """Features of the noise sets (cached like scores); returns them and whether the model loaded."""
@@ -216,7 +195,7 @@ def _noise_features(scorer: Scorer, cache: ScoreCache, description: dict[str, An
     if features is not None:
         return features, False
     scorer.load()
-    features = blobs.store_arrays(scorer.noise_features(), [blob_root(run_dir), cache.root])
+    features = blobs.store_arrays(scorer.noise_features(), [layout.scores_dir(run_dir), cache.root])
     cache.put(key, features)
     return features, True
 
@@ -260,7 +239,7 @@ def _score_pending(name: str, scorer: Scorer, todo: list[_Pending], run_dir: Pat
                     outputs = [ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}") for _ in inputs]
                 for pending, output in zip(ready, outputs):
                     if output.status == "ok":  # large arrays go to the blob stores, records keep refs
-                        output.values = blobs.store_arrays(output.values, [blob_root(run_dir), cache.root])
+                        output.values = blobs.store_arrays(output.values, [layout.scores_dir(run_dir), cache.root])
                     _write_score(run_dir, name, pending, output, description["identity_hash"])
                     if output.status == "ok":
                         cache.put(pending.key, output.values)
@@ -301,7 +280,7 @@ def prepare_scorers(scorers: dict[str, Scorer], items: list[Item], manifest: Man
 
 def score_all(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest,
               run_dir: Path, cache: ScoreCache, progress: bool = True, generations: int = 1,
-              item_timeout_s: float | None = None) -> dict[str, ScoreCounts]:
+              item_timeout_s: float | None = None, target_output: bool = False) -> dict[str, ScoreCounts]:
     """Run each scorer in turn, releasing its model before the next loads. An item whose
     scoring takes over ``item_timeout_s`` fails with that reason."""
     results = {}
@@ -310,7 +289,7 @@ def score_all(scorers: dict[str, Scorer], items: list[Item], manifest: Manifest,
         scorer = scorers.pop(name)
         try:
             results[name] = run_scorer(name, scorer, items, manifest, run_dir, cache, progress, generations,
-                                       item_timeout_s)
+                                       item_timeout_s, target_output)
         finally:
             scorer.close()
             del scorer

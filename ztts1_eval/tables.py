@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ztts1_eval import atomic, languages, published
+from ztts1_eval.applicability import PROMPT_IS_TARGET
 
 SECTION_ORDER = ["Reference", "Baselines", "Open-source models", "Closed-source models"]
 
@@ -76,9 +77,6 @@ def _status_text(cell: dict[str, Any], items: dict[str, Any]) -> str | None:
 
 
 PRESET_VOICE = "n/a, preset voice"
-# Table III prints "–" for the ground truth's similarity on the Clean set: its prompt is the
-# target recording itself, so the score would be a clip against itself (results.py marks it n/a).
-PROMPT_IS_TARGET = "the prompt is the target recording (similarity of a clip to itself)"
 
 
 def _text(value: float | None, ci: tuple[float, float] | None, cell: dict[str, Any] | None,

@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval.provenance import REPO_ROOT
-
-CONF_DIR = REPO_ROOT / "conf" / "data"
+from ztts1_eval.locations import conf_dir
 
 
 def protocol_config(name: str, overrides: list[str]) -> dict[str, Any]:
@@ -19,9 +17,9 @@ def protocol_config(name: str, overrides: list[str]) -> dict[str, Any]:
 
     from ztts1_eval.data.common import DataError
 
-    path = CONF_DIR / f"{name}.yaml"
+    path = conf_dir() / "data" / f"{name}.yaml"
     if not path.is_file():
-        known = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
+        known = sorted(p.stem for p in (conf_dir() / "data").glob("*.yaml"))
         raise DataError(f"unknown data set {name!r} (known: {', '.join(known)})")
     bad = [o for o in overrides if "=" not in o]
     if bad:
@@ -42,7 +40,7 @@ def build(name: str, overrides: list[str], out: Path | None, progress: bool = Tr
     from ztts1_eval.registry import resolve
 
     config = protocol_config(name, overrides)
-    builder = resolve(BUILDERS, config["builder"], "data builder")
+    builder = resolve(BUILDERS, config["builder"], "data builder", group="data_builders")
     built = builder(config, progress=progress)
     target = out or built.data_root / f"{name}.jsonl"
     header = common.write(built, target, name, progress)
@@ -69,7 +67,7 @@ def main(argv: list[str]) -> None:
         if args.command == "list":
             from omegaconf import OmegaConf
 
-            for path in sorted(CONF_DIR.glob("*.yaml")):
+            for path in sorted((conf_dir() / "data").glob("*.yaml")):
                 print(f"{path.stem:12s} {OmegaConf.load(path).get('description', '')}")
         elif args.command == "build":
             target, header = build(args.name, args.overrides, args.out)

@@ -27,5 +27,5 @@ def create(scorer_type: str, options: dict[str, Any] | None = None) -> Scorer:
     if scorer_type in PLANNED:
         raise ScorerUnavailable(f"{scorer_type}: {PLANNED[scorer_type]}. Use SCORERS=lite, or replace this scorer, "
                                 f"e.g. ARGS='scorers.run.sim={{type:resemblyzer_sim}}'")
-    cls = resolve(SCORERS, scorer_type, "scorer")
+    cls = resolve(SCORERS, scorer_type, "scorer", group="scorers")
     return cls(**(options or {}))

@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
-from ztts1_eval import runner  # noqa: E402
+from ztts1_eval.pipeline import runner
 
 
 def _config(system: str, results_dir: Path, extra: list[str]) -> dict:

@@ -22,8 +22,9 @@ import pandas as pd  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
-from ztts1_eval import normalize, runner  # noqa: E402
-from ztts1_eval.wer import score_transcript  # noqa: E402
+from ztts1_eval.pipeline import runner
+from ztts1_eval.text import normalize
+from ztts1_eval.text.wer import score_transcript  # noqa: E402
 
 OLD, NEW = "unicode_punct", "seedtts_eval"
 

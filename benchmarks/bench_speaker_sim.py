@@ -23,8 +23,8 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from ztts1_eval import audio  # noqa: E402
-from ztts1_eval.benchmark import data_root  # noqa: E402
+from ztts1_eval.core import audio
+from ztts1_eval.pipeline.benchmark import data_root  # noqa: E402
 from ztts1_eval.models.redimnet import ReDimNetEncoder, n_parameters  # noqa: E402
 
 CLIPS = ["en/librispeech_2412-153948-0000.flac", "en/ljspeech_LJ001-0001.flac", "de/fleurs_de_000.ogg",

@@ -50,7 +50,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from systems import registry
     from systems.base import SynthesisRequest
-    from ztts1_eval.benchmark import data_root
+    from ztts1_eval.pipeline.benchmark import data_root
 
     prompt = data_root({}) / PROMPT
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from systems.base import Capabilities, SynthesisRequest, SynthesisResult, TTSSystem
-from ztts1_eval import audio
+from ztts1_eval.core import audio
 
 
 class GroundTruth(TTSSystem):

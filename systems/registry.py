@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from systems.base import TTSSystem
-from ztts1_eval.registry import resolve
+from ztts1_eval.core.registry import resolve
 
 SYSTEMS: dict[str, str] = {
     "ground_truth": "systems.ground_truth:GroundTruth",

@@ -14,7 +14,7 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ztts1_eval.benchmark import DATA_ROOT_ENV, data_root  # noqa: E402
+from ztts1_eval.pipeline.benchmark import DATA_ROOT_ENV, data_root  # noqa: E402
 
 SAMPLES = data_root({})
 

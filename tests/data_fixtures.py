@@ -21,7 +21,7 @@ SPEECH_STARTS_AT = {"de/fleurs_de_000.ogg": 4.4}
 
 def speech(index: int, seconds: float = 1.0, rate: int = 24000) -> np.ndarray:
     """A short real-speech clip; ``index`` picks the source and the offset, so clips differ."""
-    from ztts1_eval import audio
+    from ztts1_eval.core import audio
 
     name = SPEECH[index % len(SPEECH)]
     path = SAMPLES / name

@@ -1,7 +1,7 @@
 """Seed-TTS-Eval's and CV3-Eval's WER rules, written out step by step as their scripts run them
 (``run_wer.py``: ``process_one``, then ``jiwer.compute_measures``), so our normalizers can be
 checked against them. Deliberately literal (a loop over the punctuation characters, a string
-join per character, jiwer's own transform), unlike ``ztts1_eval.normalize``.
+join per character, jiwer's own transform), unlike ``ztts1_eval.text.normalize``.
 
 Seed-TTS-Eval (BytedanceSpeech/seed-tts-eval, run_wer.py, unchanged since 2024-06-03):
   hypothesis of zh -> zhconv.convert(hyp, 'zh-cn')

@@ -7,7 +7,9 @@ import pytest
 
 from conftest import make_config
 from tiny_allosaurus import PHONES, write
-from ztts1_eval import audio, plots, report, runner
+from ztts1_eval.core import audio
+from ztts1_eval.pipeline import runner
+from ztts1_eval.report import plots, build as report
 from ztts1_eval.prosody import allosaurus_rate
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScorerUnavailable

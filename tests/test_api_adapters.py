@@ -15,7 +15,8 @@ from loopback import Server
 from systems import registry
 from systems.api.retry import ProviderError, RetryPolicy
 from systems.base import SynthesisRequest, SystemUnavailable
-from ztts1_eval import audio, runner
+from ztts1_eval.core import audio
+from ztts1_eval.pipeline import runner
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 FAST_RETRY = "{max_attempts: 3, base_delay_s: 0.01, max_delay_s: 0.05, budget: 20}"
@@ -56,7 +57,7 @@ def test_openai_compatible_through_the_pipeline(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     config = make_config(["system=openai_speech", "benchmark.languages=[en]", "benchmark.max_items=4", *NO_SCORERS,
                           f"results_dir={tmp_path / 'r'}", "progress=false"])
-    from ztts1_eval import benchmark
+    from ztts1_eval.pipeline import benchmark
 
     _, chosen = benchmark.load(config["benchmark"], tmp_path / "r")
     texts = [item.target_text for item in chosen]
@@ -218,7 +219,7 @@ def test_cloning_adapters_through_the_pipeline(provider, env, base, tmp_path, mo
     monkeypatch.setenv(env, KEY)
     common = [f"system={provider}", "benchmark.languages=[en]", "benchmark.max_items=5", *NO_SCORERS,
               "progress=false", f"system.options.retry={FAST_RETRY}", "system.options.timeout_s=1.0"]
-    from ztts1_eval import benchmark
+    from ztts1_eval.pipeline import benchmark
 
     _, chosen = benchmark.load(make_config(common)["benchmark"], tmp_path / "probe")
     texts = [item.target_text for item in chosen]
@@ -301,7 +302,7 @@ def _run_adapter(system, env, base_url, script_for, route, tmp_path, monkeypatch
     monkeypatch.setenv(env, KEY)
     common = [f"system={system}", "benchmark.languages=[en]", "benchmark.max_items=5", *NO_SCORERS, "progress=false",
               f"system.options.retry={FAST_RETRY}", "system.options.timeout_s=1", *extra]
-    from ztts1_eval import benchmark
+    from ztts1_eval.pipeline import benchmark
 
     _, chosen = benchmark.load(make_config(common)["benchmark"], tmp_path / "probe")
     script = {chosen[0].target_text: ["429", "ok"], chosen[1].target_text: ["500"],
@@ -505,7 +506,7 @@ def test_elevenlabs_preset_voice_is_set_beside_the_reports_preset_similarity(tmp
     import copy
 
     from data_fixtures import write_fleurs_r
-    from ztts1_eval import tables
+    from ztts1_eval.report import tables
     from ztts1_eval.data import cli as data_cli
 
     monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ztts1_eval import atomic, audio
+from ztts1_eval.core import atomic, audio
 
 
 def test_reads_every_sample_format_as_mono(samples):
@@ -72,7 +72,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
 
 
 def test_tree_checksum_follows_file_content(tmp_path):
-    from ztts1_eval.checksums import tree_sha256
+    from ztts1_eval.core.checksums import tree_sha256
 
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "a.bin").write_bytes(b"one")

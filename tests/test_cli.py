@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, make_config
-from ztts1_eval import provenance, runner
+from ztts1_eval.core import provenance
+from ztts1_eval.pipeline import runner
 
 
 def _cli(*args: str, cwd=REPO) -> subprocess.CompletedProcess:

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from ztts1_eval.benchmarks.demo import build
+from ztts1_eval.data.demo import build
 
 
 def test_demo_items_and_pairing(samples):

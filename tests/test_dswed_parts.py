@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tiny_hubert_units import write_hubert, write_kmeans
-from ztts1_eval import audio
+from ztts1_eval.core import audio
 from ztts1_eval.prosody import vad
 from ztts1_eval.prosody.dswed import mean_pairwise_distance, weighted_edit_distance
 from ztts1_eval.prosody.units import UnitExtractor

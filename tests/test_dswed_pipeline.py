@@ -8,8 +8,9 @@ import pytest
 
 from conftest import make_config
 from tiny_hubert_units import write_hubert, write_kmeans
-from ztts1_eval import report, runner
-from ztts1_eval.generation import generation_id, item_seed, load_record
+from ztts1_eval.pipeline import runner
+from ztts1_eval.report import build as report
+from ztts1_eval.pipeline.generation import generation_id, item_seed, load_record
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScorerUnavailable
 
@@ -63,7 +64,8 @@ def test_generations_are_seeded_resumable_and_scored(units, tmp_path, shared_cac
 
 
 def test_scores_over_other_generations_are_not_shown_as_current(units, tmp_path, shared_cache):
-    from ztts1_eval import atomic, results as results_mod
+    from ztts1_eval.core import atomic
+    from ztts1_eval.report import results as results_mod
 
     two = runner.run(make_config(["system=espeak", *_overrides(units, tmp_path, shared_cache, 2)]))
     assert (pd.read_parquet(two.run_dir / "items.parquet")["diversity_status"] == "ok").all()

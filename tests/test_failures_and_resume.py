@@ -15,9 +15,10 @@ import pytest
 import soundfile as sf
 
 from conftest import REPO, make_config, write_tone
-from ztts1_eval import audio, manifest, runner
-from ztts1_eval.manifest import Item
-from ztts1_eval.results import TIMING_COLUMNS
+from ztts1_eval.core import audio
+from ztts1_eval.pipeline import manifest, runner
+from ztts1_eval.pipeline.manifest import Item
+from ztts1_eval.report.results import TIMING_COLUMNS
 
 
 def _frame(run_dir: Path) -> pd.DataFrame:
@@ -124,7 +125,7 @@ def test_half_rescored_run_marks_the_rest_stale(tmp_path, shared_cache):
     # A new scorer version reaches only shard 0 of 2 (the other shard has not run yet).
     half = runner.run(make_config([*base, "+scorers.run.quality.personalized=true", "shard.count=2"]))
     assert not half.finalized
-    from ztts1_eval import report
+    from ztts1_eval.report import build as report
     _, [final] = report.report(tmp_path, "demo")
     assert final["complete"] is False
     items = pd.read_parquet(half.run_dir / "items.parquet")
@@ -134,8 +135,8 @@ def test_half_rescored_run_marks_the_rest_stale(tmp_path, shared_cache):
 
 
 def test_changed_system_is_not_mixed_into_an_old_run(tmp_path, shared_cache):
-    from ztts1_eval import atomic
-    from ztts1_eval.generation import SystemChanged
+    from ztts1_eval.core import atomic
+    from ztts1_eval.pipeline.generation import SystemChanged
 
     overrides = ["system=flite", "benchmark.ids=[en-fleurs_en_003,en-fleurs_en_004]", "~scorers.run.sim",
                  "~scorers.run.quality", "~scorers.run.wer", f"results_dir={tmp_path}", "progress=false"]
@@ -152,7 +153,7 @@ def test_changed_system_is_not_mixed_into_an_old_run(tmp_path, shared_cache):
 def test_report_works_without_the_audio(tmp_path, bad_data, shared_cache):
     summary = runner.run(_custom(bad_data, "system=ground_truth", "benchmark.ids=[ok]", f"cache_dir={shared_cache}"))
     (bad_data / "data").rename(bad_data / "moved")  # results copied to a machine without the data
-    from ztts1_eval import report
+    from ztts1_eval.report import build as report
     markdown, [final] = report.report(bad_data / "results", "custom")
     assert final["complete"] and "| Ground truth | WER (%) ↓ |" in markdown
     assert summary.run_dir.is_dir()
@@ -243,13 +244,13 @@ def test_all_failed_or_over_the_limit_exits_non_zero_with_the_reasons(bad_data, 
 
 
 def test_a_second_process_on_the_same_shard_stops_naming_the_first(bad_data, shared_cache):
-    from ztts1_eval import run_guard
+    from ztts1_eval.pipeline import run_guard
 
     config = _custom(bad_data, "system=ground_truth", "benchmark.ids=[ok]", f"cache_dir={shared_cache}")
     first = runner.run(config)
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, '.');"
-        "from ztts1_eval.run_guard import shard_lock;"
+        "from ztts1_eval.pipeline.run_guard import shard_lock;"
         f"cm = shard_lock(__import__('pathlib').Path({str(first.run_dir)!r}), 0, 1); cm.__enter__();"
         "print('held', flush=True); time.sleep(60)")], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:

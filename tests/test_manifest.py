@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from ztts1_eval import manifest
-from ztts1_eval.manifest import Item, ManifestError
+from ztts1_eval.pipeline import manifest
+from ztts1_eval.pipeline.manifest import Item, ManifestError
 
 
 def _write_lines(path: Path, records: list[dict], header: bool = True) -> Path:

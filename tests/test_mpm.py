@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from conftest import make_config
-from ztts1_eval import blobs, runner
+from ztts1_eval.core import blobs
+from ztts1_eval.pipeline import runner
 from ztts1_eval.models import masked_prosody
 from ztts1_eval.prosody import frame_stats, mpm
 from ztts1_eval.prosody.distances import frechet_squared

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tiny_msr_utmos import N_LISTENERS, backbone_module, write_backbone, write_checkpoint
-from ztts1_eval import audio
+from ztts1_eval.core import audio
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScoreInput, ScorerUnavailable
 

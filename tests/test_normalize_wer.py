@@ -1,7 +1,7 @@
 import pytest
 
-from ztts1_eval import normalize
-from ztts1_eval.wer import edit_counts
+from ztts1_eval.text import normalize
+from ztts1_eval.text.wer import edit_counts
 
 unicode_punct = normalize.get("unicode_punct")
 

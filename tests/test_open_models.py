@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, SAMPLES, make_config
 from systems import registry
 from systems.base import SynthesisRequest, SystemUnavailable
-from ztts1_eval import runner
+from ztts1_eval.pipeline import runner
 
 NO_SCORERS = ["scorers=lite", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody"]
 # Random weights make sound, not speech: the no-speech check would (rightly) fail every item.

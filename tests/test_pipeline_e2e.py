@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from conftest import make_config
-from ztts1_eval import report, runner, tables
+from ztts1_eval.pipeline import runner
+from ztts1_eval.report import build as report, tables
 
 SYSTEMS = ("ground_truth", "flite", "piper")
 

@@ -14,7 +14,9 @@ import soundfile as sf
 
 from conftest import make_config
 from tiny_hubert_units import write_hubert
-from ztts1_eval import audio, report, runner
+from ztts1_eval.core import audio
+from ztts1_eval.pipeline import runner
+from ztts1_eval.report import build as report
 from ztts1_eval.prosody import noise
 from ztts1_eval.prosody.distances import frechet_squared, ttsds_score, wasserstein2_1d
 from ztts1_eval.prosody.factor import ttsds2_cell
@@ -272,7 +274,7 @@ def test_hubert_unit_rate_benchmark_through_the_pipeline(tmp_path, shared_cache)
 
 
 def test_too_short_audio_is_a_per_item_failure():
-    from ztts1_eval.audio import Audio
+    from ztts1_eval.core.audio import Audio
     from ztts1_eval.scorers.base import ScoreInput
 
     scorer = registry.create("ttsds2_prosody", {})
@@ -310,7 +312,7 @@ def test_unit_centres_are_fitted_once_and_shared(tmp_path, samples, monkeypatch)
     from sklearn.cluster import KMeans
 
     from ztts1_eval.prosody import hubert_rate
-    from ztts1_eval.score_cache import ScoreCache
+    from ztts1_eval.pipeline.score_cache import ScoreCache
 
     frames = np.random.default_rng(3).normal(size=(300, 16))
     kmeans = KMeans(n_clusters=7, random_state=0, n_init=1).fit(frames)

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import REPO, make_config
 from tiny_qwen3_asr import original_layout, write as write_tiny_asr
-from ztts1_eval import audio, languages, runner
+from ztts1_eval.core import audio, languages
+from ztts1_eval.pipeline import runner
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScoreInput, ScorerUnavailable
 from ztts1_eval.scorers.qwen3_asr import LANGUAGE_NAMES

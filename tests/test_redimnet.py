@@ -16,7 +16,8 @@ import soundfile as sf
 import torch
 
 from conftest import REPO, make_config
-from ztts1_eval import audio, runner
+from ztts1_eval.core import audio
+from ztts1_eval.pipeline import runner
 from ztts1_eval.models.redimnet import ReDimNetEncoder
 from ztts1_eval.models.redimnet_features import MelBanks
 from ztts1_eval.scorers import registry

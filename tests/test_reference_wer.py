@@ -4,8 +4,8 @@ per-utterance WER as Seed-TTS-Eval's and CV3-Eval's published rules (tests/refer
 import pytest
 
 from reference_wer import utterance_wer
-from ztts1_eval import normalize
-from ztts1_eval.wer import score_transcript
+from ztts1_eval.text import normalize
+from ztts1_eval.text.wer import score_transcript
 
 # (language, reference text, ASR hypothesis): hyphens, dotted abbreviations, quotes of every kind,
 # full-width digits and punctuation, traditional/simplified mixes, mixed-case Latin in Chinese,

@@ -14,9 +14,11 @@ import pytest
 
 from conftest import REPO, make_config
 from data_fixtures import write_fleurs_r
-from ztts1_eval import compare, report, results, runner, stats
+from ztts1_eval.core import stats
+from ztts1_eval.pipeline import runner
+from ztts1_eval.report import compare, build as report, results
 from ztts1_eval.data import cli as data_cli
-from ztts1_eval.published import csv_path
+from ztts1_eval.report.published import csv_path
 
 FAST = ["scorers=lite", "~scorers.run.quality", "benchmark.languages=[en]", "progress=false"]
 
@@ -149,6 +151,25 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
     assert broken.returncode == 2 and "needs noise_floor" in broken.stderr
 
 
+def test_report_finalizes_again_only_runs_whose_records_changed(runs, tmp_path):
+    from ztts1_eval.core import atomic
+
+    _, made = runs
+    copy = shutil.copytree(made["flite1"], tmp_path / "r" / "demo" / "flite" / made["flite1"].name)
+    assert results.is_current(copy)
+    written = (copy / "results.json").stat().st_mtime_ns
+    report.report(tmp_path / "r", "demo")
+    assert (copy / "results.json").stat().st_mtime_ns == written  # read, not rewritten
+    record = next(p for p in sorted((copy / "scores" / "wer").glob("*.json")) if not p.name.startswith("_"))
+    data = json.loads(record.read_text())
+    atomic.write_json(record, {**data, "values": {**data["values"], "wer": data["values"]["wer"] + 1.0}})
+    assert not results.is_current(copy)
+    _, [final] = report.report(tmp_path / "r", "demo")
+    assert final["aggregates"]["all"]["wer.wer"]["mean"] > json.loads(
+        (made["flite1"] / "results.json").read_text())["aggregates"]["all"]["wer.wer"]["mean"]
+    assert results.is_current(copy)
+
+
 def test_report_writes_every_artifact_deterministically(runs):
     root, made = runs
     results_dir = root / "results"
@@ -241,8 +262,8 @@ def test_listening_page_shows_hostile_texts_as_text(tmp_path, samples):
     element are shown verbatim, and every item still renders (headless Chromium)."""
     import html
 
-    from ztts1_eval import manifest
-    from ztts1_eval.manifest import Item
+    from ztts1_eval.pipeline import manifest
+    from ztts1_eval.pipeline.manifest import Item
 
     root = tmp_path / "data"
     root.mkdir()

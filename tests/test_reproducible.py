@@ -5,7 +5,7 @@ items.parquet apart from timing columns."""
 import pandas as pd
 
 from conftest import make_config
-from ztts1_eval import runner
+from ztts1_eval.pipeline import runner
 
 SYSTEMS = ("ground_truth", "flite", "espeak", "piper")
 TIMING = ("latency_s", "rtf", "ttfb_s")

@@ -5,7 +5,7 @@ import pytest
 
 from systems import registry as systems
 from systems.base import SynthesisRequest
-from ztts1_eval import audio
+from ztts1_eval.core import audio
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScoreInput
 

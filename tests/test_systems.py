@@ -66,6 +66,10 @@ def test_bad_option_and_unknown_system_fail_clearly():
         registry.create("piper", {"voice_path": "/nonexistent/voice.onnx"})
     with pytest.raises(SystemUnavailable, match="voice cloning needs system.options.speaker_encoder"):
         registry.create("zonos2")
+    # a class of one's own needs no registry entry: "module:Class" is imported as written
+    assert type(registry.create("systems.espeak:Espeak", {"words_per_minute": 120})).__name__ == "Espeak"
+    with pytest.raises(ModuleNotFoundError):
+        registry.create("no_such_module:Thing")
 
 
 def test_missing_binary_names_the_debian_package(monkeypatch):

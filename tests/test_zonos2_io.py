@@ -22,7 +22,7 @@ from zonos2.api import Conditioning, Zonos2TTS
 from zonos2.sampler import SamplingParams
 from zonos2.speaker import SpeakerError, load_saved_embedding, log_mel
 from zonos2.vocoder import DacVocoder, VocoderError
-from ztts1_eval import runner
+from ztts1_eval.pipeline import runner
 
 CFG = random_checkpoint.tiny_config()
 

@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from ztts1_eval import layout, locations
-from ztts1_eval.errors import ConfigError
+from ztts1_eval.core import layout, locations
+from ztts1_eval.core.errors import ConfigError
 
 
 def _eval(argv: list[str]) -> None:
@@ -25,8 +25,8 @@ def _eval(argv: list[str]) -> None:
     from omegaconf import DictConfig, OmegaConf
 
     from systems.base import SystemUnavailable
-    from ztts1_eval import runner
-    from ztts1_eval.registry import RegistryError
+    from ztts1_eval.pipeline import runner
+    from ztts1_eval.core.registry import RegistryError
     from ztts1_eval.scorers.base import ScorerUnavailable
 
     user_errors = (SystemUnavailable, ScorerUnavailable, ConfigError, RegistryError, FileNotFoundError)
@@ -52,7 +52,7 @@ def _eval(argv: list[str]) -> None:
 
 
 def _report(argv: list[str]) -> None:
-    from ztts1_eval import report
+    from ztts1_eval.report import build as report
 
     parser = argparse.ArgumentParser(prog="ztts1-eval report", description="Regenerate tables from stored runs.")
     parser.add_argument("--benchmark", default="demo")
@@ -67,7 +67,7 @@ def _report(argv: list[str]) -> None:
 
 
 def _finalize(argv: list[str]) -> None:
-    from ztts1_eval import merge
+    from ztts1_eval.pipeline import merge
 
     parser = argparse.ArgumentParser(prog="ztts1-eval merge",
                                      description="Merge a (sharded) run directory into items.parquet and results.json; "
@@ -85,7 +85,7 @@ def _finalize(argv: list[str]) -> None:
 
 
 def _compare(argv: list[str]) -> None:
-    from ztts1_eval import compare
+    from ztts1_eval.report import compare
 
     parser = argparse.ArgumentParser(prog="ztts1-eval compare", description="Paired comparison of run B against run A.")
     parser.add_argument("run_a", type=Path)
@@ -106,7 +106,7 @@ def _compare(argv: list[str]) -> None:
 def _gate(argv: list[str]) -> None:
     from omegaconf import OmegaConf
 
-    from ztts1_eval import compare
+    from ztts1_eval.report import compare
 
     parser = argparse.ArgumentParser(prog="ztts1-eval gate",
                                      description="Exit 1 when CANDIDATE regresses beyond a gate against BASELINE.")
@@ -129,7 +129,8 @@ def _gate(argv: list[str]) -> None:
 
 
 def _noise_floor(argv: list[str]) -> None:
-    from ztts1_eval import atomic, compare
+    from ztts1_eval.core import atomic
+    from ztts1_eval.report import compare
 
     parser = argparse.ArgumentParser(
         prog="ztts1-eval noise-floor",
@@ -159,7 +160,7 @@ def _seeded_runs(overrides: list[str], count: int) -> list[Path]:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from ztts1_eval import runner
+    from ztts1_eval.pipeline import runner
 
     with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
         base = OmegaConf.to_container(compose(config_name="config", overrides=overrides), resolve=True)

@@ -8,7 +8,7 @@ import os
 import threading
 
 from systems.base import SystemUnavailable
-from ztts1_eval.provenance import mask_url_credentials
+from ztts1_eval.core.provenance import mask_url_credentials
 
 MASK = "***"
 _secrets: set[str] = set()

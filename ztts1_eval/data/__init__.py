@@ -12,3 +12,9 @@ BUILDERS: dict[str, str] = {
     "cv3": "ztts1_eval.data.importers:build_cv3",
     "minimax": "ztts1_eval.data.importers:build_minimax",
 }
+
+# Benchmark builders: make a benchmark's items when it loads, from audio read in place (no build
+# step); each takes the data root and the benchmark config (``builder:`` in conf/benchmark).
+BENCHMARK_BUILDERS: dict[str, str] = {
+    "demo": "ztts1_eval.data.demo:build",
+}

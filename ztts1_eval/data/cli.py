@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval.locations import conf_dir
+from ztts1_eval.core.locations import conf_dir
 
 
 def protocol_config(name: str, overrides: list[str]) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def protocol_config(name: str, overrides: list[str]) -> dict[str, Any]:
 
 def build(name: str, overrides: list[str], out: Path | None, progress: bool = True) -> tuple[Path, dict[str, Any]]:
     from ztts1_eval.data import BUILDERS, common
-    from ztts1_eval.registry import resolve
+    from ztts1_eval.core.registry import resolve
 
     config = protocol_config(name, overrides)
     builder = resolve(BUILDERS, config["builder"], "data builder", group="data_builders")

@@ -13,10 +13,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from ztts1_eval import __version__, manifest as manifest_mod
-from ztts1_eval.audio import file_sha256
-from ztts1_eval.errors import ConfigError
-from ztts1_eval.manifest import Item
+from ztts1_eval import __version__
+from ztts1_eval.pipeline import manifest as manifest_mod
+from ztts1_eval.core.audio import file_sha256
+from ztts1_eval.core.errors import ConfigError
+from ztts1_eval.pipeline.manifest import Item
 
 BUILD_FORMAT_VERSION = 1
 

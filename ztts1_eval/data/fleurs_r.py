@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ztts1_eval import atomic
+from ztts1_eval.core import atomic
 from ztts1_eval.data.common import Built, DataError, choose, read_lines, safe_id, where
-from ztts1_eval.manifest import Item
+from ztts1_eval.pipeline.manifest import Item
 
 DATASET = "google/fleurs-r"
 LICENSE = "CC-BY-4.0"

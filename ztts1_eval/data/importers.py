@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ztts1_eval.data.common import Built, DataError, read_lines, relative_to_root, safe_id, where
-from ztts1_eval.manifest import Item
+from ztts1_eval.pipeline.manifest import Item
 
 # CV3-Eval leaf -> language (zero-shot leaves and cross-lingual targets).
 CV3_LANGUAGES = {"zh": "zh", "en": "en", "hard_zh": "zh", "hard_en": "en", "ja": "ja", "ko": "ko", "de": "de",

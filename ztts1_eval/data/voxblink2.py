@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ztts1_eval import languages
+from ztts1_eval.core import languages
 from ztts1_eval.data.common import Built, DataError, read_lines, relative_to_root, safe_id, where
-from ztts1_eval.manifest import Item
+from ztts1_eval.pipeline.manifest import Item
 
 LICENSE = "CC BY-NC-SA 4.0"
 FPS = 25

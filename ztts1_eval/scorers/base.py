@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ztts1_eval.audio import Audio
+from ztts1_eval.core.audio import Audio
 
 
 class ScorerUnavailable(RuntimeError):
@@ -34,7 +34,7 @@ class Metric:
     corpus_numerator: str | None = None
     corpus_denominator: str | None = None
     # Set for distribution-level metrics: the group value is computed from every item's
-    # features by this aggregator (see ztts1_eval.aggregate), not as a mean of per-item values.
+    # features by this aggregator (see ztts1_eval.report.aggregate), not as a mean of per-item values.
     distribution: str | None = None
     # The metric's worst value (in field units), given to an item whose synthesis or scoring
     # failed when means over *all* items are asked for (``failed_as_worst``); None: no such

@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Sequence
 
-from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 
 

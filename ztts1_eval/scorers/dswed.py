@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any, Sequence
 
-from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 

@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers.base import ScorerUnavailable
 
 

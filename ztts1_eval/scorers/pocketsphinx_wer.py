@@ -11,10 +11,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ztts1_eval import normalize
-from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.text import normalize
+from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
-from ztts1_eval.wer import score_transcript
+from ztts1_eval.text.wer import score_transcript
 
 
 class PocketsphinxWER(Scorer):

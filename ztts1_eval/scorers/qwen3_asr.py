@@ -31,10 +31,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ztts1_eval import normalize
+from ztts1_eval.text import normalize
 from ztts1_eval.scorers import hub, qwen_asr_package
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
-from ztts1_eval.wer import score_transcript
+from ztts1_eval.text.wer import score_transcript
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-1.7B-hf"
 # backend -> its default weights, in the layout it loads (native: -hf; qwen_asr: the release's)

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ztts1_eval.checksums import tree_sha256
+from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 

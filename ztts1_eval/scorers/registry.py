@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ztts1_eval.registry import resolve
+from ztts1_eval.core.registry import resolve
 from ztts1_eval.scorers.base import Scorer, ScorerUnavailable
 
 SCORERS: dict[str, str] = {

@@ -14,7 +14,7 @@ model with its own units, fitted on the recordings of its languages: feature col
 ``hubert_unit_rate`` and ``mhubert_unit_rate``), ``allosaurus_rate`` (Allosaurus phones per second; an
 optional GPL-3.0 extra, loaded from a local model directory) and ``mpm`` (Masked Prosody Model
 layer-7 frames, N-dimensional: each item stores a frame summary as an array, see
-ztts1_eval.blobs). The factor names the benchmarks it averaged.
+ztts1_eval.core.blobs). The factor names the benchmarks it averaged.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ztts1_eval import audio
+from ztts1_eval.core import audio
 from ztts1_eval.prosody import allosaurus_rate, distances, hubert_rate, mpm, noise, pitch
-from ztts1_eval.checksums import tree_sha256
-from ztts1_eval.score_cache import cache_key
+from ztts1_eval.core.checksums import tree_sha256
+from ztts1_eval.pipeline.score_cache import cache_key
 from ztts1_eval.scorers import hub
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 

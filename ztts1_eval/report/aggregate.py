@@ -1,0 +1,123 @@
+"""Aggregates of per-item scores: per language, per subset and over all items.
+
+Both aggregations users ask for are kept: the per-item mean and, for error rates, the corpus
+value from summed edit operations; plus the count of items over 50 % error. Failed and
+not-applicable items are counted beside every value, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+import pandas as pd
+
+from ztts1_eval.core import stats
+
+
+# Statuses that get the metric's worst value in means over all items: synthesis failed
+# ("skipped" by every scorer) or the scorer failed on the item.
+FAILED_AS_WORST = ("failed", "skipped")
+
+# Reads an array a score refers to ("blob:<sha256>", see ztts1_eval.core.blobs).
+ArrayLoader = Callable[[str], np.ndarray]
+
+
+def _distribution_cell(ok: pd.DataFrame, metric: dict[str, Any], meta: dict[str, Any],
+                       load_array: ArrayLoader | None) -> dict[str, Any]:
+    if metric["distribution"] == "ttsds2":
+        from ztts1_eval.prosody.factor import ttsds2_cell
+
+        return ttsds2_cell(ok, meta, load_array)
+    raise ValueError(f"unknown distribution aggregator {metric['distribution']!r}")
+
+
+def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta: dict[str, Any],
+                 load_array: ArrayLoader | None = None) -> dict[str, Any]:
+    status = frame.get(f"{scorer}_status", pd.Series(dtype=object))
+    ok = frame[status == "ok"]
+    if metric.get("distribution"):
+        cell = _distribution_cell(ok, metric, meta, load_array)
+        values = pd.Series([cell["mean"]] if cell["mean"] is not None else [], dtype=float)
+    else:
+        cell = {}
+        values = pd.to_numeric(ok[metric["field"]], errors="coerce") if metric["field"] in ok else pd.Series(dtype=float)
+        values = values[values.notna()]
+        cell["ci95"] = stats.bootstrap_ci(values.to_numpy())
+    cell = {
+        **cell,
+        "n": int(len(ok)) if metric.get("distribution") else int(len(values)),
+        "n_items": int(len(frame)),
+        # No score because generation failed ("skipped") or scoring failed: always shown.
+        "n_failed": int(status.isin(["failed", "stale", "skipped"]).sum()),
+        "n_not_applicable": int((status == "n/a").sum()),
+        "not_applicable_reasons": sorted(set(frame.loc[status == "n/a", f"{scorer}_reason"].dropna()))
+        if f"{scorer}_reason" in frame else [],
+        "n_unsupported": int((status == "unsupported").sum()),
+        "n_pending": int((status == "pending").sum()),
+        "mean": float(values.mean()) if len(values) else None,
+    }
+    worst = metric.get("worst")
+    if worst is not None and not metric.get("distribution"):
+        # Means over all items: a failed synthesis or scoring counts as the metric's worst value,
+        # so failing the hardest items cannot improve the number (shown when failed_as_worst).
+        n_worst = int(status.isin(FAILED_AS_WORST).sum())
+        every = np.concatenate([values.to_numpy(dtype=float), np.full(n_worst, float(worst))])
+        cell.update({"worst": float(worst), "n_worst": n_worst,
+                     "mean_all": float(every.mean()) if every.size else None,
+                     "ci95_all": stats.bootstrap_ci(every) if n_worst else cell["ci95"]})
+    if metric.get("corpus_numerator") and len(values):
+        num = pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).sum()
+        den = pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).sum()
+        cell["corpus"] = float(num / den) if den else None
+        cell["corpus_ci95"] = stats.bootstrap_ci(
+            pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).to_numpy(),
+            pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).to_numpy())
+        cell["n_over_50pct"] = int((values > 0.5).sum())
+    return cell
+
+
+def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
+              load_array: ArrayLoader | None = None) -> dict[str, Any]:
+    """``{"all": {...}, "by_language": {lang: {...}}, "by_subset": {subset: {...}}, "by_column": ...}``
+    (``by_column``: the paper's table columns, see :func:`table_column`) where each
+    leaf maps ``<scorer>.<field>`` to a cell of counts and values. ``load_array`` resolves the
+    array references of N-dimensional distribution features."""
+
+    def cells(frame: pd.DataFrame) -> dict[str, Any]:
+        out = {}
+        for name, meta in scorers.items():
+            for metric in meta["metrics"]:
+                out[f"{name}.{metric['field']}"] = _metric_cell(frame, name, metric, meta, load_array)
+        out["_items"] = {
+            "n": int(len(frame)),
+            "status": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
+        }
+        return out
+
+    columns = items.apply(lambda row: table_column(row["subset"], row["language"]), axis=1) if len(items) else []
+    return {
+        "all": cells(items),
+        "by_language": {lang: cells(g) for lang, g in sorted(items.groupby("language"), key=lambda kv: kv[0])},
+        "by_subset": {sub: cells(g) for sub, g in sorted(items.groupby("subset"), key=lambda kv: kv[0])},
+        "by_column": {col: cells(g) for col, g in sorted(items.groupby(columns), key=lambda kv: kv[0])},
+    }
+
+
+def table_column(subset: str, language: str) -> str:
+    """The paper's table column of an item: its language, except the hard subsets, which are
+    columns of their own (Table III: en, hard_en, zh, hard_zh, ...)."""
+    return subset if subset.startswith("hard_") else language
+
+
+def clean_floats(obj: Any) -> Any:
+    """NaN/inf are not JSON; turn them into None recursively."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: clean_floats(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [clean_floats(v) for v in obj]
+    return obj

@@ -1,0 +1,335 @@
+"""The report's figures, drawn from stored results only (no model): each PNG is written with
+the CSV of exactly the numbers it shows, so a figure can be checked or redrawn elsewhere.
+
+- ``prosody_by_system``: mean TTSDS2 prosody factor per system and subset (report Fig. 5);
+- ``dswed_by_system``: mean DS-WED per system (report Fig. 6), for runs with >= 2 generations;
+- ``speaker_similarity_distribution``: each system's distribution of speaker similarity beside
+  the ground-truth distribution (the "shape" comparison: a system can match the mean and still
+  miss the spread).
+
+- ``speaking_rate_distance``: per system, the distribution over items of the absolute
+  difference between the Allosaurus phone rate of the output and of its source, the clone
+  prompt (report Fig. 7; the target recording where the run set ``rate_reference: target``),
+  for runs whose prosody factor includes ``allosaurus_rate``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ztts1_eval.core import atomic, languages, layout
+
+log = logging.getLogger(__name__)
+
+
+def _labels(results: list[dict[str, Any]]) -> list[str]:
+    """System labels, with the run id added where two runs share one (as the tables do)."""
+    plain = [r["system"].get("label") or r["system"]["name"] for r in results]
+    return [f"{label} [{r['run_id']}]" if plain.count(label) > 1 else label for label, r in zip(plain, results)]
+
+
+def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    with atomic.atomic_path(path.with_suffix(".csv")) as tmp:
+        frame.to_csv(tmp, index=False)
+    with atomic.atomic_path(path.with_suffix(".png")) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    with plt.rc_context({"svg.hashsalt": "ztts1-eval"}), atomic.atomic_path(path.with_suffix(".svg")) as tmp:
+        fig.savefig(tmp, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return [path.with_suffix(".png"), path.with_suffix(".svg"), path.with_suffix(".csv")]
+
+
+def prosody_frame(results: list[dict[str, Any]], key: str = "prosody.prosody") -> pd.DataFrame:
+    rows = []
+    for label, result in zip(_labels(results), results):
+        for subset, cells in result["aggregates"]["by_subset"].items():
+            cell = cells.get(key)
+            if cell and cell.get("mean") is not None:
+                rows.append({"system": label, "subset": subset, "prosody": cell["mean"],
+                             "n": cell["n"], "benchmarks": "+".join(cell.get("averaged", []))})
+    return pd.DataFrame(rows, columns=["system", "subset", "prosody", "n", "benchmarks"])
+
+
+def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = prosody_frame(results)
+    if frame.empty:
+        return []
+    table = frame.pivot(index="system", columns="subset", values="prosody")
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(table) * max(1, len(table.columns)) ** 0.5, 3.2))
+    table.plot.bar(ax=ax, rot=30, width=0.8)
+    ax.set_ylabel("TTSDS2 prosody (higher = closer to real)")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("")
+    ax.set_title(f"Prosody factor ({', '.join(sorted(set(frame['benchmarks'])))})")
+    ax.legend(title="subset", fontsize="small")
+    return _save(fig, frame, out_dir / "prosody_by_system")
+
+
+def dswed_frame(results: list[dict[str, Any]], key: str = "diversity.dswed") -> pd.DataFrame:
+    rows = []
+    for label, result in zip(_labels(results), results):
+        cell = result["aggregates"]["all"].get(key)
+        if cell and cell.get("mean") is not None:
+            rows.append({"system": label, "dswed": cell["mean"], "n": cell["n"],
+                         "generations": result["scorers"].get("diversity", {}).get("generations")})
+    return pd.DataFrame(rows, columns=["system", "dswed", "n", "generations"])
+
+
+def plot_dswed(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = dswed_frame(results)
+    if frame.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(1.5 + 0.8 * len(frame), 3.2))
+    ax.bar(frame["system"], frame["dswed"], color="tab:green")
+    ax.set_ylabel("DS-WED (mean unit edit distance)")
+    ax.set_title("Diversity between generations of the same item")
+    ax.tick_params(axis="x", rotation=30)
+    return _save(fig, frame, out_dir / "dswed_by_system")
+
+
+def similarity_frame(run_dirs: dict[str, Path], column: str = "sim") -> pd.DataFrame:
+    frames = []
+    for label, run_dir in run_dirs.items():
+        items = pd.read_parquet(layout.items_file(run_dir))
+        if column not in items or f"{column}_status" not in items:
+            continue
+        ok = items[items[f"{column}_status"] == "ok"]
+        frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
+                                    "sim": pd.to_numeric(ok[column])}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["system", "id", "language", "sim"])
+
+
+def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
+                    truth: str = "ground_truth") -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels_all = _labels(results)
+    by_label = dict(zip(labels_all, run_dirs))
+    frame = similarity_frame(by_label)
+    if frame.empty:
+        return []
+    truth_labels = [label for label, r in zip(labels_all, results) if r["system"]["name"] == truth]
+    labels = sorted(set(frame["system"]), key=lambda s: (s not in truth_labels, s))
+    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.2))
+    data = [frame.loc[frame["system"] == label, "sim"].to_numpy() for label in labels]
+    parts = ax.violinplot(data, showmedians=True)
+    for body, label in zip(parts["bodies"], labels):
+        body.set_alpha(0.5 if label not in truth_labels else 0.8)
+    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right")
+    ax.set_ylabel("speaker similarity (100 x cosine)")
+    ax.set_title("Speaker similarity: each system beside the ground-truth distribution")
+    return _save(fig, frame, out_dir / "speaker_similarity_distribution")
+
+
+def speaking_rate_frame(run_dirs: dict[str, Path]) -> pd.DataFrame:
+    columns = ["system", "id", "language", "phone_rate", "source_rate", "source", "difference", "distance"]
+    frames = []
+    for label, run_dir in run_dirs.items():
+        items = pd.read_parquet(layout.items_file(run_dir))
+        if not {"phone_rate", "phone_rate_ref", "prosody_status"} <= set(items.columns):
+            continue
+        ok = items[items["prosody_status"] == "ok"]
+        source = "prompt" if "phone_rate_prompt" in ok.columns else "target"
+        rate = pd.to_numeric(ok["phone_rate"])
+        ref = pd.to_numeric(ok["phone_rate_prompt" if source == "prompt" else "phone_rate_ref"])
+        frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
+                                    "phone_rate": rate, "source_rate": ref, "source": source,
+                                    "difference": rate - ref, "distance": (rate - ref).abs()}))
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = speaking_rate_frame(dict(zip(_labels(results), run_dirs)))
+    if frame.empty:
+        return []
+    labels = sorted(set(frame["system"]))
+    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.2))
+    ax.boxplot([frame.loc[frame["system"] == label, "distance"].to_numpy() for label in labels])
+    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right")
+    sources = sorted(set(frame["source"]))
+    source = {"prompt": "clone prompt", "target": "target recording"}.get(sources[0]) if len(sources) == 1 else \
+        " / ".join(sources) + " (runs differ)"
+    ax.set_ylabel("|phone rate - source| (phones/s)")
+    ax.set_title(f"Speaking-rate distance to the source: {source} (Allosaurus)")
+    return _save(fig, frame, out_dir / "speaking_rate_distance")
+
+
+def metric_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """Every per-item metric's mean and 95 % interval per system and table column."""
+    rows = []
+    for label, result in zip(_labels(results), results):
+        groups = result["aggregates"].get("by_column") or result["aggregates"]["by_language"]
+        for scorer, meta in result["scorers"].items():
+            for metric in meta["metrics"]:
+                if metric.get("distribution"):
+                    continue
+                key = f"{scorer}.{metric['field']}"
+                for column, cells in sorted(groups.items()):
+                    cell = cells.get(key)
+                    if not cell or cell.get("mean") is None:
+                        continue
+                    ci = cell.get("ci95") or [None, None]
+                    scale = metric["scale"]
+                    rows.append({"system": label, "metric": key, "label": metric["label"], "column": column,
+                                 "mean": cell["mean"] * scale, "ci95_low": ci[0] * scale if ci[0] is not None else None,
+                                 "ci95_high": ci[1] * scale if ci[1] is not None else None, "n": cell["n"],
+                                 "higher_is_better": metric["higher_is_better"]})
+    return pd.DataFrame(rows, columns=["system", "metric", "label", "column", "mean", "ci95_low", "ci95_high", "n",
+                                       "higher_is_better"])
+
+
+def plot_metric_bars(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """Per metric: bars per table column (language) and system, with 95 % bootstrap error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    frame = metric_frame(results)
+    written: list[Path] = []
+    for key, data in frame.groupby("metric", sort=True):
+        columns = sorted(set(data["column"]), key=languages.column_sort_key)
+        systems = sorted(set(data["system"]))
+        width = 0.8 / max(1, len(systems))
+        fig, ax = plt.subplots(figsize=(2.0 + 0.6 * len(columns) * max(1, len(systems)) ** 0.5, 3.2))
+        for k, system in enumerate(systems):
+            part = data[data["system"] == system].set_index("column").reindex(columns)
+            low = (part["mean"] - part["ci95_low"]).fillna(0).clip(lower=0)
+            high = (part["ci95_high"] - part["mean"]).fillna(0).clip(lower=0)
+            ax.bar(np.arange(len(columns)) + k * width, part["mean"], width, label=system,
+                   yerr=[low.to_numpy(), high.to_numpy()], capsize=2)
+        ax.set_xticks(np.arange(len(columns)) + width * (len(systems) - 1) / 2, columns)
+        label = data["label"].iloc[0]
+        ax.set_ylabel(f"{label} ({'higher' if data['higher_is_better'].iloc[0] else 'lower'} is better)")
+        ax.set_title(f"{label} per language, 95 % bootstrap intervals")
+        ax.legend(fontsize="small")
+        written += _save(fig, data, out_dir / f"bars_{key.replace('.', '_')}")
+    return written
+
+
+def plot_radar(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """A summary per system over every metric's overall value, each axis scaled so that the
+    outer edge is the best system on that metric (lower-is-better metrics inverted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = []
+    for label, result in zip(_labels(results), results):
+        for scorer, meta in result["scorers"].items():
+            for metric in meta["metrics"]:
+                cell = result["aggregates"]["all"].get(f"{scorer}.{metric['field']}")
+                if cell and cell.get("mean") is not None:
+                    rows.append({"system": label, "metric": metric["label"], "value": cell["mean"] * metric["scale"],
+                                 "higher_is_better": metric["higher_is_better"]})
+    frame = pd.DataFrame(rows, columns=["system", "metric", "value", "higher_is_better", "relative"])
+    metrics = sorted(set(frame["metric"]))
+    if len(metrics) < 3 or frame.empty:
+        return []
+    for metric in metrics:
+        part = frame["metric"] == metric
+        values = frame.loc[part, "value"]
+        higher = bool(frame.loc[part, "higher_is_better"].iloc[0])
+        best, worst = (values.max(), values.min()) if higher else (values.min(), values.max())
+        span = abs(best - worst)
+        frame.loc[part, "relative"] = 1.0 if span == 0 else 1.0 - (abs(best - values) / span) * 0.8
+    angles = np.linspace(0, 2 * np.pi, len(metrics), endpoint=False).tolist()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), subplot_kw={"polar": True})
+    for system, part in frame.groupby("system", sort=True):
+        values = part.set_index("metric").reindex(metrics)["relative"].fillna(0).astype(float).tolist()
+        ax.plot(angles + angles[:1], values + values[:1], label=system)
+        ax.fill(angles + angles[:1], values + values[:1], alpha=0.1)
+    ax.set_xticks(angles, metrics, fontsize="small")
+    ax.set_yticklabels([])
+    ax.set_title("Summary per system (outer = best on that metric)")
+    ax.legend(fontsize="x-small", loc="lower right", bbox_to_anchor=(1.3, -0.1))
+    return _save(fig, frame, out_dir / "summary_radar")
+
+
+def plot_ecdf(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
+              truth: str = "ground_truth") -> list[Path]:
+    """Per metric, each system's empirical CDF of per-item scores beside ground truth's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    written: list[Path] = []
+    labels = _labels(results)
+    metrics = {}
+    for result in results:
+        for scorer, meta in result["scorers"].items():
+            for metric in meta["metrics"]:
+                if not metric.get("distribution"):
+                    metrics[(scorer, metric["field"])] = metric
+    items = {label: pd.read_parquet(layout.items_file(d)) for label, d in zip(labels, run_dirs)}
+    for (scorer, field_name), metric in sorted(metrics.items()):
+        rows = []
+        for label, frame in items.items():
+            if field_name not in frame or f"{scorer}_status" not in frame:
+                continue
+            ok = frame[frame[f"{scorer}_status"] == "ok"]
+            values = pd.to_numeric(ok[field_name], errors="coerce").dropna() * metric["scale"]
+            rows += [{"system": label, "id": i, "value": v} for i, v in zip(ok.loc[values.index, "id"], values)]
+        data = pd.DataFrame(rows, columns=["system", "id", "value"])
+        if data.empty:
+            continue
+        truth_labels = {label for label, r in zip(labels, results) if r["system"]["name"] == truth}
+        fig, ax = plt.subplots(figsize=(4.8, 3.2))
+        for system, part in data.groupby("system", sort=True):
+            x = np.sort(part["value"].to_numpy())
+            ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=system,
+                    linewidth=2.2 if system in truth_labels else 1.2, color="black" if system in truth_labels else None)
+        ax.set_xlabel(metric["label"])
+        ax.set_ylabel("fraction of items <= x")
+        ax.set_title(f"{metric['label']}: per-item distribution vs ground truth")
+        ax.legend(fontsize="small")
+        written += _save(fig, data, out_dir / f"ecdf_{scorer}_{field_name}")
+    return written
+
+
+def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+    """Every figure that has data; a figure that cannot be drawn is logged, never fatal (the
+    tables are already written)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, draw in (("prosody", lambda: plot_prosody(results, out_dir)),
+                       ("dswed", lambda: plot_dswed(results, out_dir)),
+                       ("similarity", lambda: plot_similarity(results, run_dirs, out_dir)),
+                       ("speaking rate", lambda: plot_speaking_rate(results, run_dirs, out_dir)),
+                       ("metric bars", lambda: plot_metric_bars(results, out_dir)),
+                       ("radar", lambda: plot_radar(results, out_dir)),
+                       ("ecdf", lambda: plot_ecdf(results, run_dirs, out_dir))):
+        try:
+            written += draw()
+        except Exception:  # noqa: BLE001 - a broken figure must not lose the report
+            log.exception("could not draw the %s figure", name)
+    return written

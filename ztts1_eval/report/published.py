@@ -1,0 +1,52 @@
+"""The ZONOS2 report's published numbers (``ztts1-published.csv``: table, section, system,
+metric, language, value), shown beside ours in tables, never mixed into our aggregates.
+
+A run is matched to a published table by its benchmark's ``published_table`` and to a published
+system by its system config's ``published_as`` (default: its label). Values are kept as the
+CSV's strings, so a published row shows exactly what the paper printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from ztts1_eval.core.provenance import REPO_ROOT
+
+CSV_ENV = "ZTTS1_PUBLISHED_CSV"
+# our metric field -> the paper's metric name
+METRICS = {"wer": "WER", "utmos": "UTMOS", "sim": "Spk. sim.", "dnsmos_ovrl": "DNSMOS"}
+# the paper's numbers come from this scorer type for each field; deltas are only computed then
+PAPER_SCORERS = {"wer": "qwen3_asr", "utmos": "msr_utmos", "sim": "redimnet"}
+
+
+def csv_path() -> Path:
+    return Path(os.environ.get(CSV_ENV) or REPO_ROOT.parent / "shared" / "docs" / "ztts1-published.csv")
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> dict[tuple[str, str, str], dict[str, str]]:
+    table: dict[tuple[str, str, str], dict[str, str]] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            table.setdefault((row["table"], row["system"], row["metric"]), {})[row["language"]] = row["value"]
+    return table
+
+
+def lookup(table: str, system: str, field: str, clones: bool = True) -> tuple[str, dict[str, str]] | None:
+    """(published metric name, {column: value string}) or None when the paper has no such row.
+    A system that cannot clone is published as "Spk. sim.*"."""
+    path = csv_path()
+    if not path.is_file() or field not in METRICS:
+        return None
+    published = _load(str(path))
+    names = [METRICS[field]] + ([METRICS[field] + "*"] if field == "sim" else [])
+    if field == "sim" and not clones:
+        names.reverse()
+    for name in names:
+        values = published.get((table, system, name))
+        if values:
+            return name, values
+    return None

@@ -189,10 +189,12 @@ def _run_dir_under(results: Path, system: str) -> Path | None:
 @pytest.mark.parametrize("stage", ["generation", "scoring"])
 def test_kill_9_then_rerun_matches_uninterrupted_run(tmp_path, stage):
     if stage == "generation":
-        base = ["system=espeak", "system.batch_size=1", "benchmark.max_items=10", "~scorers.run.sim", "~scorers.run.quality"]
+        base = ["system=espeak", "system.batch_size=1", "benchmark.max_items=10", "~scorers.run.sim", "~scorers.run.quality",
+                "~scorers.run.prosody"]  # one scorer is enough to compare the two runs' items
         sub, low, high = "generation", 1, 10  # any partial state: 1..9 of 10 records
     else:
-        base = ["system=ground_truth", "benchmark.max_items=10", "~scorers.run.wer", "~scorers.run.sim"]
+        base = ["system=ground_truth", "benchmark.max_items=10", "~scorers.run.wer", "~scorers.run.sim",
+                "~scorers.run.prosody"]
         sub, low, high = "scores/quality", 3, 10  # _scorer.json + 2..8 items
     interrupted = [*base, f"results_dir={tmp_path / 'a'}", f"cache_dir={tmp_path / 'a-cache'}", "progress=false"]
     proc = _spawn(interrupted)

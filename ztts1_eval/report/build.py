@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ztts1_eval.core import atomic, layout
+from ztts1_eval.core import layout
 from ztts1_eval.pipeline import merge
 from ztts1_eval.report import compare, listening, plots, results, tables
 
@@ -23,7 +23,7 @@ def report(results_dir: Path, benchmark: str) -> tuple[str, list[dict[str, Any]]
             log.warning("run %s has no generated items (did it fail at start?); left out of the table", run_dir)
             continue
         if results.is_current(run_dir):  # what the last finalize wrote still holds
-            final = atomic.read_json(layout.results_file(run_dir))
+            final = results.load(run_dir)
         else:
             final = merge.merge(run_dir, force=True)  # refuses shards of different configs or code
         if final is None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ztts1_eval.core import atomic, layout, stats
+from ztts1_eval.report import results
 from ztts1_eval.report.aggregate import FAILED_AS_WORST, table_column
 from ztts1_eval.core.errors import ConfigError
 
@@ -49,7 +50,7 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if not layout.results_file(run_dir).is_file() or not layout.items_file(run_dir).is_file():
         raise ConfigError(f"{run_dir} has no results yet (unfinished shards?); run `ztts1-eval finalize {run_dir}` "
                           "(--force for partial results)")
-    return atomic.read_json(layout.results_file(run_dir)), pd.read_parquet(layout.items_file(run_dir))
+    return results.load(run_dir), pd.read_parquet(layout.items_file(run_dir))
 
 
 def per_item_metrics(result: dict[str, Any]) -> dict[str, Metric]:

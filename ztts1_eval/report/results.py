@@ -101,6 +101,15 @@ def is_complete(frame: pd.DataFrame) -> bool:
     return not frame[status_cols].isin(["pending", "stale"]).any().any()
 
 
+def load(run_dir: Path) -> dict[str, Any]:
+    """``results.json`` as finalize returned it. JSON is stored with sorted keys, so the scorers'
+    order (the config's, which orders table rows) is restored from run.json's list."""
+    final = atomic.read_json(layout.results_file(run_dir))
+    order = atomic.read_json(layout.run_file(run_dir))["scorers"]
+    final["scorers"] = {name: final["scorers"][name] for name in [*order, *final["scorers"]] if name in final["scorers"]}
+    return final
+
+
 def is_current(run_dir: Path) -> bool:
     """``results.json`` was written after every record it is made of: records are written by an
     atomic rename into their folder, which moves the folder's mtime, so a newer folder (or

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from systems.base import Capabilities, SynthesisRequest, SynthesisResult, SystemUnavailable, TTSSystem
-from ztts1_eval.core.audio import file_sha256
+from ztts1_eval.core.checksums import file_sha256
 
 INSTALL_HINT = "install the extra: pip install -e '.[piper]' (`make setup` does this)"
 

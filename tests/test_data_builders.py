@@ -14,7 +14,7 @@ from conftest import REPO, make_config
 from data_fixtures import write_cv3_leaf, write_fleurs_r, write_minimax, write_seed_tts, write_voxblink2
 from ztts1_eval.pipeline import manifest, runner
 from ztts1_eval.report import tables
-from ztts1_eval.core.audio import file_sha256
+from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.data import cli as data_cli
 from ztts1_eval.data.common import DataError
 from ztts1_eval.data.verify import verify

@@ -6,7 +6,6 @@ silent or non-finite raises :class:`BadAudio` with a reason the pipeline records
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 from dataclasses import dataclass
@@ -36,14 +35,6 @@ class Audio:
     @property
     def duration_s(self) -> float:
         return len(self.samples) / float(self.sample_rate)
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read(path: str | os.PathLike) -> Audio:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.core import audio
 from ztts1_eval.pipeline.score_cache import ScoreCache
 from ztts1_eval.pipeline.speech_check import SpeechCheck
@@ -47,7 +48,7 @@ def inspect_file(path: Path, speech: SpeechCheck | None = None, cache: ScoreCach
         samples, _ = sf.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, OSError, ValueError):
         return Inspection()
-    sha256 = audio.file_sha256(path) if speech is not None and cache is not None else None
+    sha256 = file_sha256(path) if speech is not None and cache is not None else None
     return inspect_samples(samples, info.samplerate, info.channels, info.subtype, speech, sha256, cache)
 
 

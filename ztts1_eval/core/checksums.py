@@ -1,11 +1,32 @@
-"""Content checksums of model files, so results name the exact weights they came from."""
+"""Every checksum the toolkit records: of files (audio, model weights, whole model folders) and
+of JSON-able values (run ids, cache keys, scorer identities, config hashes)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+
+def _update(digest: Any, path: Path) -> None:
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    _update(digest, Path(path))
+    return digest.hexdigest()
+
+
+def json_sha256(value: Any, ensure_ascii: bool = True) -> str:
+    """SHA-256 of a value's canonical JSON (sorted keys; anything else by ``str``). The options
+    are part of every stored id: changing them changes every run id and cache key."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=ensure_ascii, default=str).encode()).hexdigest()
 
 
 def _files(base: Path) -> list[Path]:
@@ -18,9 +39,7 @@ def _tree_sha256(root: str, fingerprint: tuple) -> str:
     base = Path(root)
     for path in _files(base):
         digest.update(str(path.relative_to(base) if path != base else path.name).encode())
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        _update(digest, path)
     return digest.hexdigest()
 
 

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from ztts1_eval import __version__
 from ztts1_eval.pipeline import manifest as manifest_mod
-from ztts1_eval.core.audio import file_sha256
+from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.core.errors import ConfigError
 from ztts1_eval.pipeline.manifest import Item
 

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ztts1_eval.core import audio_flags
 from ztts1_eval.pipeline import manifest as manifest_mod
-from ztts1_eval.core.audio import file_sha256
+from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.data.common import DataError
 from ztts1_eval.pipeline.speech_check import SpeechCheck, no_speech_reason
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
 
+from ztts1_eval.core.checksums import json_sha256
 from ztts1_eval.core import layout
 from ztts1_eval.pipeline import manifest as manifest_mod
 from ztts1_eval.data import BENCHMARK_BUILDERS
@@ -70,5 +69,4 @@ def select(items: list[manifest_mod.Item], config: dict[str, Any]) -> list[manif
 
 
 def items_digest(items: list[manifest_mod.Item]) -> str:
-    blob = json.dumps([item.to_json() for item in items], sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return json_sha256([item.to_json() for item in items], ensure_ascii=False)

@@ -21,6 +21,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from systems.base import SynthesisRequest, SynthesisResult, TTSSystem
+from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.core import atomic, audio, audio_flags, layout
 from ztts1_eval.core.errors import ConfigError
 from ztts1_eval.pipeline.manifest import Item, Manifest
@@ -83,7 +84,7 @@ def _is_finished(run_dir: Path, record: GenerationRecord | None, retry_failed: b
         return False
     if record.status == "ok":
         wav = run_dir / record.wav
-        return wav.is_file() and audio.file_sha256(wav) == record.sha256
+        return wav.is_file() and file_sha256(wav) == record.sha256
     if record.status == "failed":
         return not retry_failed
     return True  # unsupported: retrying changes nothing
@@ -131,7 +132,7 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
             wav_rel = layout.wav_relpath(request.item_id)
             audio.write_wav(run_dir / wav_rel, samples, result.sample_rate)
             record.wav = wav_rel
-            record.sha256 = audio.file_sha256(run_dir / wav_rel)
+            record.sha256 = file_sha256(run_dir / wav_rel)
             record.sample_rate = int(result.sample_rate)
             record.duration_s = clip.duration_s
             output = audio_flags.inspect_samples(clip.samples, clip.sample_rate, speech=speech,

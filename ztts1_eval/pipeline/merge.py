@@ -13,11 +13,10 @@ the results); ``ztts1-eval merge RUN`` and ``make report`` do it on demand.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from ztts1_eval.core.checksums import json_sha256
 from ztts1_eval import __version__
 from ztts1_eval.core import atomic, layout, provenance
 from ztts1_eval.report import results
@@ -33,10 +32,9 @@ class ShardMismatch(ConfigError):
 
 def shard_record(config: dict[str, Any], index: int, count: int) -> dict[str, Any]:
     shared = provenance.redact({k: v for k, v in config.items() if k not in _LOCAL_SETTINGS})
-    blob = json.dumps(shared, sort_keys=True, default=str).encode()
     return {
         "shard": {"index": index, "count": count},
-        "config_sha256": hashlib.sha256(blob).hexdigest(),
+        "config_sha256": json_sha256(shared),
         "config": shared,
         "code": {"git": provenance.git_info(), "ztts1_eval": __version__, "packages": provenance.package_versions()},
     }

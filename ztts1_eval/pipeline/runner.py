@@ -7,8 +7,6 @@ command lands in the same place and resumes. Scorer changes rescore in place.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from typing import Any
 
 from systems import registry as system_registry
 from systems.api.secrets import install_log_redaction
+from ztts1_eval.core.checksums import json_sha256
 from ztts1_eval.core import atomic, layout, provenance
 from ztts1_eval.pipeline import (applicability, benchmark, generation, manifest as manifest_mod, merge, run_guard, scoring)
 from ztts1_eval.pipeline.score_cache import ScoreCache
@@ -40,13 +39,12 @@ class RunSummary:
 
 
 def compute_run_id(system_cfg: dict[str, Any], bench_name: str, items_digest: str, seed: int) -> str:
-    blob = json.dumps({
+    return json_sha256({
         # Redacted: rotating an API key must not re-synthesize everything.
         "system": {"type": system_cfg["type"], "options": provenance.redact(system_cfg.get("options") or {})},
         "benchmark": {"name": bench_name, "items": items_digest},
         "seed": seed,
-    }, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
+    })[:12]
 
 
 def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummary:

@@ -8,11 +8,10 @@ concurrent shards on one filesystem can share the cache.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from ztts1_eval.core.checksums import json_sha256
 from ztts1_eval.core import atomic
 
 
@@ -23,12 +22,8 @@ PIPELINE_VERSION = "1"
 
 def cache_key(scorer_identity: dict[str, Any], audio_sha256: str, reference_sha256: str | None,
               text: str | None, language: str) -> str:
-    blob = json.dumps(
-        {"pipeline": PIPELINE_VERSION, "scorer": scorer_identity, "audio": audio_sha256, "reference": reference_sha256,
-         "text": text, "language": language},
-        sort_keys=True, default=str,
-    ).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return json_sha256({"pipeline": PIPELINE_VERSION, "scorer": scorer_identity, "audio": audio_sha256,
+                        "reference": reference_sha256, "text": text, "language": language})
 
 
 class ScoreCache:

@@ -15,6 +15,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.core import atomic, audio, blobs, layout
 from ztts1_eval.pipeline.applicability import not_applicable
 from ztts1_eval.core.deadline import Timeout, deadline
@@ -151,12 +152,12 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
         if scorer.info.needs_reference_audio:
             reference_path = manifest.resolve(item.prompt_wav)
             if item.prompt_wav not in prompt_hashes:
-                prompt_hashes[item.prompt_wav] = audio.file_sha256(reference_path)
+                prompt_hashes[item.prompt_wav] = file_sha256(reference_path)
             reference_sha = prompt_hashes[item.prompt_wav]
         gt_path = gt_sha = None
         if scorer.info.needs_ground_truth:
             gt_path = manifest.resolve(item.gt_wav)
-            gt_sha = audio.file_sha256(gt_path)
+            gt_sha = file_sha256(gt_path)
         samples = samples_tag = None
         if scorer.info.needs_all_samples:
             done = ok_generations(run_dir, item.id, generations)
@@ -273,7 +274,7 @@ def prepare_scorers(scorers: dict[str, Scorer], items: list[Item], manifest: Man
     for item in items:
         if item.gt_wav:
             path = manifest.resolve(item.gt_wav)
-            recordings.append((item.id, path, audio.file_sha256(path), item.language))
+            recordings.append((item.id, path, file_sha256(path), item.language))
     for scorer in fitting:
         scorer.set_reference_recordings(recordings)
 

@@ -55,8 +55,7 @@ def write_comparisons(collected: list[dict[str, Any]], run_dirs: list[Path], out
             frame = compare.compare(dir_a, dir_b)
             if frame.empty:
                 continue
-            label_a = f"{result_a['system'].get('label') or result_a['system']['name']} ({result_a['run_id']})"
-            label_b = f"{result_b['system'].get('label') or result_b['system']['name']} ({result_b['run_id']})"
+            label_a, label_b = (f"{tables.system_label(r)} ({r['run_id']})" for r in (result_a, result_b))
             stem = out_dir / f"{name_b}__vs__{name_a}"
             compare.write_comparison(frame, label_a, label_b, stem)
             written.append(stem.with_suffix(".md"))

@@ -47,8 +47,7 @@ def page_data(results: list[dict[str, Any]], run_dirs: list[Path], page_dir: Pat
     labels = tables._ordered(results)  # the tables' order of systems
     order = {id(r): i for i, r in enumerate(labels)}
     pairs = sorted(zip(results, run_dirs), key=lambda rd: order[id(rd[0])])
-    names = [r["system"].get("label") or r["system"]["name"] for r, _ in pairs]
-    names = [f"{n} [{r['run_id']}]" if names.count(n) > 1 else n for n, (r, _) in zip(names, pairs)]
+    names = tables.system_labels([r for r, _ in pairs])
     items: dict[str, dict[str, Any]] = {}
     metric_labels: dict[str, str] = {}
     for name, (result, run_dir) in zip(names, pairs):

@@ -22,14 +22,19 @@ from typing import Any
 import pandas as pd
 
 from ztts1_eval.core import atomic, languages, layout
+from ztts1_eval.report import tables
 
 log = logging.getLogger(__name__)
 
 
-def _labels(results: list[dict[str, Any]]) -> list[str]:
-    """System labels, with the run id added where two runs share one (as the tables do)."""
-    plain = [r["system"].get("label") or r["system"]["name"] for r in results]
-    return [f"{label} [{r['run_id']}]" if plain.count(label) > 1 else label for label, r in zip(plain, results)]
+def _pyplot():
+    """pyplot on the file-only backend (no display on servers and CI), imported when drawing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
@@ -47,7 +52,7 @@ def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
 
 def prosody_frame(results: list[dict[str, Any]], key: str = "prosody.prosody") -> pd.DataFrame:
     rows = []
-    for label, result in zip(_labels(results), results):
+    for label, result in zip(tables.system_labels(results), results):
         for subset, cells in result["aggregates"]["by_subset"].items():
             cell = cells.get(key)
             if cell and cell.get("mean") is not None:
@@ -57,10 +62,7 @@ def prosody_frame(results: list[dict[str, Any]], key: str = "prosody.prosody") -
 
 
 def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     frame = prosody_frame(results)
     if frame.empty:
@@ -78,7 +80,7 @@ def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
 
 def dswed_frame(results: list[dict[str, Any]], key: str = "diversity.dswed") -> pd.DataFrame:
     rows = []
-    for label, result in zip(_labels(results), results):
+    for label, result in zip(tables.system_labels(results), results):
         cell = result["aggregates"]["all"].get(key)
         if cell and cell.get("mean") is not None:
             rows.append({"system": label, "dswed": cell["mean"], "n": cell["n"],
@@ -87,10 +89,7 @@ def dswed_frame(results: list[dict[str, Any]], key: str = "diversity.dswed") -> 
 
 
 def plot_dswed(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     frame = dswed_frame(results)
     if frame.empty:
@@ -117,12 +116,9 @@ def similarity_frame(run_dirs: dict[str, Path], column: str = "sim") -> pd.DataF
 
 def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
                     truth: str = "ground_truth") -> list[Path]:
-    import matplotlib
+    plt = _pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels_all = _labels(results)
+    labels_all = tables.system_labels(results)
     by_label = dict(zip(labels_all, run_dirs))
     frame = similarity_frame(by_label)
     if frame.empty:
@@ -158,12 +154,9 @@ def speaking_rate_frame(run_dirs: dict[str, Path]) -> pd.DataFrame:
 
 
 def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
-    import matplotlib
+    plt = _pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    frame = speaking_rate_frame(dict(zip(_labels(results), run_dirs)))
+    frame = speaking_rate_frame(dict(zip(tables.system_labels(results), run_dirs)))
     if frame.empty:
         return []
     labels = sorted(set(frame["system"]))
@@ -181,7 +174,7 @@ def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_
 def metric_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
     """Every per-item metric's mean and 95 % interval per system and table column."""
     rows = []
-    for label, result in zip(_labels(results), results):
+    for label, result in zip(tables.system_labels(results), results):
         groups = result["aggregates"].get("by_column") or result["aggregates"]["by_language"]
         for scorer, meta in result["scorers"].items():
             for metric in meta["metrics"]:
@@ -204,10 +197,7 @@ def metric_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
 
 def plot_metric_bars(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     """Per metric: bars per table column (language) and system, with 95 % bootstrap error bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     import numpy as np
 
     frame = metric_frame(results)
@@ -235,14 +225,11 @@ def plot_metric_bars(results: list[dict[str, Any]], out_dir: Path) -> list[Path]
 def plot_radar(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     """A summary per system over every metric's overall value, each axis scaled so that the
     outer edge is the best system on that metric (lower-is-better metrics inverted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     import numpy as np
 
     rows = []
-    for label, result in zip(_labels(results), results):
+    for label, result in zip(tables.system_labels(results), results):
         for scorer, meta in result["scorers"].items():
             for metric in meta["metrics"]:
                 cell = result["aggregates"]["all"].get(f"{scorer}.{metric['field']}")
@@ -276,14 +263,11 @@ def plot_radar(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
 def plot_ecdf(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
               truth: str = "ground_truth") -> list[Path]:
     """Per metric, each system's empirical CDF of per-item scores beside ground truth's."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     import numpy as np
 
     written: list[Path] = []
-    labels = _labels(results)
+    labels = tables.system_labels(results)
     metrics = {}
     for result in results:
         for scorer, meta in result["scorers"].items():

@@ -108,7 +108,7 @@ def _ordered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         section = r["system"].get("section")
         return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
 
-    return sorted(results, key=lambda r: (rank(r), (r["system"].get("label") or r["system"]["name"]).lower(),
+    return sorted(results, key=lambda r: (rank(r), system_label(r).lower(),
                                           r["run_id"]))
 
 
@@ -132,13 +132,21 @@ def _published_row(result: dict[str, Any], ours: Row, metric_field: str, clones:
     return row
 
 
+def system_label(result: dict[str, Any]) -> str:
+    return result["system"].get("label") or result["system"]["name"]
+
+
+def system_labels(results: list[dict[str, Any]]) -> list[str]:
+    """Each result's label, with its run id added where two runs share one (tables, figures and
+    the listening page name systems alike)."""
+    plain = [system_label(r) for r in results]
+    return [f"{label} [{r['run_id']}]" if plain.count(label) > 1 else label for label, r in zip(plain, results)]
+
+
 def build_rows(results: list[dict[str, Any]], columns: list[str]) -> list[Row]:
     rows: list[Row] = []
     ordered = _ordered(results)
-    labels = [r["system"].get("label") or r["system"]["name"] for r in ordered]
-    for result, label in zip(ordered, labels):
-        if labels.count(label) > 1:
-            label = f"{label} [{result['run_id']}]"
+    for result, label in zip(ordered, system_labels(ordered)):
         clones = result["system"].get("describe", {}).get("capabilities", {}).get("clones_from_audio", True)
         for scorer_name, meta in result["scorers"].items():
             for metric in meta["metrics"]:
@@ -258,7 +266,7 @@ def footnotes(results: list[dict[str, Any]]) -> list[str]:
         if any(flagged.values()):  # decodable but suspicious audio: scored, and said so
             counts += "; flagged audio (items.parquet *_flags): " + ", ".join(
                 f"{FLAG_ROLES[role]} {n}" for role, n in flagged.items() if n)
-        notes.append(f"{result['system'].get('label') or result['system']['name']} (run {result['run_id']}): {counts}")
+        notes.append(f"{system_label(result)} (run {result['run_id']}): {counts}")
     return notes
 
 

@@ -8,12 +8,11 @@ parameters, normalizer version): it is part of the score cache key.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from ztts1_eval.core.checksums import json_sha256
 from ztts1_eval.core.audio import Audio
 
 
@@ -122,5 +121,4 @@ class Scorer(ABC):
         return None
 
     def identity_hash(self) -> str:
-        blob = json.dumps(self.identity(), sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return json_sha256(self.identity())[:16]

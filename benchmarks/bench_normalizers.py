@@ -48,10 +48,11 @@ def main() -> None:
         for system in args.systems:
             summary = runner.run(_config(system, Path(tmp)))
             items = pd.read_parquet(summary.run_dir / "items.parquet")
-            for item in items[items["wer_status"] == "ok"].itertuples():
-                old, _ = score_transcript(item.target_text, item.asr_hypothesis, item.language, normalize.get(OLD))
-                new, _ = score_transcript(item.target_text, item.asr_hypothesis, item.language, normalize.get(NEW))
-                rows.append({"system": system, "id": item.id, "old": old.get("wer"), "new": new.get("wer")})
+            for item in items[items["wer_status"] == "ok"].to_dict("records"):
+                hypothesis = item["wer.asr_hypothesis"]
+                old, _ = score_transcript(item["target_text"], hypothesis, item["language"], normalize.get(OLD))
+                new, _ = score_transcript(item["target_text"], hypothesis, item["language"], normalize.get(NEW))
+                rows.append({"system": system, "id": item["id"], "old": old.get("wer"), "new": new.get("wer")})
     frame = pd.DataFrame(rows)
     changed = frame[(frame["old"] - frame["new"]).abs() > 1e-12]
     report = {

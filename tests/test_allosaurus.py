@@ -68,8 +68,8 @@ def test_allosaurus_benchmark_and_speaking_rate_figure(model_dir, tmp_path, shar
     assert ident["model"] == "uni2005" and ident["package"].startswith("allosaurus==1.0.2")
     assert set(ident["sha256"]) == set(allosaurus_rate.MODEL_FILES)
     items = pd.read_parquet(espeak.run_dir / "items.parquet")
-    assert (items["phone_rate"] >= 0).all() and (items["phone_rate_ref"] >= 0).all()
-    assert (items["phone_rate_prompt"] >= 0).all()  # Fig. 7's source: the clone prompt
+    assert (items["prosody.phone_rate"] >= 0).all() and (items["prosody.phone_rate_ref"] >= 0).all()
+    assert (items["prosody.phone_rate_prompt"] >= 0).all()  # Fig. 7's source: the clone prompt
     assert ident["rate_distance_reference"].startswith("the clone prompt")
 
     report.report(tmp_path, "demo")
@@ -78,14 +78,14 @@ def test_allosaurus_benchmark_and_speaking_rate_figure(model_dir, tmp_path, shar
     frame = pd.read_csv(figure.with_suffix(".csv"))
     mine = frame[frame["system"] == (espeak.results["system"]["label"] or "espeak")].set_index("id")
     assert len(mine) == len(items)
-    expected = (items.set_index("id")["phone_rate"] - items.set_index("id")["phone_rate_prompt"]).abs()
+    expected = (items.set_index("id")["prosody.phone_rate"] - items.set_index("id")["prosody.phone_rate_prompt"]).abs()
     np.testing.assert_allclose(mine.loc[expected.index, "distance"], expected)
     assert set(frame["source"]) == {"prompt"}
     # The real target recording is measured against its prompt too (not against itself).
     truth_items = pd.read_parquet(truth.run_dir / "items.parquet").set_index("id")
     truth_rows = frame[frame["system"] == (truth.results["system"]["label"] or "ground_truth")].set_index("id")
     np.testing.assert_allclose(truth_rows["distance"],
-                               (truth_items["phone_rate"] - truth_items["phone_rate_prompt"]).abs()[truth_rows.index])
+                               (truth_items["prosody.phone_rate"] - truth_items["prosody.phone_rate_prompt"]).abs()[truth_rows.index])
     differs = truth_items["prompt_wav"] != truth_items["gt_wav"]
     assert differs.any() and (truth_rows.loc[differs[differs].index, "distance"] > 0).any()
 

@@ -50,8 +50,8 @@ def test_generations_are_seeded_resumable_and_scored(units, tmp_path, shared_cac
     assert len(seeds) == 3
     items = pd.read_parquet(three.run_dir / "items.parquet").set_index("id")
     assert (items["diversity_status"] == "ok").all()
-    assert (items["dswed_generations"] == 3).all()
-    assert (items["dswed"] > 0).all()  # Piper samples noise: its generations differ
+    assert (items["diversity.dswed_generations"] == 3).all()
+    assert (items["diversity.dswed"] > 0).all()  # Piper samples noise: its generations differ
     assert len(items) == 2  # one row per item, not per generation
     results = json.loads((three.run_dir / "results.json").read_text())
     assert results["scorers"]["diversity"]["generations"] == 3 and results["generations"] == 3
@@ -78,14 +78,14 @@ def test_scores_over_other_generations_are_not_shown_as_current(units, tmp_path,
     assert (frame["diversity_status"] == "pending").all()  # generation 2 does not exist yet
     three = runner.run(make_config(["system=espeak", *_overrides(units, tmp_path, shared_cache, 3)]))
     items = pd.read_parquet(three.run_dir / "items.parquet")
-    assert (items["diversity_status"] == "ok").all() and (items["dswed_generations"] == 3).all()
-    assert (items["dswed"] == 0.0).all()  # espeak-ng is deterministic: no diversity
+    assert (items["diversity_status"] == "ok").all() and (items["diversity.dswed_generations"] == 3).all()
+    assert (items["diversity.dswed"] == 0.0).all()  # espeak-ng is deterministic: no diversity
 
 
 def test_identical_generations_have_zero_diversity(units, tmp_path, shared_cache):
     truth = runner.run(make_config(["system=ground_truth", *_overrides(units, tmp_path, shared_cache, 2)]))
     items = pd.read_parquet(truth.run_dir / "items.parquet")
-    assert (items["diversity_status"] == "ok").all() and (items["dswed"] == 0.0).all()
+    assert (items["diversity_status"] == "ok").all() and (items["diversity.dswed"] == 0.0).all()
 
 
 def test_dswed_missing_files_are_named(units, tmp_path, monkeypatch):

@@ -75,7 +75,7 @@ def test_bad_audio_becomes_recorded_failures(bad_data, shared_cache):
     assert items.loc["corrupt-prompt", "sim_reason"].startswith("unreadable audio file") and "corrupt.wav" in items.loc["corrupt-prompt", "sim_reason"]
     assert items.loc["corrupt-prompt", "quality_status"] == "ok"  # only the scorer that needs the prompt fails
     assert items.loc["german", "wer_status"] == "n/a" and "no offline ASR" in items.loc["german", "wer_reason"]
-    assert items.loc["ok", "sim"] > 70
+    assert items.loc["ok", "sim.sim"] > 70
     cell = summary.results["aggregates"]["all"]["sim.sim"]
     assert (cell["n"], cell["n_failed"], cell["n_not_applicable"]) == (2, 7, 0)
     table = (summary.run_dir / "table.md").read_text()
@@ -130,7 +130,7 @@ def test_half_rescored_run_marks_the_rest_stale(tmp_path, shared_cache):
     assert final["complete"] is False
     items = pd.read_parquet(half.run_dir / "items.parquet")
     assert sorted(items["quality_status"]) == ["ok", "ok", "stale", "stale"]
-    assert items.loc[items["quality_status"] == "stale", "dnsmos_ovrl"].isna().all()
+    assert items.loc[items["quality_status"] == "stale", "quality.dnsmos_ovrl"].isna().all()
     assert "another version of this scorer" in items.loc[items["quality_status"] == "stale", "quality_reason"].iloc[0]
 
 
@@ -365,4 +365,4 @@ def test_an_item_over_the_scorer_time_limit_fails_and_the_run_moves_on(tmp_path,
     frame = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
     assert frame.loc["long", "quality_status"] == "failed"
     assert frame.loc["long", "quality_reason"] == "scoring took over 1.5 s (scorer_item_timeout_s)"
-    assert frame.loc["short", "quality_status"] == "ok" and 1.0 < frame.loc["short", "dnsmos_ovrl"] < 5.0
+    assert frame.loc["short", "quality_status"] == "ok" and 1.0 < frame.loc["short", "quality.dnsmos_ovrl"] < 5.0

@@ -57,9 +57,9 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     self_prompted = items["prompt_wav"] == items["gt_wav"]
     assert self_prompted.any() and (items.loc[self_prompted, "sim_status"] == "n/a").all()
     assert (items.loc[~self_prompted, "sim_status"] == "ok").all()
-    assert (items["dswed"] == 0.0).all()  # ground truth: every generation is the same recording
-    assert items.loc["en-ljspeech_LJ001-0004", "utmos_rate"] == 24000  # 22.05 kHz -> nearest native rate
-    assert items.loc["zh-aishell_BAC009S0724W0121", "utmos_rate"] == 16000
+    assert (items["diversity.dswed"] == 0.0).all()  # ground truth: every generation is the same recording
+    assert items.loc["en-ljspeech_LJ001-0004", "quality.utmos_rate"] == 24000  # 22.05 kHz -> nearest native rate
+    assert items.loc["zh-aishell_BAC009S0724W0121", "quality.utmos_rate"] == 16000
     results = json.loads((run_dir / "results.json").read_text())
     identities = {slot: results["scorers"][slot]["identity"] for slot in ("wer", "sim", "quality", "diversity")}
     assert identities["wer"]["model"] == "Qwen/Qwen3-ASR-1.7B-hf"

@@ -40,13 +40,13 @@ def test_ground_truth_values(english_runs):
     assert _cell(gt, "wer.wer")["corpus"] < 0.5
     items = _items(gt)
     # LJ Speech pair: prompt is the other clip of the same speaker (GT SIM = sim(prompt, gt)).
-    assert items.loc["en-ljspeech_LJ001-0001", "sim"] > 70
-    assert items.loc["en-ljspeech_LJ001-0004", "sim"] > 70
-    assert items.loc["en-librispeech_2412-153948-0000", "sim"] > 70
+    assert items.loc["en-ljspeech_LJ001-0001", "sim.sim"] > 70
+    assert items.loc["en-ljspeech_LJ001-0004", "sim.sim"] > 70
+    assert items.loc["en-librispeech_2412-153948-0000", "sim.sim"] > 70
     # A self-prompted clip would be compared with itself: "–" as in Table III, with the reason.
     assert items.loc["en-fleurs_en_000", "sim_status"] == "n/a"
     assert items.loc["en-fleurs_en_000", "sim_reason"] == tables.PROMPT_IS_TARGET
-    assert items.loc["en-ljspeech_LJ001-0001", "dnsmos_ovrl"] > 2.5
+    assert items.loc["en-ljspeech_LJ001-0001", "quality.dnsmos_ovrl"] > 2.5
     assert _cell(gt, "quality.dnsmos_ovrl")["mean"] > 2.5
 
 
@@ -61,23 +61,25 @@ def test_tts_values(english_runs, system):
     assert _cell(summary, "sim.sim")["mean"] < _cell(runs["ground_truth"], "sim.sim")["mean"] - 10
     items = _items(summary)
     assert (items["sample_rate"] == (16000 if system == "flite" else 22050)).all()
-    assert items["asr_hypothesis"].str.len().gt(0).all()
+    assert items["wer.asr_hypothesis"].str.len().gt(0).all()
 
 
 def test_items_parquet_schema(english_runs):
     _, runs = english_runs
     items = _items(runs["flite"])
-    for column in ("subset", "language", "status", "failure_reason", "target_text", "asr_hypothesis",
-                   "wer_ref_norm", "wer_hyp_norm", "wer_errors", "wer_ref_units", "sim", "dnsmos_ovrl",
+    # values are prefixed by their scorer slot (results schema 2): two scorers cannot collide
+    for column in ("subset", "language", "status", "failure_reason", "target_text", "wer.asr_hypothesis",
+                   "wer.wer_ref_norm", "wer.wer_hyp_norm", "wer.wer_errors", "wer.wer_ref_units", "sim.sim",
+                   "quality.dnsmos_ovrl",
                    "duration_s", "latency_s", "rtf", "output_sha256", "wer_status", "sim_status", "quality_status"):
         assert column in items.columns, column
-    assert (items["wer_status"] == "ok").all()
+    assert (items["wer_status"] == "ok").all() and "wer" not in items.columns and "sim" not in items.columns
 
 
 def test_results_json_provenance(english_runs):
     _, runs = english_runs
     results = runs["piper"].results
-    assert results["schema_version"] == 1
+    assert results["schema_version"] == 2
     prov = results["provenance"]
     assert prov["git"]["commit"] is None or len(prov["git"]["commit"]) == 40
     assert prov["packages"]["pocketsphinx"] and prov["packages"]["torch"]
@@ -113,7 +115,7 @@ def test_changed_scorer_config_rescored_in_place(english_runs, shared_cache):
     assert summary.scoring["quality"].computed == 12  # new identity -> recomputed
     items = _items(summary)
     assert "wer" not in items.columns and "quality_status" in items.columns
-    assert (items["dnsmos_ovrl"] - before["dnsmos_ovrl"]).abs().max() > 0.01  # personalized DNSMOS differs
+    assert (items["quality.dnsmos_ovrl"] - before["quality.dnsmos_ovrl"]).abs().max() > 0.01  # personalized DNSMOS differs
     # Restore the lite stack for the other tests: everything comes back from the cache.
     restored = runner.run(make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
                                        f"cache_dir={shared_cache}", "progress=false"]))

@@ -211,7 +211,7 @@ def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
     assert flite.results["aggregates"]["by_language"]["de"]["prosody.prosody"]["n_unsupported"] == 7
     items = pd.read_parquet(flite.run_dir / "items.parquet")
     english = items[items["language"] == "en"]
-    assert (english["prosody_status"] == "ok").all() and english["f0_mean_ref"].between(70, 400).all()
+    assert (english["prosody_status"] == "ok").all() and english["prosody.f0_mean_ref"].between(70, 400).all()
 
     # The report draws the figures from stored files, each PNG beside the CSV of its numbers.
     report.report(tmp_path, "demo")
@@ -264,7 +264,7 @@ def test_hubert_unit_rate_benchmark_through_the_pipeline(tmp_path, shared_cache)
     assert cell["mean"] == pytest.approx((cell["benchmarks"]["hubert_unit_rate"]["score"]
                                           + cell["benchmarks"]["pitch"]["score"]) / 2)
     items = pd.read_parquet(flite.run_dir / "items.parquet")
-    assert items["hubert_unit_rate"].between(1, 60).all() and items["hubert_unit_rate_ref"].between(1, 60).all()
+    assert items["prosody.hubert_unit_rate"].between(1, 60).all() and items["prosody.hubert_unit_rate_ref"].between(1, 60).all()
     ident = flite.results["scorers"]["prosody"]["identity"]["features"]["hubert_unit_rate"]
     assert ident["fit_utterances"] == 12 and ident["layer"] == 7 and ident["clusters"] == 8
     # Every shard fits the units on the same recordings, so shards share one identity.

@@ -139,5 +139,5 @@ def test_redimnet_runs_in_the_pipeline(models_dir, tmp_path, shared_cache):
         f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}", "progress=false"]))
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
     assert (items["sim_status"] == "ok").all()
-    assert items["sim"].between(-100, 100).all()
+    assert items["sim.sim"].between(-100, 100).all()
     assert summary.results["scorers"]["sim"]["identity"]["type"] == "redimnet"

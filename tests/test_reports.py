@@ -116,7 +116,7 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
     # A candidate that fails its worst items looks *better* on the items it still scores: the
     # failure-rate line (always there) must reject it.
     crashing = shutil.copytree(made["flite1"], tmp_path / "crashing")
-    items = pd.read_parquet(crashing / "items.parquet").sort_values(["wer", "id"], ascending=[False, True])
+    items = pd.read_parquet(crashing / "items.parquet").sort_values(["wer.wer", "id"], ascending=[False, True])
     for item_id in items["id"][:4]:
         record_path = crashing / "generation" / f"{item_id}.json"
         record = json.loads(record_path.read_text())
@@ -131,7 +131,7 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
     table = (crashing / "table.md").read_text()
     assert "| Failed % ↓ | 33.3 (4/12) | 33.3 (4/12) |" in table
     # Scored at worst (the gate's default): the 4 lost items count at WER 100 % in the pairs.
-    lost = 100.0 * items["wer"].to_numpy()[:4]
+    lost = 100.0 * items["wer.wer"].to_numpy()[:4]
     worst = compare.compare(made["flite1"], crashing, failed_as_worst=True).set_index(["metric", "column"])
     assert worst.loc[("wer.wer", "all"), "n"] == len(items)
     assert worst.loc[("wer.wer", "all"), "delta"] == pytest.approx(float((100.0 - lost).sum()) / len(items))
@@ -142,7 +142,7 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
     final = results.finalize(crashing)
     cell = final["aggregates"]["all"]["wer.wer"]
     assert cell["n_worst"] == 4 and cell["worst"] == 1.0
-    scored = 100.0 * items["wer"].to_numpy()[4:]
+    scored = 100.0 * items["wer.wer"].to_numpy()[4:]
     assert 100.0 * cell["mean_all"] == pytest.approx((scored.sum() + 400.0) / len(items))
     table = (crashing / "table.md").read_text()
     assert "WER (%) ↓ (scored) |" in table and f"WER (%) ↓ (all, failed = 100) | {100.0 * cell['mean_all']:.2f}" in table
@@ -153,6 +153,7 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
 
 def test_report_finalizes_again_only_runs_whose_records_changed(runs, tmp_path):
     from ztts1_eval.core import atomic
+    from ztts1_eval.core.errors import ConfigError
 
     _, made = runs
     copy = shutil.copytree(made["flite1"], tmp_path / "r" / "demo" / "flite" / made["flite1"].name)
@@ -168,6 +169,14 @@ def test_report_finalizes_again_only_runs_whose_records_changed(runs, tmp_path):
     assert final["aggregates"]["all"]["wer.wer"]["mean"] > json.loads(
         (made["flite1"] / "results.json").read_text())["aggregates"]["all"]["wer.wer"]["mean"]
     assert results.is_current(copy)
+    # A run finalized by an older version (results schema 1, flat value columns): compare asks for
+    # a migration, make report does it.
+    atomic.write_json(copy / "results.json", {**json.loads((copy / "results.json").read_text()), "schema_version": 1})
+    with pytest.raises(ConfigError, match="older version .*ztts1-eval finalize"):
+        compare.load_run(copy)
+    assert not results.is_current(copy)
+    _, [migrated] = report.report(tmp_path / "r", "demo")
+    assert migrated["schema_version"] == 2 and "wer.wer" in pd.read_parquet(copy / "items.parquet").columns
 
 
 def test_report_writes_every_artifact_deterministically(runs):
@@ -237,7 +246,7 @@ def test_listening_page_in_headless_chromium(runs, tmp_path):
     import pandas as pd
 
     items = pd.read_parquet(made["flite1"] / "items.parquet")
-    worst = items.sort_values(["wer", "id"], ascending=[False, True]).iloc[0]["id"]
+    worst = items.sort_values(["wer.wer", "id"], ascending=[False, True]).iloc[0]["id"]
     label = json.loads((made["flite1"] / "results.json").read_text())["system"]["label"]
     sorted_view = dump(f"?sort={label} [{made['flite1'].name}]|wer.wer|desc".replace(" ", "%20"))
     assert f'data-first-item="{worst}"' in sorted_view

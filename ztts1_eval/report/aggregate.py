@@ -21,6 +21,20 @@ from ztts1_eval.core import stats
 # ("skipped" by every scorer) or the scorer failed on the item.
 FAILED_AS_WORST = ("failed", "skipped")
 
+def value_column(scorer: str, field: str) -> str:
+    """The items.parquet column of a scorer slot's value (results schema 2): ``<slot>.<field>``,
+    so two scorers that name a value alike (two WER stacks' ``hypothesis``) cannot collide."""
+    return f"{scorer}.{field}"
+
+
+def slot_frame(frame: pd.DataFrame, scorer: str) -> pd.DataFrame:
+    """The item columns (no dot in their names) and one slot's values under their own field
+    names, for code that reads a scorer's fields (the distribution aggregators, figures)."""
+    prefix = f"{scorer}."
+    own = {c: c[len(prefix):] for c in frame.columns if c.startswith(prefix)}
+    return frame[[c for c in frame.columns if "." not in c] + list(own)].rename(columns=own)
+
+
 # Reads an array a score refers to ("blob:<sha256>", see ztts1_eval.core.blobs).
 ArrayLoader = Callable[[str], np.ndarray]
 
@@ -37,7 +51,7 @@ def _distribution_cell(ok: pd.DataFrame, metric: dict[str, Any], meta: dict[str,
 def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta: dict[str, Any],
                  load_array: ArrayLoader | None = None) -> dict[str, Any]:
     status = frame.get(f"{scorer}_status", pd.Series(dtype=object))
-    ok = frame[status == "ok"]
+    ok = slot_frame(frame[status == "ok"], scorer)
     if metric.get("distribution"):
         cell = _distribution_cell(ok, metric, meta, load_array)
         values = pd.Series([cell["mean"]] if cell["mean"] is not None else [], dtype=float)

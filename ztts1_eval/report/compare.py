@@ -24,7 +24,7 @@ import pandas as pd
 
 from ztts1_eval.core import atomic, layout, stats
 from ztts1_eval.report import results
-from ztts1_eval.report.aggregate import FAILED_AS_WORST, table_column
+from ztts1_eval.report.aggregate import FAILED_AS_WORST, table_column, value_column
 from ztts1_eval.core.errors import ConfigError
 
 
@@ -50,7 +50,11 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if not layout.results_file(run_dir).is_file() or not layout.items_file(run_dir).is_file():
         raise ConfigError(f"{run_dir} has no results yet (unfinished shards?); run `ztts1-eval finalize {run_dir}` "
                           "(--force for partial results)")
-    return results.load(run_dir), pd.read_parquet(layout.items_file(run_dir))
+    final = results.load(run_dir)
+    if final.get("schema_version") != results.RESULTS_SCHEMA_VERSION:
+        raise ConfigError(f"{run_dir} was finalized by an older version (results schema {final.get('schema_version')}, "
+                          f"now {results.RESULTS_SCHEMA_VERSION}); run `ztts1-eval finalize {run_dir}` to migrate it")
+    return final, pd.read_parquet(layout.items_file(run_dir))
 
 
 def per_item_metrics(result: dict[str, Any]) -> dict[str, Metric]:
@@ -70,7 +74,8 @@ def _values(frame: pd.DataFrame, metric: Metric, failed_as_worst: bool = False) 
     metric with a worst value) failed ones at that worst value."""
     status = frame.get(f"{metric.scorer}_status", pd.Series(index=frame.index, dtype=object))
     ok = frame[status == "ok"]
-    values = pd.to_numeric(ok.set_index("id")[metric.field], errors="coerce") if metric.field in ok else pd.Series(dtype=float)
+    column = value_column(metric.scorer, metric.field)
+    values = pd.to_numeric(ok.set_index("id")[column], errors="coerce") if column in ok else pd.Series(dtype=float)
     values = values.dropna()
     if failed_as_worst and metric.worst is not None:
         failed = frame.loc[status.isin(FAILED_AS_WORST), "id"]

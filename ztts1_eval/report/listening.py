@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from ztts1_eval.core import atomic, layout
 from ztts1_eval.report import tables
+from ztts1_eval.report.aggregate import value_column
 
 PAGE_DIR = "listen"
 
@@ -67,7 +68,7 @@ def page_data(results: list[dict[str, Any]], run_dirs: list[Path], page_dir: Pat
                 "outputs": {}})
             scores = {}
             for key, scorer, field_name, scale, decimals in metrics:
-                value = row.get(field_name) if row.get(f"{scorer}_status") == "ok" else None
+                value = row.get(value_column(scorer, field_name)) if row.get(f"{scorer}_status") == "ok" else None
                 scores[key] = None if value is None or pd.isna(value) else round(float(value) * scale, decimals + 2)
             item["outputs"][name] = {
                 # a failed output that was kept (no speech detected) can be listened to, marked failed

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ztts1_eval.core import atomic, languages, layout
 from ztts1_eval.report import tables
+from ztts1_eval.report.aggregate import slot_frame, value_column
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,14 @@ def plot_dswed(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     return _save(fig, frame, out_dir / "dswed_by_system")
 
 
-def similarity_frame(run_dirs: dict[str, Path], column: str = "sim") -> pd.DataFrame:
+def similarity_frame(run_dirs: dict[str, Path], scorer: str = "sim") -> pd.DataFrame:
     frames = []
+    column = value_column(scorer, "sim")
     for label, run_dir in run_dirs.items():
         items = pd.read_parquet(layout.items_file(run_dir))
-        if column not in items or f"{column}_status" not in items:
+        if column not in items or f"{scorer}_status" not in items:
             continue
-        ok = items[items[f"{column}_status"] == "ok"]
+        ok = items[items[f"{scorer}_status"] == "ok"]
         frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
                                     "sim": pd.to_numeric(ok[column])}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["system", "id", "language", "sim"])
@@ -140,7 +142,7 @@ def speaking_rate_frame(run_dirs: dict[str, Path]) -> pd.DataFrame:
     columns = ["system", "id", "language", "phone_rate", "source_rate", "source", "difference", "distance"]
     frames = []
     for label, run_dir in run_dirs.items():
-        items = pd.read_parquet(layout.items_file(run_dir))
+        items = slot_frame(pd.read_parquet(layout.items_file(run_dir)), "prosody")
         if not {"phone_rate", "phone_rate_ref", "prosody_status"} <= set(items.columns):
             continue
         ok = items[items["prosody_status"] == "ok"]
@@ -278,10 +280,11 @@ def plot_ecdf(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path
     for (scorer, field_name), metric in sorted(metrics.items()):
         rows = []
         for label, frame in items.items():
-            if field_name not in frame or f"{scorer}_status" not in frame:
+            column = value_column(scorer, field_name)
+            if column not in frame or f"{scorer}_status" not in frame:
                 continue
             ok = frame[frame[f"{scorer}_status"] == "ok"]
-            values = pd.to_numeric(ok[field_name], errors="coerce").dropna() * metric["scale"]
+            values = pd.to_numeric(ok[column], errors="coerce").dropna() * metric["scale"]
             rows += [{"system": label, "id": i, "value": v} for i, v in zip(ok.loc[values.index, "id"], values)]
         data = pd.DataFrame(rows, columns=["system", "id", "value"])
         if data.empty:

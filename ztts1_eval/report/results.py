@@ -13,12 +13,13 @@ import pandas as pd
 from ztts1_eval.core import atomic, blobs, layout, stats
 from ztts1_eval.pipeline import applicability, manifest as manifest_mod
 from ztts1_eval.report import tables
-from ztts1_eval.report.aggregate import aggregate, clean_floats
+from ztts1_eval.report.aggregate import aggregate, clean_floats, value_column
 from ztts1_eval.pipeline.generation import load_record, ok_generations
 
 log = logging.getLogger(__name__)
 
-RESULTS_SCHEMA_VERSION = 1
+# 2: items.parquet value columns are prefixed by scorer slot (aggregate.value_column)
+RESULTS_SCHEMA_VERSION = 2
 # Columns that measure wall-clock time and so differ between otherwise identical runs.
 TIMING_COLUMNS = ("latency_s", "rtf", "ttfb_s")
 # Measured per clip (ztts1_eval.core.audio_flags) and kept in items.parquet as <role>_<name>.
@@ -54,7 +55,7 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
         status, reason, values = _score_status(run_dir, name, meta, item, record, output_is_target)
         row[f"{name}_status"] = status
         row[f"{name}_reason"] = reason
-        row.update(values)
+        row.update({value_column(name, field): value for field, value in values.items()})
     return row
 
 
@@ -117,6 +118,8 @@ def is_current(run_dir: Path) -> bool:
     final = layout.results_file(run_dir)
     if not final.is_file() or not layout.items_file(run_dir).is_file():
         return False
+    if atomic.read_json(final).get("schema_version") != RESULTS_SCHEMA_VERSION:
+        return False  # written by an older version: finalizing again migrates it
     scores = layout.scores_dir(run_dir)
     sources = [layout.run_file(run_dir), layout.system_file(run_dir), layout.record_dir(run_dir),
                layout.shard_dir(run_dir), scores]

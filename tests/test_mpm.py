@@ -145,8 +145,8 @@ def test_mpm_benchmark_through_the_pipeline(tmp_path, shared_cache):
     mpm_cell = cell["benchmarks"]["mpm"]
     assert 0 < mpm_cell["score"] < 100 and mpm_cell["d_ref"] > 0 and mpm_cell["frames_ref"] > 1000
     items = pd.read_parquet(flite.run_dir / "items.parquet")
-    assert items["mpm_frames"].str.startswith("blob:").all()
-    summary = blobs.get(flite.run_dir / "scores", items["mpm_frames"].iloc[0])
+    assert items["prosody.mpm_frames"].str.startswith("blob:").all()
+    summary = blobs.get(flite.run_dir / "scores", items["prosody.mpm_frames"].iloc[0])
     assert summary.size == 1 + 16 + 16 * 17 // 2
     meta = json.loads((flite.run_dir / "scores/prosody/_scorer.json").read_text())
     assert set(meta["noise_features"]["mpm_frames"]) == {"all_ones", "all_zeros", "normal", "uniform"}

@@ -74,8 +74,8 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     # English units from HuBERT base, Chinese from mHuBERT-147: the pooled column mixes them, so
     # that benchmark is left out there, saying why.
     assert "mixes hubert_unit_rate and mhubert_unit_rate" in prosody["skipped"]["hubert_unit_rate"]
-    assert items.loc["en-ljspeech_LJ001-0004", "hubert_unit_rate"] > 0
-    assert items.loc["zh-aishell_BAC009S0724W0121", "mhubert_unit_rate"] > 0
+    assert items.loc["en-ljspeech_LJ001-0004", "prosody.hubert_unit_rate"] > 0
+    assert items.loc["zh-aishell_BAC009S0724W0121", "prosody.mhubert_unit_rate"] > 0
     assert results["scorers"]["prosody"]["identity"]["features"]["mhubert_unit_rate"]["model"] == "utter-project/mHuBERT-147"
     assert results["scorers"]["prosody"]["identity"]["features"]["mpm"]["model"] == "cdminix/masked_prosody_model"
     # The report's four figures, each with the CSV of its numbers.

@@ -157,5 +157,5 @@ def test_mpm_benchmark_through_the_pipeline(tmp_path, shared_cache):
                                     f"cache_dir={shared_cache}", "progress=false"]))
     assert again.scoring["prosody"].computed == 0
     assert again.results["aggregates"]["all"]["prosody.prosody"]["mean"] == pytest.approx(cell["mean"])
-    for ref in pd.read_parquet(again.run_dir / "items.parquet")["mpm_frames"]:
+    for ref in pd.read_parquet(again.run_dir / "items.parquet")["prosody.mpm_frames"]:
         assert blobs.has(again.run_dir / "scores", ref)

@@ -26,19 +26,20 @@ from ztts1_eval.core import atomic, layout, stats
 from ztts1_eval.report import results
 from ztts1_eval.report.aggregate import FAILED_AS_WORST, table_column, value_column
 from ztts1_eval.core.errors import ConfigError
+from ztts1_eval.scorers.base import Metric
 
 
 @dataclass(frozen=True)
-class Metric:
-    key: str  # "<scorer>.<field>"
-    scorer: str
-    field: str
-    label: str
-    higher_is_better: bool
-    scale: float
-    decimals: int
-    identity_hash: str
-    worst: float | None = None  # field units; see scorers.base.Metric.worst
+class SlotMetric:
+    """A per-item metric as one scorer slot of a stored run declared it."""
+
+    scorer: str  # the slot: scores/<scorer>/, <scorer>_status, <scorer>.<field>
+    spec: Metric  # the scorer's own declaration (scorers.base.Metric)
+    identity_hash: str  # which version of the scorer computed it
+
+    @property
+    def key(self) -> str:
+        return f"{self.scorer}.{self.spec.field}"
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -57,35 +58,33 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     return final, pd.read_parquet(layout.items_file(run_dir))
 
 
-def per_item_metrics(result: dict[str, Any]) -> dict[str, Metric]:
+def per_item_metrics(result: dict[str, Any]) -> dict[str, SlotMetric]:
     found = {}
     for scorer, meta in result["scorers"].items():
-        for m in meta["metrics"]:
-            if m.get("distribution"):
-                continue  # a group-level distance has no per-item values to pair
-            key = f"{scorer}.{m['field']}"
-            found[key] = Metric(key, scorer, m["field"], m["label"], m["higher_is_better"], m["scale"],
-                                m["decimals"], meta["identity_hash"], m.get("worst"))
+        for record in meta["metrics"]:
+            metric = SlotMetric(scorer, Metric.from_record(record), meta["identity_hash"])
+            if not metric.spec.distribution:  # a group-level distance has no per-item values to pair
+                found[metric.key] = metric
     return found
 
 
-def _values(frame: pd.DataFrame, metric: Metric, failed_as_worst: bool = False) -> pd.Series:
+def _values(frame: pd.DataFrame, metric: SlotMetric, failed_as_worst: bool = False) -> pd.Series:
     """The metric per item id in table units: scored items, plus (``failed_as_worst``, for a
     metric with a worst value) failed ones at that worst value."""
     status = frame.get(f"{metric.scorer}_status", pd.Series(index=frame.index, dtype=object))
     ok = frame[status == "ok"]
-    column = value_column(metric.scorer, metric.field)
+    column = value_column(metric.scorer, metric.spec.field)
     values = pd.to_numeric(ok.set_index("id")[column], errors="coerce") if column in ok else pd.Series(dtype=float)
     values = values.dropna()
-    if failed_as_worst and metric.worst is not None:
+    if failed_as_worst and metric.spec.worst is not None:
         failed = frame.loc[status.isin(FAILED_AS_WORST), "id"]
-        values = pd.concat([values, pd.Series(metric.worst, index=failed.to_numpy(), dtype=float)]).sort_index()
-    return values * metric.scale
+        values = pd.concat([values, pd.Series(metric.spec.worst, index=failed.to_numpy(), dtype=float)]).sort_index()
+    return values * metric.spec.scale
 
 
 @dataclass(frozen=True)
 class Paired:
-    metric: Metric
+    metric: SlotMetric
     column: str
     a: np.ndarray
     b: np.ndarray
@@ -122,13 +121,13 @@ def compare(run_a: Path, run_b: Path, failed_as_worst: bool = False) -> pd.DataF
     rows = []
     for pair in paired_samples(run_a, run_b, failed_as_worst):
         metric = pair.metric
-        paired = stats.paired_difference(pair.a, pair.b, metric.higher_is_better)
-        rows.append({"metric": metric.key, "label": metric.label, "column": pair.column, "n": paired.n,
+        paired = stats.paired_difference(pair.a, pair.b, metric.spec.higher_is_better)
+        rows.append({"metric": metric.key, "label": metric.spec.label, "column": pair.column, "n": paired.n,
                      "mean_a": paired.mean_a, "mean_b": paired.mean_b, "delta": paired.delta,
                      "ci95_low": paired.ci[0] if paired.ci else None,
                      "ci95_high": paired.ci[1] if paired.ci else None,
                      "verdict": paired.verdict if pair.same_scorer else f"{paired.verdict} (scorers differ)",
-                     "higher_is_better": metric.higher_is_better, "decimals": metric.decimals,
+                     "higher_is_better": metric.spec.higher_is_better, "decimals": metric.spec.decimals,
                      "same_scorer": pair.same_scorer})
     return pd.DataFrame(rows)
 
@@ -240,12 +239,12 @@ def gate(baseline: Path, candidate: Path, config: dict[str, Any]) -> list[GateRe
             raise ConfigError(f"{where}: both runs must score {spec['metric']} in column {column!r}")
         if not pair.same_scorer:
             raise ConfigError(f"{where}: {spec['metric']} was scored by different scorer versions in the two runs")
-        paired = stats.paired_difference(pair.a, pair.b, pair.metric.higher_is_better, margin=allowed)
+        paired = stats.paired_difference(pair.a, pair.b, pair.metric.spec.higher_is_better, margin=allowed)
         failed = paired.verdict == "worse"
         reason = (f"regressed by more than {allowed:.4g} with 95 % confidence" if failed else
                   f"within the allowed regression of {allowed:.4g}")
-        if failed_as_worst and pair.metric.worst is not None:
-            reason += f"; failed items at {pair.metric.worst * pair.metric.scale:g}"
+        if failed_as_worst and pair.metric.spec.worst is not None:
+            reason += f"; failed items at {pair.metric.spec.worst * pair.metric.spec.scale:g}"
 
         outcomes.append(GateResult(spec["metric"], column, allowed, paired.delta, paired.ci, failed, reason))
     outcomes.append(_failure_rate_gate(baseline, candidate, float(config.get("failure_rate_margin", 0.0))))

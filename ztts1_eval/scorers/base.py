@@ -9,7 +9,7 @@ parameters, normalizer version): it is part of the score cache key.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Sequence
 
 from ztts1_eval.core.checksums import json_sha256
@@ -39,6 +39,12 @@ class Metric:
     # failed when means over *all* items are asked for (``failed_as_worst``); None: no such
     # value (distribution-level and diversity metrics), so no all-items mean.
     worst: float | None = None
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Metric:
+        """The metric as ``scores/<scorer>/_scorer.json`` stored it (unknown keys ignored, so a
+        record written by a newer version still loads)."""
+        return cls(**{f.name: record[f.name] for f in fields(cls) if f.name in record})
 
 
 @dataclass(frozen=True)

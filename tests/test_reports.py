@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, make_config
 from data_fixtures import write_fleurs_r
 from ztts1_eval.core import stats
-from ztts1_eval.pipeline import runner
+from ztts1_eval.pipeline import merge, runner
 from ztts1_eval.report import compare, build as report, results
 from ztts1_eval.data import cli as data_cli
 from ztts1_eval.report.published import csv_path
@@ -122,7 +122,7 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
         record = json.loads(record_path.read_text())
         record.update(status="failed", error="TimeoutError: no audio within 600 s", sha256=None, wav=None)
         record_path.write_text(json.dumps(record))
-    results.finalize(crashing)
+    merge.merge(crashing)  # finalize, and the run's own table
     shown = compare.compare(made["flite1"], crashing).set_index(["metric", "column"])
     assert shown.loc[("wer.wer", "all"), "n"] == len(items) - 4  # paired over what both scored
     crash = gate(crashing)
@@ -139,7 +139,7 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
     # ... and in tables when the run asks for it: both means, labelled.
     run_json = json.loads((crashing / "run.json").read_text())
     (crashing / "run.json").write_text(json.dumps({**run_json, "failed_as_worst": True}))
-    final = results.finalize(crashing)
+    final = merge.merge(crashing)
     cell = final["aggregates"]["all"]["wer.wer"]
     assert cell["n_worst"] == 4 and cell["worst"] == 1.0
     scored = 100.0 * items["wer.wer"].to_numpy()[4:]

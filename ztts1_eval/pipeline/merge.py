@@ -19,7 +19,7 @@ from typing import Any
 from ztts1_eval.core.checksums import json_sha256
 from ztts1_eval import __version__
 from ztts1_eval.core import atomic, layout, provenance
-from ztts1_eval.report import results
+from ztts1_eval.report import results, tables
 from ztts1_eval.core.errors import ConfigError
 
 # Settings that may differ between shards of one run without changing any output.
@@ -90,4 +90,7 @@ def merge(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
                             + ("" if len(found) <= 50 else f"\n  ... and {len(found) - 50} more")
                             + "\nre-run the odd shard(s) with the same config and code "
                               "(their finished items are kept only if the outputs match)")
-    return results.finalize(Path(run_dir), force=force)
+    final = results.finalize(Path(run_dir), force=force)
+    if final is not None:  # the run's own table; `make report` renders the benchmark's
+        tables.write_tables([final], layout.table_stem(run_dir))
+    return final

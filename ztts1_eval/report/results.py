@@ -1,6 +1,7 @@
-"""Finalize a run: ``items.parquet`` (one row per item), ``results.json`` (aggregates and
-provenance, schema-versioned) and the run's own table. A pure function of the files in the
-run directory, so it gives the same bytes however the run was interrupted or sharded."""
+"""Finalize a run: ``items.parquet`` (one row per item) and ``results.json`` (aggregates and
+provenance, schema-versioned), data only (tables are rendered from it by report.tables). A pure
+function of the files in the run directory, so it gives the same bytes however the run was
+interrupted or sharded."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pandas as pd
 
 from ztts1_eval.core import atomic, blobs, layout, stats
 from ztts1_eval.pipeline import applicability, manifest as manifest_mod
-from ztts1_eval.report import tables
 from ztts1_eval.report.aggregate import aggregate, clean_floats, value_column
 from ztts1_eval.pipeline.generation import load_record, ok_generations
 
@@ -171,5 +171,4 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "provenance": run["provenance"],
     })
     atomic.write_json(layout.results_file(run_dir), results)
-    tables.write_tables([results], layout.table_stem(run_dir))
     return results

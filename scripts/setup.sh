@@ -28,7 +28,8 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $PYTHON"
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
+# setuptools in the range pyproject builds with: the plain-install test builds without isolation
+.venv/bin/python -m pip install -q --upgrade pip "setuptools>=68,<81"
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     echo "setup: installing $TORCH_SPEC"
     .venv/bin/python -m pip install -q "$TORCH_SPEC"

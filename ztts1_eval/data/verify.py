@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ztts1_eval.core import audio_flags
+from ztts1_eval.pipeline import audio_flags
 from ztts1_eval.pipeline import manifest as manifest_mod
 from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.data.common import DataError

@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 from systems.base import SynthesisRequest, SynthesisResult, TTSSystem
 from ztts1_eval.core.checksums import file_sha256
-from ztts1_eval.core import atomic, audio, audio_flags, layout
+from ztts1_eval.core import atomic, audio, layout
+from ztts1_eval.pipeline import audio_flags
 from ztts1_eval.core.errors import ConfigError
 from ztts1_eval.pipeline.manifest import Item, Manifest
 from ztts1_eval.core.provenance import redact

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 RESULTS_SCHEMA_VERSION = 2
 # Columns that measure wall-clock time and so differ between otherwise identical runs.
 TIMING_COLUMNS = ("latency_s", "rtf", "ttfb_s")
-# Measured per clip (ztts1_eval.core.audio_flags) and kept in items.parquet as <role>_<name>.
+# Measured per clip (ztts1_eval.pipeline.audio_flags) and kept in items.parquet as <role>_<name>.
 AUDIO_COLUMNS = ("peak_dbfs", "rms_dbfs", "speech_s")
 
 
@@ -38,7 +38,7 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
         "output_sha256": record.sha256 if record else None,
         "sample_rate": record.sample_rate if record else None,
         "duration_s": record.duration_s if record else None,
-        # suspicious but decodable audio (ztts1_eval.core.audio_flags): scored, and shown as flagged
+        # suspicious but decodable audio (ztts1_eval.pipeline.audio_flags): scored, and shown as flagged
         **{f"{role}_flags": "; ".join((record.flags or {}).get(role, [])) or None if record else None
            for role in ("prompt", "gt", "output")},
         # their levels and VAD speech seconds (the whole record: generation/<id>.json "audio")

@@ -21,7 +21,6 @@ from ztts1_eval.core import audio
 from ztts1_eval.pipeline.score_cache import ScoreCache
 from ztts1_eval.pipeline.speech_check import SpeechCheck
 
-FLAGS_VERSION = "2"
 CLIPPED_LEVEL = 0.999  # |x| at or above this counts as full scale
 CLIPPED_SHARE = 0.01  # more than 1 % of samples at full scale
 LOW_BIT_FORMATS = {"PCM_U8", "PCM_S8", "ULAW", "ALAW"}

@@ -33,7 +33,6 @@ from ztts1_eval.pipeline.speech_check import SpeechCheck, no_speech_reason
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class GenerationRecord:
     item_id: str

@@ -28,7 +28,6 @@ from ztts1_eval.pipeline.generation import load_record
 from ztts1_eval.pipeline.manifest import Item
 
 
-
 class RunLocked(ConfigError):
     """Another process is running this shard of this run."""
 

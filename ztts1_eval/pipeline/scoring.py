@@ -28,7 +28,6 @@ from ztts1_eval.scorers.base import ScorerUnavailable, ScoreInput, ScoreOutput, 
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class _Pending:
     item: Item

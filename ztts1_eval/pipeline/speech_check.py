@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
-import numpy as np
-
 from ztts1_eval.core import audio
 from ztts1_eval.core.errors import ConfigError
 from ztts1_eval.pipeline.score_cache import ScoreCache, cache_key
 
-SAMPLE_RATE = 16000
 CHECK_VERSION = "1"
 
 
@@ -48,16 +45,11 @@ class SpeechCheck:
 
     def speech_seconds(self, clip: audio.Audio) -> float:
         """Seconds of speech the VAD finds in the clip (0.0: none)."""
-        import torch
-        from silero_vad import get_speech_timestamps
+        from ztts1_eval.prosody import vad
 
-        from ztts1_eval.prosody.vad import silero_model
-
-        wav = np.ascontiguousarray(audio.resample(clip, SAMPLE_RATE).samples, dtype=np.float32)
-        with torch.inference_mode():
-            segments = get_speech_timestamps(torch.from_numpy(wav), silero_model(), sampling_rate=SAMPLE_RATE,
-                                             threshold=self.threshold, min_speech_duration_ms=self.min_speech_ms)
-        return float(sum(s["end"] - s["start"] for s in segments)) / SAMPLE_RATE
+        segments = vad.speech_segments(audio.resample(clip, vad.SAMPLE_RATE).samples, self.threshold,
+                                       self.min_speech_ms)
+        return float(sum(end - start for start, end in segments)) / vad.SAMPLE_RATE
 
     def cached_speech_seconds(self, clip: audio.Audio, sha256: str, cache: ScoreCache | None) -> float:
         if cache is None:

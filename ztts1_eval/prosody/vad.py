@@ -38,17 +38,25 @@ def identity() -> dict:
             "package": f"silero-vad=={version('silero-vad')}"}
 
 
-def trim(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Trimmed:
+def speech_segments(samples: np.ndarray, threshold: float = 0.5, min_speech_ms: int = 250) -> list[tuple[int, int]]:
+    """(start, end) sample indices of the speech Silero finds in 16 kHz audio (its defaults:
+    threshold 0.5, 250 ms minimum speech)."""
     import torch
     from silero_vad import get_speech_timestamps
 
+    wav = np.ascontiguousarray(samples, dtype=np.float32)
+    with torch.inference_mode():
+        segments = get_speech_timestamps(torch.from_numpy(wav), silero_model(), sampling_rate=SAMPLE_RATE,
+                                         threshold=threshold, min_speech_duration_ms=min_speech_ms)
+    return [(int(s["start"]), int(s["end"])) for s in segments]
+
+
+def trim(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Trimmed:
     if sample_rate != SAMPLE_RATE:
         raise ValueError(f"Silero VAD trimming runs at {SAMPLE_RATE} Hz, got {sample_rate}")
     wav = np.ascontiguousarray(samples, dtype=np.float32)
-    model = silero_model()
-    with torch.inference_mode():
-        segments = get_speech_timestamps(torch.from_numpy(wav), model, sampling_rate=SAMPLE_RATE)
+    segments = speech_segments(wav)
     if not segments:
         return Trimmed(wav, 0, wav.size, speech_found=False)
-    start, end = int(segments[0]["start"]), int(segments[-1]["end"])
+    start, end = segments[0][0], segments[-1][1]
     return Trimmed(wav[start:end], start, end, speech_found=True)

@@ -21,6 +21,7 @@ from ztts1_eval.core import stats
 # ("skipped" by every scorer) or the scorer failed on the item.
 FAILED_AS_WORST = ("failed", "skipped")
 
+
 def value_column(scorer: str, field: str) -> str:
     """The items.parquet column of a scorer slot's value (results schema 2): ``<slot>.<field>``,
     so two scorers that name a value alike (two WER stacks' ``hypothesis``) cannot collide."""

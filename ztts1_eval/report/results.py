@@ -130,7 +130,7 @@ def is_current(run_dir: Path) -> bool:
 
 
 def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
-    """Write items.parquet, results.json, table.md/.csv. Returns the results dict, or None when
+    """Write items.parquet and results.json. Returns the results dict, or None when
     items are still pending (other shards running) and ``force`` is false."""
     run_dir = Path(run_dir)
     run = atomic.read_json(layout.run_file(run_dir))

@@ -61,10 +61,10 @@ def test_allosaurus_benchmark_and_speaking_rate_figure(model_dir, tmp_path, shar
                  f"results_dir={tmp_path}", f"cache_dir={shared_cache}", "progress=false"]
     truth = runner.run(make_config(["system=ground_truth", *overrides]))
     espeak = runner.run(make_config(["system=espeak", *overrides]))
-    assert truth.results["aggregates"]["all"]["prosody.prosody"]["mean"] == 100.0
-    cell = espeak.results["aggregates"]["all"]["prosody.prosody"]
-    assert cell["averaged"] == ["allosaurus_rate", "pitch"] and cell["benchmarks"]["allosaurus_rate"]["d_ref"] > 0
-    ident = espeak.results["scorers"]["prosody"]["identity"]["features"]["allosaurus_rate"]
+    assert truth.results.overall.cells["prosody.prosody"].mean == 100.0
+    cell = espeak.results.overall.cells["prosody.prosody"]
+    assert cell.details["averaged"] == ["allosaurus_rate", "pitch"] and cell.details["benchmarks"]["allosaurus_rate"]["d_ref"] > 0
+    ident = espeak.results.scorers["prosody"].identity["features"]["allosaurus_rate"]
     assert ident["model"] == "uni2005" and ident["package"].startswith("allosaurus==1.0.2")
     assert set(ident["sha256"]) == set(allosaurus_rate.MODEL_FILES)
     items = pd.read_parquet(espeak.run_dir / "items.parquet")
@@ -76,14 +76,14 @@ def test_allosaurus_benchmark_and_speaking_rate_figure(model_dir, tmp_path, shar
     figure = tmp_path / "demo/plots/speaking_rate_distance"
     assert figure.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     frame = pd.read_csv(figure.with_suffix(".csv"))
-    mine = frame[frame["system"] == (espeak.results["system"]["label"] or "espeak")].set_index("id")
+    mine = frame[frame["system"] == espeak.results.label].set_index("id")
     assert len(mine) == len(items)
     expected = (items.set_index("id")["prosody.phone_rate"] - items.set_index("id")["prosody.phone_rate_prompt"]).abs()
     np.testing.assert_allclose(mine.loc[expected.index, "distance"], expected)
     assert set(frame["source"]) == {"prompt"}
     # The real target recording is measured against its prompt too (not against itself).
     truth_items = pd.read_parquet(truth.run_dir / "items.parquet").set_index("id")
-    truth_rows = frame[frame["system"] == (truth.results["system"]["label"] or "ground_truth")].set_index("id")
+    truth_rows = frame[frame["system"] == truth.results.label].set_index("id")
     np.testing.assert_allclose(truth_rows["distance"],
                                (truth_items["prosody.phone_rate"] - truth_items["prosody.phone_rate_prompt"]).abs()[truth_rows.index])
     differs = truth_items["prompt_wav"] != truth_items["gt_wav"]
@@ -94,9 +94,7 @@ def test_speaking_rate_distance_against_the_target_is_an_option(tmp_path):
     with pytest.raises(ValueError, match="rate_reference must be one of"):
         registry.create("ttsds2_prosody", {"benchmarks": ["pitch"], "rate_reference": "source"})
     assert registry.create("ttsds2_prosody", {"benchmarks": ["pitch"], "rate_reference": "target"}).info.needs_reference_audio is False
-    run = tmp_path / "run"
-    run.mkdir()
-    pd.DataFrame({"id": ["a", "b"], "language": ["en", "en"], "prosody_status": ["ok", "ok"],
-                  "phone_rate": [10.0, 12.0], "phone_rate_ref": [11.0, 11.5]}).to_parquet(run / "items.parquet")
-    frame = plots.speaking_rate_frame({"sys": run})
+    items = pd.DataFrame({"id": ["a", "b"], "language": ["en", "en"], "prosody_status": ["ok", "ok"],
+                          "phone_rate": [10.0, 12.0], "phone_rate_ref": [11.0, 11.5]})
+    frame = plots.rate_distance("sys", items, "prosody_status")
     assert list(frame["source"]) == ["target", "target"] and list(frame["distance"]) == [1.0, 0.5]

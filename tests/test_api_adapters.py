@@ -17,6 +17,7 @@ from systems.api.retry import ProviderError, RetryPolicy
 from systems.base import SynthesisRequest, SystemUnavailable
 from ztts1_eval.core import audio
 from ztts1_eval.pipeline import runner
+from ztts1_eval.report.model import Results
 
 KEY = "sk-test-9f8e7d6c5b4a-SECRET"
 FAST_RETRY = "{max_attempts: 3, base_delay_s: 0.01, max_delay_s: 0.05, budget: 20}"
@@ -107,7 +108,7 @@ def test_credentials_in_a_url_are_masked_wherever_recorded(tmp_path, monkeypatch
             "benchmark.max_items=1", *NO_SCORERS, f"results_dir={tmp_path / 'r'}", "progress=false"]))
     finally:
         server.stop()
-    assert summary.results["counts"] == {"ok": 1}
+    assert summary.results.counts == {"ok": 1}
     sent = server.requests[0].headers["authorization"]  # the HTTP library used the credential
     assert sent == "Basic " + base64.b64encode(b"bob:hunter2-url-secret").decode()
     written = _files_text(tmp_path / "r")  # run.json, system.json, results.json, records, tables
@@ -146,8 +147,8 @@ def test_an_output_without_speech_is_a_generation_failure(tmp_path, monkeypatch)
     assert row["status"] == "failed" and checked.failure is not None  # every item failed: eval exits 3
     assert row["failure_reason"] == "no speech detected in the output (Silero VAD; 0.18 s, peak -52 dBFS)"
     assert row["output_speech_s"] == 0.0 and (checked.run_dir / row["output_wav"]).is_file()
-    assert checked.results["speech_check"]["threshold"] == 0.5 and "silero-vad==" in checked.results["speech_check"]["package"]
-    assert unchecked.results["counts"] == {"ok": 1} and unchecked.results["speech_check"] is None
+    assert checked.results.speech_check["threshold"] == 0.5 and "silero-vad==" in checked.results.speech_check["package"]
+    assert unchecked.results.counts == {"ok": 1} and unchecked.results.speech_check is None
 
 
 def test_missing_key_names_the_variable(monkeypatch):
@@ -526,15 +527,16 @@ def test_elevenlabs_preset_voice_is_set_beside_the_reports_preset_similarity(tmp
     assert not server.errors, server.errors
     assert voices["created"] == []  # nothing cloned
     assert {r.path.rsplit("/", 1)[1] for r in server.requests} == {"preset-JBFqnCBsd6RMkjVDRZzb"}
-    described = summary.results["system"]["describe"]
+    described = summary.results.system.describe
     assert described["mode"] == "preset voice" and described["capabilities"]["clones_from_audio"] is False
     assert "n/a, preset voice" in (summary.run_dir / "table.md").read_text()  # shown as in the paper, unranked
     vs = (summary.run_dir / "table_vs_paper.md").read_text()
     line = next(l for l in vs.splitlines() if "Spk. sim." in l)
     assert "not comparable" not in line and "(other scorer)" in line  # a delta: preset beside preset
     # The same numbers from a cloning run: never a delta against the report's preset similarity.
-    cloned = copy.deepcopy(summary.results)
-    cloned["system"]["describe"]["capabilities"]["clones_from_audio"] = True
+    record = copy.deepcopy(summary.results.record)
+    record["system"]["describe"]["capabilities"]["clones_from_audio"] = True
+    cloned = Results.from_record(record, summary.run_dir)
     markdown, csv_text = tables.render_vs_paper(tables.build_table([cloned]))
     line = next(l for l in markdown.splitlines() if "Spk. sim." in l)
     assert "not comparable" in line and "(other scorer)" not in line

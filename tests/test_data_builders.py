@@ -230,7 +230,7 @@ def test_ztts1_benchmarks_read_the_built_manifest_and_default_to_the_paper_stack
     summary = runner.run(lite)
     frame = pd.read_parquet(summary.run_dir / "items.parquet")
     assert len(frame) == 6 and (frame["status"] == "ok").all()
-    assert summary.results["aggregates"]["all"]["prosody.prosody"]["mean"] == 100.0
+    assert summary.results.overall.cells["prosody.prosody"].mean == 100.0
     # Clean pairs each target with itself as the prompt: the ground truth's similarity is "–"
     # (Table III), not 100 for a clip against itself.
     assert (frame["prompt_wav"] == frame["gt_wav"]).all()

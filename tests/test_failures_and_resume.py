@@ -1,7 +1,6 @@
 """Bad input becomes recorded per-item failures; interrupted and sharded runs merge into the
 same items.parquet as one uninterrupted run."""
 
-import os
 import shutil
 import signal
 import subprocess
@@ -60,7 +59,7 @@ def _custom(data: Path, *extra: str) -> dict:
 def test_bad_audio_becomes_recorded_failures(bad_data, shared_cache):
     summary = runner.run(_custom(bad_data, "system=ground_truth", f"cache_dir={shared_cache}"))
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
-    assert summary.results["counts"] == {"failed": 5, "ok": 4}
+    assert summary.results.counts == {"failed": 5, "ok": 4}
     reasons = items["failure_reason"]
     assert "empty audio file" in reasons["empty"]
     assert "unreadable audio file" in reasons["corrupt"]
@@ -76,8 +75,8 @@ def test_bad_audio_becomes_recorded_failures(bad_data, shared_cache):
     assert items.loc["corrupt-prompt", "quality_status"] == "ok"  # only the scorer that needs the prompt fails
     assert items.loc["german", "wer_status"] == "n/a" and "no offline ASR" in items.loc["german", "wer_reason"]
     assert items.loc["ok", "sim.sim"] > 70
-    cell = summary.results["aggregates"]["all"]["sim.sim"]
-    assert (cell["n"], cell["n_failed"], cell["n_not_applicable"]) == (2, 7, 0)
+    cell = summary.results.overall.cells["sim.sim"]
+    assert (cell.n, cell.n_failed, cell.n_not_applicable) == (2, 7, 0)
     table = (summary.run_dir / "table.md").read_text()
     assert "(7✗)" in table  # en SIM: 2 scored out of 9 items, failures shown in the cell
     assert "| n/a |" in table  # de WER
@@ -127,7 +126,7 @@ def test_half_rescored_run_marks_the_rest_stale(tmp_path, shared_cache):
     assert not half.finalized
     from ztts1_eval.report import build as report
     _, [final] = report.report(tmp_path, "demo")
-    assert final["complete"] is False
+    assert final.complete is False
     items = pd.read_parquet(half.run_dir / "items.parquet")
     assert sorted(items["quality_status"]) == ["ok", "ok", "stale", "stale"]
     assert items.loc[items["quality_status"] == "stale", "quality.dnsmos_ovrl"].isna().all()
@@ -155,7 +154,7 @@ def test_report_works_without_the_audio(tmp_path, bad_data, shared_cache):
     (bad_data / "data").rename(bad_data / "moved")  # results copied to a machine without the data
     from ztts1_eval.report import build as report
     markdown, [final] = report.report(bad_data / "results", "custom")
-    assert final["complete"] and "| Ground truth | WER (%) ↓ |" in markdown
+    assert final.complete and "| Ground truth | WER (%) ↓ |" in markdown
     assert summary.run_dir.is_dir()
 
 
@@ -329,7 +328,7 @@ def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples, caplog):
     assert frame.loc["plain", "gt_speech_s"] > 7.0 and frame.loc["plain", "prompt_speech_s"] > 7.0
     assert frame.loc["clipped", "gt_peak_dbfs"] == 0.0 and frame.loc["clipped", "gt_rms_dbfs"] > -6.0
     assert frame.loc["plain", "gt_rms_dbfs"] < -15.0 and frame.loc["plain", "output_rms_dbfs"] == frame.loc["plain", "gt_rms_dbfs"]
-    assert summary.results["speech_check"]["threshold"] == 0.5
+    assert summary.results.speech_check["threshold"] == 0.5
     assert pd.isna(frame.loc["plain", "gt_flags"]) and frame["prompt_flags"].drop(index="silent-prompt").isna().all()
     assert frame.loc["silent-prompt", "failure_reason"].startswith("no speech detected in the prompt (Silero VAD")
     assert frame.loc["clipped", "gt_flags"].startswith("clipped ") and int(
@@ -338,7 +337,7 @@ def test_suspicious_audio_is_scored_and_flagged(tmp_path, samples, caplog):
     assert "2 channels" in frame.loc["stereo-96k", "gt_flags"] and "96000 Hz" in frame.loc["stereo-96k", "gt_flags"]
     assert frame.loc["blip", "gt_flags"] == "short (0.19 s)"
     assert frame.loc["clipped", "output_flags"].startswith("clipped ")  # the copy is clipped too
-    assert summary.results["flagged"]["gt"] == 4
+    assert summary.results.flagged["gt"] == 4
     table = (summary.run_dir / "table.md").read_text()
     assert "flagged audio (items.parquet *_flags): prompt 1, ground truth 4, output" in table
     assert "8-bit (PCM_U8)" in caplog.text and "eight_bit.wav" in caplog.text  # and warned about, by file

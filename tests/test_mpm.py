@@ -139,10 +139,10 @@ def test_mpm_benchmark_through_the_pipeline(tmp_path, shared_cache):
                  "progress=false"]
     truth = runner.run(make_config(["system=ground_truth", *overrides]))
     flite = runner.run(make_config(["system=flite", *overrides]))
-    assert truth.results["aggregates"]["all"]["prosody.prosody"]["mean"] == 100.0
-    cell = flite.results["aggregates"]["all"]["prosody.prosody"]
-    assert cell["averaged"] == ["mpm", "pitch"]
-    mpm_cell = cell["benchmarks"]["mpm"]
+    assert truth.results.overall.cells["prosody.prosody"].mean == 100.0
+    cell = flite.results.overall.cells["prosody.prosody"]
+    assert cell.details["averaged"] == ["mpm", "pitch"]
+    mpm_cell = cell.details["benchmarks"]["mpm"]
     assert 0 < mpm_cell["score"] < 100 and mpm_cell["d_ref"] > 0 and mpm_cell["frames_ref"] > 1000
     items = pd.read_parquet(flite.run_dir / "items.parquet")
     assert items["prosody.mpm_frames"].str.startswith("blob:").all()
@@ -156,6 +156,6 @@ def test_mpm_benchmark_through_the_pipeline(tmp_path, shared_cache):
     again = runner.run(make_config(["system=flite", *overrides[:-3], f"results_dir={tmp_path / 'r2'}",
                                     f"cache_dir={shared_cache}", "progress=false"]))
     assert again.scoring["prosody"].computed == 0
-    assert again.results["aggregates"]["all"]["prosody.prosody"]["mean"] == pytest.approx(cell["mean"])
+    assert again.results.overall.cells["prosody.prosody"].mean == pytest.approx(cell.mean)
     for ref in pd.read_parquet(again.run_dir / "items.parquet")["prosody.mpm_frames"]:
         assert blobs.has(again.run_dir / "scores", ref)

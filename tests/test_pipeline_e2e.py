@@ -8,6 +8,7 @@ import pytest
 from conftest import make_config
 from ztts1_eval.pipeline import runner
 from ztts1_eval.report import build as report, tables
+from ztts1_eval.report.model import Cell
 
 SYSTEMS = ("ground_truth", "flite", "piper")
 
@@ -27,17 +28,17 @@ def _items(summary) -> pd.DataFrame:
     return pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
 
 
-def _cell(summary, key: str, language: str = "en") -> dict:
-    return summary.results["aggregates"]["by_language"][language][key]
+def _cell(summary, key: str, language: str = "en") -> Cell:
+    return summary.results.by_language[language].cells[key]
 
 
 def test_ground_truth_values(english_runs):
     _, runs = english_runs
     gt = runs["ground_truth"]
-    assert gt.finalized and gt.results["complete"]
-    assert gt.results["counts"] == {"ok": 12}
-    assert _cell(gt, "wer.wer")["mean"] < 0.5
-    assert _cell(gt, "wer.wer")["corpus"] < 0.5
+    assert gt.finalized and gt.results.complete
+    assert gt.results.counts == {"ok": 12}
+    assert _cell(gt, "wer.wer").mean < 0.5
+    assert _cell(gt, "wer.wer").corpus < 0.5
     items = _items(gt)
     # LJ Speech pair: prompt is the other clip of the same speaker (GT SIM = sim(prompt, gt)).
     assert items.loc["en-ljspeech_LJ001-0001", "sim.sim"] > 70
@@ -47,18 +48,18 @@ def test_ground_truth_values(english_runs):
     assert items.loc["en-fleurs_en_000", "sim_status"] == "n/a"
     assert items.loc["en-fleurs_en_000", "sim_reason"] == tables.PROMPT_IS_TARGET
     assert items.loc["en-ljspeech_LJ001-0001", "quality.dnsmos_ovrl"] > 2.5
-    assert _cell(gt, "quality.dnsmos_ovrl")["mean"] > 2.5
+    assert _cell(gt, "quality.dnsmos_ovrl").mean > 2.5
 
 
 @pytest.mark.parametrize("system", ["flite", "piper"])
 def test_tts_values(english_runs, system):
     _, runs = english_runs
     summary = runs[system]
-    assert summary.results["counts"] == {"ok": 12}
-    assert _cell(summary, "wer.wer")["mean"] < 0.4
-    assert _cell(summary, "wer.wer")["corpus"] < 0.4
+    assert summary.results.counts == {"ok": 12}
+    assert _cell(summary, "wer.wer").mean < 0.4
+    assert _cell(summary, "wer.wer").corpus < 0.4
     # A preset voice is less similar to the prompts than the recordings themselves.
-    assert _cell(summary, "sim.sim")["mean"] < _cell(runs["ground_truth"], "sim.sim")["mean"] - 10
+    assert _cell(summary, "sim.sim").mean < _cell(runs["ground_truth"], "sim.sim").mean - 10
     items = _items(summary)
     assert (items["sample_rate"] == (16000 if system == "flite" else 22050)).all()
     assert items["wer.asr_hypothesis"].str.len().gt(0).all()
@@ -79,16 +80,16 @@ def test_items_parquet_schema(english_runs):
 def test_results_json_provenance(english_runs):
     _, runs = english_runs
     results = runs["piper"].results
-    assert results["schema_version"] == 2
-    prov = results["provenance"]
+    assert results.schema_version == 2
+    prov = results.provenance
     assert prov["git"]["commit"] is None or len(prov["git"]["commit"]) == 40
     assert prov["packages"]["pocketsphinx"] and prov["packages"]["torch"]
     assert prov["host"]["cpu_count"] >= 1
     assert prov["config"]["seed"] == 1234 and prov["config"]["scorers"]["name"] == "lite"
-    assert len(results["system"]["describe"]["voice_sha256"]) == 64
-    assert results["scorers"]["wer"]["identity"]["normalizer"] == {"name": "seedtts_eval", "version": "1"}
-    assert results["scorers"]["wer"]["batch_size"] == 8
-    assert set(results["aggregates"]["by_subset"]) == {"demo"}
+    assert len(results.system.describe["voice_sha256"]) == 64
+    assert results.scorers["wer"].identity["normalizer"] == {"name": "seedtts_eval", "version": "1"}
+    assert results.scorers["wer"].batch_size == 8
+    assert set(results.by_subset) == {"demo"}
 
 
 def test_rerun_reuses_everything_and_gives_identical_items(english_runs, shared_cache):
@@ -137,5 +138,5 @@ def test_report_regenerates_tables_without_models(english_runs):
     csv = (results_dir / "demo" / "table.csv").read_text().splitlines()
     assert csv[0] == "section,system,metric,field,aggregation,en,all"
     gt_wer = next(row for row in csv if row.startswith("Reference,Ground truth,WER (%) ↓,wer.wer,mean"))
-    assert float(gt_wer.split(",")[5]) == pytest.approx(100 * _cell(runs["ground_truth"], "wer.wer")["mean"], rel=1e-5)
+    assert float(gt_wer.split(",")[5]) == pytest.approx(100 * _cell(runs["ground_truth"], "wer.wer").mean, rel=1e-5)
 

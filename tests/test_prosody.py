@@ -203,12 +203,12 @@ def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
     for summary in (truth, flite):
         meta = json.loads((summary.run_dir / "scores/prosody/_scorer.json").read_text())
         assert set(meta["noise_features"]["f0_mean"]) == set(noise.NOISE_SETS)
-    gt_cells = truth.results["aggregates"]["by_language"]
-    assert gt_cells["en"]["prosody.prosody"]["mean"] == 100.0  # real speech vs itself
-    assert gt_cells["de"]["prosody.prosody"]["mean"] == 100.0
-    flite_en = flite.results["aggregates"]["by_language"]["en"]["prosody.prosody"]
-    assert 0.0 < flite_en["mean"] < 95.0 and flite_en["averaged"] == ["pitch"]
-    assert flite.results["aggregates"]["by_language"]["de"]["prosody.prosody"]["n_unsupported"] == 7
+    gt_groups = truth.results.by_language
+    assert gt_groups["en"].cells["prosody.prosody"].mean == 100.0  # real speech vs itself
+    assert gt_groups["de"].cells["prosody.prosody"].mean == 100.0
+    flite_en = flite.results.by_language["en"].cells["prosody.prosody"]
+    assert 0.0 < flite_en.mean < 95.0 and flite_en.details["averaged"] == ["pitch"]
+    assert flite.results.by_language["de"].cells["prosody.prosody"].n_unsupported == 7
     items = pd.read_parquet(flite.run_dir / "items.parquet")
     english = items[items["language"] == "en"]
     assert (english["prosody_status"] == "ok").all() and english["prosody.f0_mean_ref"].between(70, 400).all()
@@ -218,11 +218,11 @@ def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
     plots_dir = tmp_path / "demo/plots"
     assert (plots_dir / "prosody_by_system.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     prosody = pd.read_csv(plots_dir / "prosody_by_system.csv")
-    flite_label = flite.results["system"]["label"] or "flite"
-    flite_all = flite.results["aggregates"]["by_subset"]
+    flite_label = flite.results.label
+    flite_all = flite.results.by_subset
     [subset] = list(flite_all)
     row = prosody[prosody["system"] == flite_label].iloc[0]
-    assert row["prosody"] == pytest.approx(flite_all[subset]["prosody.prosody"]["mean"])
+    assert row["prosody"] == pytest.approx(flite_all[subset].cells["prosody.prosody"].mean)
     assert row["benchmarks"] == "pitch"
     sims = pd.read_csv(plots_dir / "speaker_similarity_distribution.csv")
     assert (plots_dir / "speaker_similarity_distribution.png").stat().st_size > 1000
@@ -256,21 +256,21 @@ def test_hubert_unit_rate_benchmark_through_the_pipeline(tmp_path, shared_cache)
                "progress=false"]
     truth = runner.run(make_config(["system=ground_truth", *prosody]))
     flite = runner.run(make_config(["system=flite", *prosody]))
-    gt_cell = truth.results["aggregates"]["all"]["prosody.prosody"]
-    assert gt_cell["averaged"] == ["hubert_unit_rate", "pitch"] and gt_cell["mean"] == 100.0
-    cell = flite.results["aggregates"]["all"]["prosody.prosody"]
-    assert cell["averaged"] == ["hubert_unit_rate", "pitch"]
-    assert 0 < cell["benchmarks"]["hubert_unit_rate"]["score"] < 100
-    assert cell["mean"] == pytest.approx((cell["benchmarks"]["hubert_unit_rate"]["score"]
-                                          + cell["benchmarks"]["pitch"]["score"]) / 2)
+    gt_cell = truth.results.overall.cells["prosody.prosody"]
+    assert gt_cell.details["averaged"] == ["hubert_unit_rate", "pitch"] and gt_cell.mean == 100.0
+    cell = flite.results.overall.cells["prosody.prosody"]
+    assert cell.details["averaged"] == ["hubert_unit_rate", "pitch"]
+    scores = {name: part["score"] for name, part in cell.details["benchmarks"].items()}
+    assert 0 < scores["hubert_unit_rate"] < 100
+    assert cell.mean == pytest.approx((scores["hubert_unit_rate"] + scores["pitch"]) / 2)
     items = pd.read_parquet(flite.run_dir / "items.parquet")
     assert items["prosody.hubert_unit_rate"].between(1, 60).all() and items["prosody.hubert_unit_rate_ref"].between(1, 60).all()
-    ident = flite.results["scorers"]["prosody"]["identity"]["features"]["hubert_unit_rate"]
+    ident = flite.results.scorers["prosody"].identity["features"]["hubert_unit_rate"]
     assert ident["fit_utterances"] == 12 and ident["layer"] == 7 and ident["clusters"] == 8
     # Every shard fits the units on the same recordings, so shards share one identity.
     shard = runner.run(make_config(["system=flite", *prosody, "shard.index=1", "shard.count=2"]))
     assert (json.loads((shard.run_dir / "scores/prosody/_scorer.json").read_text())["identity_hash"]
-            == flite.results["scorers"]["prosody"]["identity_hash"])
+            == flite.results.scorers["prosody"].identity_hash)
 
 
 def test_too_short_audio_is_a_per_item_failure():

@@ -203,5 +203,5 @@ def test_paper_asr_runs_in_the_pipeline_with_local_weights(tiny_asr, tmp_path, s
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
     assert set(items["wer_status"]) <= {"ok", "failed"} and "n/a" not in set(items["wer_status"])
     assert items.loc["zh-aishell_BAC009S0724W0121", "wer.wer_unit"] == "char"
-    assert summary.results["scorers"]["wer"]["identity"]["model"] == str(tiny_asr)
+    assert summary.results.scorers["wer"].identity["model"] == str(tiny_asr)
     assert "WER/CER (%)" in (summary.run_dir / "table.md").read_text()

@@ -140,4 +140,4 @@ def test_redimnet_runs_in_the_pipeline(models_dir, tmp_path, shared_cache):
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
     assert (items["sim_status"] == "ok").all()
     assert items["sim.sim"].between(-100, 100).all()
-    assert summary.results["scorers"]["sim"]["identity"]["type"] == "redimnet"
+    assert summary.results.scorers["sim"].identity["type"] == "redimnet"

@@ -140,12 +140,12 @@ def test_gate_and_noise_floor_exit_codes(runs, tmp_path):
     run_json = json.loads((crashing / "run.json").read_text())
     (crashing / "run.json").write_text(json.dumps({**run_json, "failed_as_worst": True}))
     final = merge.merge(crashing)
-    cell = final["aggregates"]["all"]["wer.wer"]
-    assert cell["n_worst"] == 4 and cell["worst"] == 1.0
+    cell = final.overall.cells["wer.wer"]
+    assert cell.n_worst == 4 and cell.worst == 1.0
     scored = 100.0 * items["wer.wer"].to_numpy()[4:]
-    assert 100.0 * cell["mean_all"] == pytest.approx((scored.sum() + 400.0) / len(items))
+    assert 100.0 * cell.mean_all == pytest.approx((scored.sum() + 400.0) / len(items))
     table = (crashing / "table.md").read_text()
-    assert "WER (%) ↓ (scored) |" in table and f"WER (%) ↓ (all, failed = 100) | {100.0 * cell['mean_all']:.2f}" in table
+    assert "WER (%) ↓ (scored) |" in table and f"WER (%) ↓ (all, failed = 100) | {100.0 * cell.mean_all:.2f}" in table
     config.write_text("gates:\n  - metric: wer.wer\n    max_regression: noise_floor\n")
     broken = gate(planted)
     assert broken.returncode == 2 and "needs noise_floor" in broken.stderr
@@ -166,7 +166,7 @@ def test_report_finalizes_again_only_runs_whose_records_changed(runs, tmp_path):
     atomic.write_json(record, {**data, "values": {**data["values"], "wer": data["values"]["wer"] + 1.0}})
     assert not results.is_current(copy)
     _, [final] = report.report(tmp_path / "r", "demo")
-    assert final["aggregates"]["all"]["wer.wer"]["mean"] > json.loads(
+    assert final.overall.cells["wer.wer"].mean > json.loads(
         (made["flite1"] / "results.json").read_text())["aggregates"]["all"]["wer.wer"]["mean"]
     assert results.is_current(copy)
     # A run finalized by an older version (results schema 1, flat value columns): compare asks for
@@ -176,7 +176,7 @@ def test_report_finalizes_again_only_runs_whose_records_changed(runs, tmp_path):
         compare.load_run(copy)
     assert not results.is_current(copy)
     _, [migrated] = report.report(tmp_path / "r", "demo")
-    assert migrated["schema_version"] == 2 and "wer.wer" in pd.read_parquet(copy / "items.parquet").columns
+    assert migrated.schema_version == 2 and "wer.wer" in pd.read_parquet(copy / "items.parquet").columns
 
 
 def test_report_writes_every_artifact_deterministically(runs):

@@ -15,8 +15,8 @@ def _run(system: str, root) -> pd.DataFrame:
     summary = runner.run(make_config([
         f"system={system}", "benchmark.languages=[en]", "benchmark.max_items=2", "~scorers.run.prosody", "~scorers.run.sim", "~scorers.run.quality",
         f"results_dir={root / 'results'}", f"cache_dir={root / 'cache'}", "progress=false"]))
-    assert summary.results["counts"] == {"ok": 2}
-    assert summary.results["system"]["describe"]["capabilities"]["seedable"] or system == "ground_truth"
+    assert summary.results.counts == {"ok": 2}
+    assert summary.results.system.describe["capabilities"]["seedable"] or system == "ground_truth"
     items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id").sort_index()
     return items.drop(columns=[c for c in items.columns if c in TIMING or c.endswith("_time_s")])
 

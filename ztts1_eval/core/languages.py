@@ -53,19 +53,6 @@ _LANGUAGES = [
 
 LANGUAGES: dict[str, Language] = {lang.code: lang for lang in _LANGUAGES}
 
-# Column order of the paper's tables (Table III Clean, Table IV in-the-wild); other codes follow
-# alphabetically.
-PAPER_COLUMN_ORDER = [
-    "en", "hard_en", "zh", "hard_zh", "de", "es", "fr", "it", "ja", "ko", "ru",
-    "ar", "hi", "id", "pl", "pt", "th", "tl", "tr",
-]
-
-
 def is_known(code: str) -> bool:
     return code in LANGUAGES
 
-
-def column_sort_key(column: str) -> tuple[int, str]:
-    if column in PAPER_COLUMN_ORDER:
-        return (PAPER_COLUMN_ORDER.index(column), column)
-    return (len(PAPER_COLUMN_ORDER), column)

@@ -20,6 +20,7 @@ from ztts1_eval.core.checksums import json_sha256
 from ztts1_eval import __version__
 from ztts1_eval.core import atomic, layout, provenance
 from ztts1_eval.report import results, tables
+from ztts1_eval.report.model import Results
 from ztts1_eval.core.errors import ConfigError
 
 # Settings that may differ between shards of one run without changing any output.
@@ -80,7 +81,7 @@ def differences(run_dir: Path) -> list[str]:
     return found
 
 
-def merge(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
+def merge(run_dir: Path, force: bool = False) -> Results | None:
     """Check the shards agree, then finalize: the results, or None while items are pending
     (other shards still running) unless ``force``."""
     found = differences(run_dir)
@@ -90,7 +91,9 @@ def merge(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
                             + ("" if len(found) <= 50 else f"\n  ... and {len(found) - 50} more")
                             + "\nre-run the odd shard(s) with the same config and code "
                               "(their finished items are kept only if the outputs match)")
-    final = results.finalize(Path(run_dir), force=force)
-    if final is not None:  # the run's own table; `make report` renders the benchmark's
-        tables.write_tables([final], layout.table_stem(run_dir))
+    record = results.finalize(Path(run_dir), force=force)
+    if record is None:
+        return None
+    final = Results.from_record(record, Path(run_dir))
+    tables.write_tables([final], layout.table_stem(run_dir))  # the run's own; `make report` renders the benchmark's
     return final

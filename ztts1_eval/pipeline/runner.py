@@ -20,6 +20,7 @@ from ztts1_eval.core import atomic, layout, provenance
 from ztts1_eval.pipeline import (applicability, benchmark, generation, manifest as manifest_mod, merge, run_guard, scoring)
 from ztts1_eval.pipeline.score_cache import ScoreCache
 from ztts1_eval.pipeline.speech_check import SpeechCheck
+from ztts1_eval.report.model import Results
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class RunSummary:
     generation_seconds: float
     scoring: dict[str, scoring.ScoreCounts]
     finalized: bool
-    results: dict[str, Any] | None = None
+    results: Results | None = None
     failure: str | None = None  # the failure-rate verdict (run_guard.failure_check), None when fine
 
 

@@ -15,17 +15,12 @@ import numpy as np
 import pandas as pd
 
 from ztts1_eval.core import stats
+from ztts1_eval.report import profile
 
 
 # Statuses that get the metric's worst value in means over all items: synthesis failed
 # ("skipped" by every scorer) or the scorer failed on the item.
 FAILED_AS_WORST = ("failed", "skipped")
-
-
-def value_column(scorer: str, field: str) -> str:
-    """The items.parquet column of a scorer slot's value (results schema 2): ``<slot>.<field>``,
-    so two scorers that name a value alike (two WER stacks' ``hypothesis``) cannot collide."""
-    return f"{scorer}.{field}"
 
 
 def slot_frame(frame: pd.DataFrame, scorer: str) -> pd.DataFrame:
@@ -42,11 +37,7 @@ ArrayLoader = Callable[[str], np.ndarray]
 
 def _distribution_cell(ok: pd.DataFrame, metric: dict[str, Any], meta: dict[str, Any],
                        load_array: ArrayLoader | None) -> dict[str, Any]:
-    if metric["distribution"] == "ttsds2":
-        from ztts1_eval.prosody.factor import ttsds2_cell
-
-        return ttsds2_cell(ok, meta, load_array)
-    raise ValueError(f"unknown distribution aggregator {metric['distribution']!r}")
+    return profile.distribution_aggregator(metric["distribution"])(ok, meta, load_array)
 
 
 def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta: dict[str, Any],
@@ -97,7 +88,7 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta:
 def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
               load_array: ArrayLoader | None = None) -> dict[str, Any]:
     """``{"all": {...}, "by_language": {lang: {...}}, "by_subset": {subset: {...}}, "by_column": ...}``
-    (``by_column``: the paper's table columns, see :func:`table_column`) where each
+    (``by_column``: the paper's table columns, see :func:`profile.table_column`) where each
     leaf maps ``<scorer>.<field>`` to a cell of counts and values. ``load_array`` resolves the
     array references of N-dimensional distribution features."""
 
@@ -112,19 +103,13 @@ def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
         }
         return out
 
-    columns = items.apply(lambda row: table_column(row["subset"], row["language"]), axis=1) if len(items) else []
+    columns = items.apply(lambda row: profile.table_column(row["subset"], row["language"]), axis=1) if len(items) else []
     return {
         "all": cells(items),
         "by_language": {lang: cells(g) for lang, g in sorted(items.groupby("language"), key=lambda kv: kv[0])},
         "by_subset": {sub: cells(g) for sub, g in sorted(items.groupby("subset"), key=lambda kv: kv[0])},
         "by_column": {col: cells(g) for col, g in sorted(items.groupby(columns), key=lambda kv: kv[0])},
     }
-
-
-def table_column(subset: str, language: str) -> str:
-    """The paper's table column of an item: its language, except the hard subsets, which are
-    columns of their own (Table III: en, hard_en, zh, hard_zh, ...)."""
-    return subset if subset.startswith("hard_") else language
 
 
 def clean_floats(obj: Any) -> Any:

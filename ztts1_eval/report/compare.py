@@ -22,56 +22,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ztts1_eval.core import atomic, layout, stats
-from ztts1_eval.report import results
-from ztts1_eval.report.aggregate import FAILED_AS_WORST, table_column, value_column
+from ztts1_eval.core import atomic, stats
+from ztts1_eval.report.aggregate import FAILED_AS_WORST
+from ztts1_eval.report.model import Results, SlotMetric, load_results, status_column, value_column
+from ztts1_eval.report.profile import table_column
 from ztts1_eval.core.errors import ConfigError
-from ztts1_eval.scorers.base import Metric
 
 
-@dataclass(frozen=True)
-class SlotMetric:
-    """A per-item metric as one scorer slot of a stored run declared it."""
-
-    scorer: str  # the slot: scores/<scorer>/, <scorer>_status, <scorer>.<field>
-    spec: Metric  # the scorer's own declaration (scorers.base.Metric)
-    identity_hash: str  # which version of the scorer computed it
-
-    @property
-    def key(self) -> str:
-        return f"{self.scorer}.{self.spec.field}"
-
-
-def load_run(run_dir: Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    """A run's results and items as its last finalize wrote them (read only: comparing never
-    rewrites a run; `ztts1-eval finalize RUN_DIR` refreshes one whose records changed)."""
-    run_dir = Path(run_dir)
-    if not layout.run_file(run_dir).is_file():
-        raise ConfigError(f"{run_dir} is not a run directory (no {layout.RUN_FILE})")
-    if not layout.results_file(run_dir).is_file() or not layout.items_file(run_dir).is_file():
-        raise ConfigError(f"{run_dir} has no results yet (unfinished shards?); run `ztts1-eval finalize {run_dir}` "
-                          "(--force for partial results)")
-    final = results.load(run_dir)
-    if final.get("schema_version") != results.RESULTS_SCHEMA_VERSION:
-        raise ConfigError(f"{run_dir} was finalized by an older version (results schema {final.get('schema_version')}, "
-                          f"now {results.RESULTS_SCHEMA_VERSION}); run `ztts1-eval finalize {run_dir}` to migrate it")
-    return final, pd.read_parquet(layout.items_file(run_dir))
-
-
-def per_item_metrics(result: dict[str, Any]) -> dict[str, SlotMetric]:
-    found = {}
-    for scorer, meta in result["scorers"].items():
-        for record in meta["metrics"]:
-            metric = SlotMetric(scorer, Metric.from_record(record), meta["identity_hash"])
-            if not metric.spec.distribution:  # a group-level distance has no per-item values to pair
-                found[metric.key] = metric
-    return found
+def load_run(run_dir: Path) -> tuple[Results, pd.DataFrame]:
+    """A run's results and items as its last finalize wrote them (read only, see load_results)."""
+    result = load_results(run_dir)
+    return result, result.items()
 
 
 def _values(frame: pd.DataFrame, metric: SlotMetric, failed_as_worst: bool = False) -> pd.Series:
     """The metric per item id in table units: scored items, plus (``failed_as_worst``, for a
     metric with a worst value) failed ones at that worst value."""
-    status = frame.get(f"{metric.scorer}_status", pd.Series(index=frame.index, dtype=object))
+    status = frame.get(status_column(metric.scorer), pd.Series(index=frame.index, dtype=object))
     ok = frame[status == "ok"]
     column = value_column(metric.scorer, metric.spec.field)
     values = pd.to_numeric(ok.set_index("id")[column], errors="coerce") if column in ok else pd.Series(dtype=float)
@@ -98,10 +65,9 @@ def paired_samples(run_a: Path, run_b: Path, failed_as_worst: bool = False) -> l
     only the items both scored)."""
     result_a, frame_a = load_run(run_a)
     result_b, frame_b = load_run(run_b)
-    if result_a["benchmark"]["name"] != result_b["benchmark"]["name"]:
-        raise ConfigError(f"runs are on different benchmarks: {result_a['benchmark']['name']} vs "
-                          f"{result_b['benchmark']['name']}")
-    metrics_a, metrics_b = per_item_metrics(result_a), per_item_metrics(result_b)
+    if result_a.benchmark_name != result_b.benchmark_name:
+        raise ConfigError(f"runs are on different benchmarks: {result_a.benchmark_name} vs {result_b.benchmark_name}")
+    metrics_a, metrics_b = result_a.per_item_metrics(), result_b.per_item_metrics()
     columns = {row["id"]: table_column(row["subset"], row["language"]) for _, row in frame_a.iterrows()}
     out = []
     for key in sorted(set(metrics_a) & set(metrics_b)):
@@ -167,10 +133,10 @@ def noise_floor(run_dirs: list[Path]) -> dict[str, Any]:
     if len(run_dirs) < 2:
         raise ConfigError("a noise floor needs at least two runs of the same system and config")
     loaded = [load_run(d) for d in run_dirs]
-    systems = {(r["system"]["name"], r["benchmark"]["name"]) for r, _ in loaded}
+    systems = {(r.system.name, r.benchmark_name) for r, _ in loaded}
     if len(systems) != 1:
         raise ConfigError(f"noise-floor runs must share system and benchmark, got {sorted(systems)}")
-    metrics = per_item_metrics(loaded[0][0])
+    metrics = loaded[0][0].per_item_metrics()
     floor: dict[str, Any] = {}
     for key, metric in sorted(metrics.items()):
         per_column: dict[str, list[float]] = {}
@@ -185,8 +151,8 @@ def noise_floor(run_dirs: list[Path]) -> dict[str, Any]:
                                "range": float(max(means) - min(means))}
                       for column, means in sorted(per_column.items()) if len(means) == len(loaded)}
     first = loaded[0][0]
-    return {"system": first["system"]["name"], "benchmark": first["benchmark"]["name"],
-            "runs": [r["run_id"] for r, _ in loaded], "seeds": [r["seed"] for r, _ in loaded],
+    return {"system": first.system.name, "benchmark": first.benchmark_name,
+            "runs": [r.run_id for r, _ in loaded], "seeds": [r.seed for r, _ in loaded],
             "units": "table units (metric x scale)", "metrics": floor}
 
 

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from ztts1_eval.core import atomic, layout
 from ztts1_eval.report import tables
-from ztts1_eval.report.aggregate import value_column
+from ztts1_eval.report.model import Results, status_column, system_labels, value_column
 
 PAGE_DIR = "listen"
 
@@ -35,31 +35,17 @@ def _rel(target: Path, page_dir: Path) -> str:
     return Path(os.path.relpath(Path(target).resolve(), page_dir.resolve())).as_posix()
 
 
-def _per_item_metrics(result: dict[str, Any]) -> list[tuple[str, str, str, float, int]]:
-    out = []
-    for scorer, meta in result["scorers"].items():
-        for m in meta["metrics"]:
-            if not m.get("distribution"):
-                out.append((f"{scorer}.{m['field']}", scorer, m["field"], m["scale"], m["decimals"]))
-    return out
-
-
-def page_data(results: list[dict[str, Any]], run_dirs: list[Path], page_dir: Path) -> dict[str, Any]:
-    labels = tables._ordered(results)  # the tables' order of systems
-    order = {id(r): i for i, r in enumerate(labels)}
-    pairs = sorted(zip(results, run_dirs), key=lambda rd: order[id(rd[0])])
-    names = tables.system_labels([r for r, _ in pairs])
+def page_data(results: list[Results], page_dir: Path) -> dict[str, Any]:
+    runs = tables.ordered(results)  # the tables' order of systems
+    names = system_labels(runs)
     items: dict[str, dict[str, Any]] = {}
     metric_labels: dict[str, str] = {}
-    for name, (result, run_dir) in zip(names, pairs):
-        frame = pd.read_parquet(layout.items_file(run_dir))
-        run = atomic.read_json(layout.run_file(run_dir))
-        data_root = Path(run["data_root"])
-        metrics = _per_item_metrics(result)
-        for scorer_name, meta in result["scorers"].items():
-            for m in meta["metrics"]:
-                if not m.get("distribution"):
-                    metric_labels[f"{scorer_name}.{m['field']}"] = m["label"]
+    for name, result in zip(names, runs):
+        run_dir = result.run_dir
+        frame = result.items()
+        data_root = Path(atomic.read_json(layout.run_file(run_dir))["data_root"])
+        metrics = result.per_item_metrics()
+        metric_labels.update({key: metric.spec.label for key, metric in metrics.items()})
         for row in frame.sort_values("id").to_dict("records"):
             item = items.setdefault(row["id"], {
                 "id": row["id"], "language": row["language"], "subset": row["subset"], "text": row["target_text"],
@@ -67,9 +53,11 @@ def page_data(results: list[dict[str, Any]], run_dirs: list[Path], page_dir: Pat
                 "gt": _rel(data_root / row["gt_wav"], page_dir) if row.get("gt_wav") else None,
                 "outputs": {}})
             scores = {}
-            for key, scorer, field_name, scale, decimals in metrics:
-                value = row.get(value_column(scorer, field_name)) if row.get(f"{scorer}_status") == "ok" else None
-                scores[key] = None if value is None or pd.isna(value) else round(float(value) * scale, decimals + 2)
+            for key, metric in metrics.items():
+                value = row.get(value_column(metric.scorer, metric.spec.field)) \
+                    if row.get(status_column(metric.scorer)) == "ok" else None
+                scores[key] = None if value is None or pd.isna(value) else \
+                    round(float(value) * metric.spec.scale, metric.spec.decimals + 2)
             item["outputs"][name] = {
                 # a failed output that was kept (no speech detected) can be listened to, marked failed
                 "audio": _rel(run_dir / row["output_wav"], page_dir) if isinstance(row.get("output_wav"), str) else None,
@@ -172,15 +160,14 @@ def script_safe_json(data: Any) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def write_page(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
-               table: tables.Table | None = None) -> Path:
+def write_page(results: list[Results], out_dir: Path, table: tables.Table | None = None) -> Path:
     """The page, with ``table`` (the report's, built once) or one built from ``results``."""
     page_dir = out_dir / PAGE_DIR
     page_dir.mkdir(parents=True, exist_ok=True)
-    data = page_data(results, run_dirs, page_dir)
+    data = page_data(results, page_dir)
     table = table or tables.build_table(results)
     document = _PAGE.render(
-        benchmarks=", ".join(sorted({r["benchmark"]["name"] for r in results})),
+        benchmarks=", ".join(sorted({r.benchmark_name for r in results})),
         columns=table.columns, rows=table.rows,
         # trusted constants and escaped JSON: inserted as they are
         style=Markup(_STYLE), script=Markup(_SCRIPT), payload=Markup(script_safe_json(data)))

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from ztts1_eval.core import atomic, languages, layout
-from ztts1_eval.report import tables
-from ztts1_eval.report.aggregate import slot_frame, value_column
+from ztts1_eval.core import atomic
+from ztts1_eval.report import profile
+from ztts1_eval.report.aggregate import slot_frame
+from ztts1_eval.report.model import Results, SlotMetric, status_column, system_labels, value_column
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +51,25 @@ def _save(fig, frame: pd.DataFrame, path: Path) -> list[Path]:
     return [path.with_suffix(".png"), path.with_suffix(".svg"), path.with_suffix(".csv")]
 
 
-def prosody_frame(results: list[dict[str, Any]], key: str = "prosody.prosody") -> pd.DataFrame:
+def figure_metrics(result: Results, figure: str) -> list[SlotMetric]:
+    """The run's metric a figure draws (profile.FIGURES: by field or aggregator, whatever the
+    slot), the first in table order where several slots have it; empty when none has."""
+    return result.find(**profile.FIGURES[figure])[:1]
+
+
+def prosody_frame(results: list[Results]) -> pd.DataFrame:
     rows = []
-    for label, result in zip(tables.system_labels(results), results):
-        for subset, cells in result["aggregates"]["by_subset"].items():
-            cell = cells.get(key)
-            if cell and cell.get("mean") is not None:
-                rows.append({"system": label, "subset": subset, "prosody": cell["mean"],
-                             "n": cell["n"], "benchmarks": "+".join(cell.get("averaged", []))})
+    for label, result in zip(system_labels(results), results):
+        for metric in figure_metrics(result, "prosody_by_system"):
+            for subset, group in result.by_subset.items():
+                cell = group.cells.get(metric.key)
+                if cell and cell.mean is not None:
+                    rows.append({"system": label, "subset": subset, "prosody": cell.mean,
+                                 "n": cell.n, "benchmarks": "+".join(cell.details.get("averaged", []))})
     return pd.DataFrame(rows, columns=["system", "subset", "prosody", "n", "benchmarks"])
 
 
-def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+def plot_prosody(results: list[Results], out_dir: Path) -> list[Path]:
     plt = _pyplot()
 
     frame = prosody_frame(results)
@@ -79,17 +86,18 @@ def plot_prosody(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     return _save(fig, frame, out_dir / "prosody_by_system")
 
 
-def dswed_frame(results: list[dict[str, Any]], key: str = "diversity.dswed") -> pd.DataFrame:
+def dswed_frame(results: list[Results]) -> pd.DataFrame:
     rows = []
-    for label, result in zip(tables.system_labels(results), results):
-        cell = result["aggregates"]["all"].get(key)
-        if cell and cell.get("mean") is not None:
-            rows.append({"system": label, "dswed": cell["mean"], "n": cell["n"],
-                         "generations": result["scorers"].get("diversity", {}).get("generations")})
+    for label, result in zip(system_labels(results), results):
+        for metric in figure_metrics(result, "dswed_by_system"):
+            cell = result.overall.cells.get(metric.key)
+            if cell and cell.mean is not None:
+                rows.append({"system": label, "dswed": cell.mean, "n": cell.n,
+                             "generations": result.scorers[metric.scorer].generations})
     return pd.DataFrame(rows, columns=["system", "dswed", "n", "generations"])
 
 
-def plot_dswed(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+def plot_dswed(results: list[Results], out_dir: Path) -> list[Path]:
     plt = _pyplot()
 
     frame = dswed_frame(results)
@@ -103,29 +111,32 @@ def plot_dswed(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     return _save(fig, frame, out_dir / "dswed_by_system")
 
 
-def similarity_frame(run_dirs: dict[str, Path], scorer: str = "sim") -> pd.DataFrame:
+def _ok_values(items: pd.DataFrame, metric: SlotMetric) -> pd.DataFrame:
+    """The items a slot scored, with the metric's values as ``value`` (empty when not scored)."""
+    column, status = value_column(metric.scorer, metric.spec.field), status_column(metric.scorer)
+    if column not in items or status not in items:
+        return items.iloc[0:0].assign(value=pd.Series(dtype=float))
+    ok = items[items[status] == "ok"]
+    return ok.assign(value=pd.to_numeric(ok[column], errors="coerce"))
+
+
+def similarity_frame(results: list[Results], items: dict[str, pd.DataFrame]) -> pd.DataFrame:
     frames = []
-    column = value_column(scorer, "sim")
-    for label, run_dir in run_dirs.items():
-        items = pd.read_parquet(layout.items_file(run_dir))
-        if column not in items or f"{scorer}_status" not in items:
-            continue
-        ok = items[items[f"{scorer}_status"] == "ok"]
-        frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
-                                    "sim": pd.to_numeric(ok[column])}))
+    for label, result in zip(system_labels(results), results):
+        for metric in figure_metrics(result, "speaker_similarity_distribution"):
+            ok = _ok_values(items[label], metric)
+            frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"], "sim": ok["value"]}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["system", "id", "language", "sim"])
 
 
-def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
+def plot_similarity(results: list[Results], items: dict[str, pd.DataFrame], out_dir: Path,
                     truth: str = "ground_truth") -> list[Path]:
     plt = _pyplot()
 
-    labels_all = tables.system_labels(results)
-    by_label = dict(zip(labels_all, run_dirs))
-    frame = similarity_frame(by_label)
+    frame = similarity_frame(results, items)
     if frame.empty:
         return []
-    truth_labels = [label for label, r in zip(labels_all, results) if r["system"]["name"] == truth]
+    truth_labels = [label for label, r in zip(system_labels(results), results) if r.system.name == truth]
     labels = sorted(set(frame["system"]), key=lambda s: (s not in truth_labels, s))
     fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.2))
     data = [frame.loc[frame["system"] == label, "sim"].to_numpy() for label in labels]
@@ -138,27 +149,34 @@ def plot_similarity(results: list[dict[str, Any]], run_dirs: list[Path], out_dir
     return _save(fig, frame, out_dir / "speaker_similarity_distribution")
 
 
-def speaking_rate_frame(run_dirs: dict[str, Path]) -> pd.DataFrame:
+def speaking_rate_frame(results: list[Results], items: dict[str, pd.DataFrame]) -> pd.DataFrame:
     columns = ["system", "id", "language", "phone_rate", "source_rate", "source", "difference", "distance"]
     frames = []
-    for label, run_dir in run_dirs.items():
-        items = slot_frame(pd.read_parquet(layout.items_file(run_dir)), "prosody")
-        if not {"phone_rate", "phone_rate_ref", "prosody_status"} <= set(items.columns):
-            continue
-        ok = items[items["prosody_status"] == "ok"]
-        source = "prompt" if "phone_rate_prompt" in ok.columns else "target"
-        rate = pd.to_numeric(ok["phone_rate"])
-        ref = pd.to_numeric(ok["phone_rate_prompt" if source == "prompt" else "phone_rate_ref"])
-        frames.append(pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
-                                    "phone_rate": rate, "source_rate": ref, "source": source,
-                                    "difference": rate - ref, "distance": (rate - ref).abs()}))
+    for label, result in zip(system_labels(results), results):
+        for metric in figure_metrics(result, "speaking_rate_distance"):
+            frames.append(rate_distance(label, slot_frame(items[label], metric.scorer), status_column(metric.scorer)))
+    frames = [frame for frame in frames if not frame.empty]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
-def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+def rate_distance(label: str, items: pd.DataFrame, status: str) -> pd.DataFrame:
+    """Per scored item, the output's phone rate against its source's (one slot's fields under
+    their own names): the prompt's where it was measured, else the target recording's."""
+    if not {"phone_rate", "phone_rate_ref", status} <= set(items.columns):
+        return pd.DataFrame()
+    ok = items[items[status] == "ok"]
+    source = "prompt" if "phone_rate_prompt" in ok.columns else "target"
+    rate = pd.to_numeric(ok["phone_rate"])
+    ref = pd.to_numeric(ok["phone_rate_prompt" if source == "prompt" else "phone_rate_ref"])
+    return pd.DataFrame({"system": label, "id": ok["id"], "language": ok["language"],
+                         "phone_rate": rate, "source_rate": ref, "source": source,
+                         "difference": rate - ref, "distance": (rate - ref).abs()})
+
+
+def plot_speaking_rate(results: list[Results], items: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     plt = _pyplot()
 
-    frame = speaking_rate_frame(dict(zip(tables.system_labels(results), run_dirs)))
+    frame = speaking_rate_frame(results, items)
     if frame.empty:
         return []
     labels = sorted(set(frame["system"]))
@@ -173,31 +191,27 @@ def plot_speaking_rate(results: list[dict[str, Any]], run_dirs: list[Path], out_
     return _save(fig, frame, out_dir / "speaking_rate_distance")
 
 
-def metric_frame(results: list[dict[str, Any]]) -> pd.DataFrame:
+def metric_frame(results: list[Results]) -> pd.DataFrame:
     """Every per-item metric's mean and 95 % interval per system and table column."""
     rows = []
-    for label, result in zip(tables.system_labels(results), results):
-        groups = result["aggregates"].get("by_column") or result["aggregates"]["by_language"]
-        for scorer, meta in result["scorers"].items():
-            for metric in meta["metrics"]:
-                if metric.get("distribution"):
+    for label, result in zip(system_labels(results), results):
+        for key, slot_metric in result.per_item_metrics().items():
+            metric = slot_metric.spec
+            for column, group in sorted(result.by_column.items()):
+                cell = group.cells.get(key)
+                if not cell or cell.mean is None:
                     continue
-                key = f"{scorer}.{metric['field']}"
-                for column, cells in sorted(groups.items()):
-                    cell = cells.get(key)
-                    if not cell or cell.get("mean") is None:
-                        continue
-                    ci = cell.get("ci95") or [None, None]
-                    scale = metric["scale"]
-                    rows.append({"system": label, "metric": key, "label": metric["label"], "column": column,
-                                 "mean": cell["mean"] * scale, "ci95_low": ci[0] * scale if ci[0] is not None else None,
-                                 "ci95_high": ci[1] * scale if ci[1] is not None else None, "n": cell["n"],
-                                 "higher_is_better": metric["higher_is_better"]})
+                ci = cell.ci95 or (None, None)
+                scale = metric.scale
+                rows.append({"system": label, "metric": key, "label": metric.label, "column": column,
+                             "mean": cell.mean * scale, "ci95_low": ci[0] * scale if ci[0] is not None else None,
+                             "ci95_high": ci[1] * scale if ci[1] is not None else None, "n": cell.n,
+                             "higher_is_better": metric.higher_is_better})
     return pd.DataFrame(rows, columns=["system", "metric", "label", "column", "mean", "ci95_low", "ci95_high", "n",
                                        "higher_is_better"])
 
 
-def plot_metric_bars(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+def plot_metric_bars(results: list[Results], out_dir: Path) -> list[Path]:
     """Per metric: bars per table column (language) and system, with 95 % bootstrap error bars."""
     plt = _pyplot()
     import numpy as np
@@ -205,7 +219,7 @@ def plot_metric_bars(results: list[dict[str, Any]], out_dir: Path) -> list[Path]
     frame = metric_frame(results)
     written: list[Path] = []
     for key, data in frame.groupby("metric", sort=True):
-        columns = sorted(set(data["column"]), key=languages.column_sort_key)
+        columns = sorted(set(data["column"]), key=profile.column_sort_key)
         systems = sorted(set(data["system"]))
         width = 0.8 / max(1, len(systems))
         fig, ax = plt.subplots(figsize=(2.0 + 0.6 * len(columns) * max(1, len(systems)) ** 0.5, 3.2))
@@ -224,20 +238,19 @@ def plot_metric_bars(results: list[dict[str, Any]], out_dir: Path) -> list[Path]
     return written
 
 
-def plot_radar(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+def plot_radar(results: list[Results], out_dir: Path) -> list[Path]:
     """A summary per system over every metric's overall value, each axis scaled so that the
     outer edge is the best system on that metric (lower-is-better metrics inverted)."""
     plt = _pyplot()
     import numpy as np
 
     rows = []
-    for label, result in zip(tables.system_labels(results), results):
-        for scorer, meta in result["scorers"].items():
-            for metric in meta["metrics"]:
-                cell = result["aggregates"]["all"].get(f"{scorer}.{metric['field']}")
-                if cell and cell.get("mean") is not None:
-                    rows.append({"system": label, "metric": metric["label"], "value": cell["mean"] * metric["scale"],
-                                 "higher_is_better": metric["higher_is_better"]})
+    for label, result in zip(system_labels(results), results):
+        for _, slot_metric in result.metrics():
+            cell, metric = result.overall.cells.get(slot_metric.key), slot_metric.spec
+            if cell and cell.mean is not None:
+                rows.append({"system": label, "metric": metric.label, "value": cell.mean * metric.scale,
+                             "higher_is_better": metric.higher_is_better})
     frame = pd.DataFrame(rows, columns=["system", "metric", "value", "higher_is_better", "relative"])
     metrics = sorted(set(frame["metric"]))
     if len(metrics) < 3 or frame.empty:
@@ -262,59 +275,53 @@ def plot_radar(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     return _save(fig, frame, out_dir / "summary_radar")
 
 
-def plot_ecdf(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path,
+def plot_ecdf(results: list[Results], items: dict[str, pd.DataFrame], out_dir: Path,
               truth: str = "ground_truth") -> list[Path]:
     """Per metric, each system's empirical CDF of per-item scores beside ground truth's."""
     plt = _pyplot()
     import numpy as np
 
     written: list[Path] = []
-    labels = tables.system_labels(results)
-    metrics = {}
+    labels = system_labels(results)
+    metrics: dict[str, SlotMetric] = {}
     for result in results:
-        for scorer, meta in result["scorers"].items():
-            for metric in meta["metrics"]:
-                if not metric.get("distribution"):
-                    metrics[(scorer, metric["field"])] = metric
-    items = {label: pd.read_parquet(layout.items_file(d)) for label, d in zip(labels, run_dirs)}
-    for (scorer, field_name), metric in sorted(metrics.items()):
+        metrics.update(result.per_item_metrics())
+    truth_labels = {label for label, r in zip(labels, results) if r.system.name == truth}
+    for key, slot_metric in sorted(metrics.items()):
+        metric = slot_metric.spec
         rows = []
         for label, frame in items.items():
-            column = value_column(scorer, field_name)
-            if column not in frame or f"{scorer}_status" not in frame:
-                continue
-            ok = frame[frame[f"{scorer}_status"] == "ok"]
-            values = pd.to_numeric(ok[column], errors="coerce").dropna() * metric["scale"]
-            rows += [{"system": label, "id": i, "value": v} for i, v in zip(ok.loc[values.index, "id"], values)]
+            ok = _ok_values(frame, slot_metric).dropna(subset=["value"])
+            rows += [{"system": label, "id": i, "value": v * metric.scale} for i, v in zip(ok["id"], ok["value"])]
         data = pd.DataFrame(rows, columns=["system", "id", "value"])
         if data.empty:
             continue
-        truth_labels = {label for label, r in zip(labels, results) if r["system"]["name"] == truth}
         fig, ax = plt.subplots(figsize=(4.8, 3.2))
         for system, part in data.groupby("system", sort=True):
             x = np.sort(part["value"].to_numpy())
             ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=system,
                     linewidth=2.2 if system in truth_labels else 1.2, color="black" if system in truth_labels else None)
-        ax.set_xlabel(metric["label"])
+        ax.set_xlabel(metric.label)
         ax.set_ylabel("fraction of items <= x")
-        ax.set_title(f"{metric['label']}: per-item distribution vs ground truth")
+        ax.set_title(f"{metric.label}: per-item distribution vs ground truth")
         ax.legend(fontsize="small")
-        written += _save(fig, data, out_dir / f"ecdf_{scorer}_{field_name}")
+        written += _save(fig, data, out_dir / f"ecdf_{slot_metric.scorer}_{metric.field}")
     return written
 
 
-def write_plots(results: list[dict[str, Any]], run_dirs: list[Path], out_dir: Path) -> list[Path]:
+def write_plots(results: list[Results], out_dir: Path) -> list[Path]:
     """Every figure that has data; a figure that cannot be drawn is logged, never fatal (the
     tables are already written)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    items = {label: result.items() for label, result in zip(system_labels(results), results)}
     for name, draw in (("prosody", lambda: plot_prosody(results, out_dir)),
                        ("dswed", lambda: plot_dswed(results, out_dir)),
-                       ("similarity", lambda: plot_similarity(results, run_dirs, out_dir)),
-                       ("speaking rate", lambda: plot_speaking_rate(results, run_dirs, out_dir)),
+                       ("similarity", lambda: plot_similarity(results, items, out_dir)),
+                       ("speaking rate", lambda: plot_speaking_rate(results, items, out_dir)),
                        ("metric bars", lambda: plot_metric_bars(results, out_dir)),
                        ("radar", lambda: plot_radar(results, out_dir)),
-                       ("ecdf", lambda: plot_ecdf(results, run_dirs, out_dir))):
+                       ("ecdf", lambda: plot_ecdf(results, items, out_dir))):
         try:
             written += draw()
         except Exception:  # noqa: BLE001 - a broken figure must not lose the report

@@ -15,11 +15,9 @@ from pathlib import Path
 
 from ztts1_eval.core.provenance import REPO_ROOT
 
+from ztts1_eval.report.profile import PUBLISHED_METRICS as METRICS
+
 CSV_ENV = "ZTTS1_PUBLISHED_CSV"
-# our metric field -> the paper's metric name
-METRICS = {"wer": "WER", "utmos": "UTMOS", "sim": "Spk. sim.", "dnsmos_ovrl": "DNSMOS"}
-# the paper's numbers come from this scorer type for each field; deltas are only computed then
-PAPER_SCORERS = {"wer": "qwen3_asr", "utmos": "msr_utmos", "sim": "redimnet"}
 
 
 def csv_path() -> Path:

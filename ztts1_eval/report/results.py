@@ -1,5 +1,5 @@
 """Finalize a run: ``items.parquet`` (one row per item) and ``results.json`` (aggregates and
-provenance, schema-versioned), data only (tables are rendered from it by report.tables). A pure
+provenance, schema-versioned), data only (read back as objects by report.model.load_results). A pure
 function of the files in the run directory, so it gives the same bytes however the run was
 interrupted or sharded."""
 
@@ -13,13 +13,12 @@ import pandas as pd
 
 from ztts1_eval.core import atomic, blobs, layout, stats
 from ztts1_eval.pipeline import applicability, manifest as manifest_mod
-from ztts1_eval.report.aggregate import aggregate, clean_floats, value_column
+from ztts1_eval.report.aggregate import aggregate, clean_floats
+from ztts1_eval.report.model import RESULTS_SCHEMA_VERSION, value_column, write_items
 from ztts1_eval.pipeline.generation import load_record, ok_generations
 
 log = logging.getLogger(__name__)
 
-# 2: items.parquet value columns are prefixed by scorer slot (aggregate.value_column)
-RESULTS_SCHEMA_VERSION = 2
 # Columns that measure wall-clock time and so differ between otherwise identical runs.
 TIMING_COLUMNS = ("latency_s", "rtf", "ttfb_s")
 # Measured per clip (ztts1_eval.pipeline.audio_flags) and kept in items.parquet as <role>_<name>.
@@ -102,15 +101,6 @@ def is_complete(frame: pd.DataFrame) -> bool:
     return not frame[status_cols].isin(["pending", "stale"]).any().any()
 
 
-def load(run_dir: Path) -> dict[str, Any]:
-    """``results.json`` as finalize returned it. JSON is stored with sorted keys, so the scorers'
-    order (the config's, which orders table rows) is restored from run.json's list."""
-    final = atomic.read_json(layout.results_file(run_dir))
-    order = atomic.read_json(layout.run_file(run_dir))["scorers"]
-    final["scorers"] = {name: final["scorers"][name] for name in [*order, *final["scorers"]] if name in final["scorers"]}
-    return final
-
-
 def is_current(run_dir: Path) -> bool:
     """``results.json`` was written after every record it is made of: records are written by an
     atomic rename into their folder, which moves the folder's mtime, so a newer folder (or
@@ -148,8 +138,7 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
     if not complete and not force:
         log.info("run %s: items still pending (other shards?); not finalizing", run_dir)
         return None
-    with atomic.atomic_path(layout.items_file(run_dir)) as tmp:
-        frame.to_parquet(tmp, index=False)
+    write_items(frame, layout.items_file(run_dir))
     system = atomic.read_json(layout.system_file(run_dir)) if layout.system_file(run_dir).is_file() else {}
     results = clean_floats({
         "schema_version": RESULTS_SCHEMA_VERSION,

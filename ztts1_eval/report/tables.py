@@ -16,13 +16,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ztts1_eval.core import atomic, languages
-from ztts1_eval.report import published
+from ztts1_eval.core import atomic
+from ztts1_eval.report import profile, published
+from ztts1_eval.report.model import Cell, Group, Results, system_labels
 from ztts1_eval.pipeline.applicability import PROMPT_IS_TARGET
-
-SECTION_ORDER = ["Reference", "Baselines", "Open-source models", "Closed-source models"]
 
 
 @dataclass
@@ -46,32 +44,26 @@ class Row:
         return self.aggregation == "published"
 
 
-def _group(result: dict[str, Any]) -> dict[str, Any]:
-    agg = result["aggregates"]
-    return agg.get("by_column") or agg["by_language"]
+def _columns(results: list[Results]) -> list[str]:
+    cols = {col for r in results for col in r.by_column}
+    return sorted(cols, key=profile.column_sort_key) + ["all"]
 
 
-def _columns(results: list[dict[str, Any]]) -> list[str]:
-    cols = {col for r in results for col in _group(r)}
-    return sorted(cols, key=languages.column_sort_key) + ["all"]
-
-
-def _cell(result: dict[str, Any], column: str, key: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    group = result["aggregates"]["all"] if column == "all" else _group(result).get(column)
+def _cell(result: Results, column: str, key: str) -> tuple[Cell | None, Group | None]:
+    group = result.group(column)
     if group is None:
         return None, None
-    return group.get(key), group["_items"]
+    return group.cells.get(key), group
 
 
-def _status_text(cell: dict[str, Any], items: dict[str, Any]) -> str | None:
+def _status_text(cell: Cell, items: Group) -> str | None:
     """Why a cell has no value, or None when it has one."""
-    if cell["n"] == 0:
-        status = items["status"]
-        if cell["n_not_applicable"] == cell["n_items"]:
+    if cell.n == 0:
+        if cell.n_not_applicable == cell.n_items:
             # "–" as Table III prints the Clean set's ground-truth similarity (prompt = target)
-            return "–" if cell.get("not_applicable_reasons") == [PROMPT_IS_TARGET] else "n/a"
+            return "–" if cell.not_applicable_reasons == (PROMPT_IS_TARGET,) else "n/a"
         for word in ("unsupported", "failed", "pending"):
-            if status.get(word, 0) == items["n"]:
+            if items.status.get(word, 0) == items.n:
                 return word
         return "no score"
     return None
@@ -80,45 +72,39 @@ def _status_text(cell: dict[str, Any], items: dict[str, Any]) -> str | None:
 PRESET_VOICE = "n/a, preset voice"
 
 
-def _text(value: float | None, ci: tuple[float, float] | None, cell: dict[str, Any] | None,
-          items: dict[str, Any] | None, decimals: int) -> str:
+def _text(value: float | None, ci: tuple[float, float] | None, cell: Cell | None,
+          items: Group | None, decimals: int) -> str:
     if cell is None or items is None:
         return ""
     status = _status_text(cell, items)
     if status is not None:
         return status
     if value is None:  # a distribution metric over too few items, or without noise features
-        reasons = set((cell.get("skipped") or {}).values())
+        reasons = set((cell.details.get("skipped") or {}).values())
         return "too few items" if any(r.startswith("fewer than") for r in reasons) else "no score"
     text = f"{value:.{decimals}f}"
     if ci is not None:
         text += f" ±{(ci[1] - ci[0]) / 2:.{decimals}f}"
     notes = []
-    if cell["n_failed"]:
-        notes.append(f"{cell['n_failed']}✗")
-    if cell["n_pending"]:
-        notes.append(f"{cell['n_pending']} pending")
-    if cell["n_unsupported"]:
-        notes.append(f"{cell['n_unsupported']} unsup.")
+    if cell.n_failed:
+        notes.append(f"{cell.n_failed}✗")
+    if cell.n_pending:
+        notes.append(f"{cell.n_pending} pending")
+    if cell.n_unsupported:
+        notes.append(f"{cell.n_unsupported} unsup.")
     return text + (f" ({', '.join(notes)})" if notes else "")
 
 
-def _ordered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def rank(r: dict[str, Any]) -> int:
-        section = r["system"].get("section")
-        return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
-
-    return sorted(results, key=lambda r: (rank(r), system_label(r).lower(),
-                                          r["run_id"]))
+def ordered(results: list[Results]) -> list[Results]:
+    """Runs in table order: the paper's sections, then label, then run id."""
+    return sorted(results, key=lambda r: (profile.section_rank(r.system.section), r.label.lower(), r.run_id))
 
 
-def _published_row(result: dict[str, Any], ours: Row, metric_field: str, clones: bool,
-                   columns: list[str]) -> Row | None:
-    table = result["benchmark"].get("published_table")
+def _published_row(result: Results, ours: Row, metric_field: str, columns: list[str]) -> Row | None:
+    table = result.benchmark.get("published_table")
     if not table or ours.aggregation != "mean":
         return None
-    name = result["system"].get("published_as") or result["system"].get("label") or result["system"]["name"]
-    found = published.lookup(table, name, metric_field, clones)
+    found = published.lookup(table, result.system.published_as or result.label, metric_field, result.system.clones)
     if found is None:
         return None
     metric_name, values = found
@@ -132,57 +118,44 @@ def _published_row(result: dict[str, Any], ours: Row, metric_field: str, clones:
     return row
 
 
-def system_label(result: dict[str, Any]) -> str:
-    return result["system"].get("label") or result["system"]["name"]
-
-
-def system_labels(results: list[dict[str, Any]]) -> list[str]:
-    """Each result's label, with its run id added where two runs share one (tables, figures and
-    the listening page name systems alike)."""
-    plain = [system_label(r) for r in results]
-    return [f"{label} [{r['run_id']}]" if plain.count(label) > 1 else label for label, r in zip(plain, results)]
-
-
-def build_rows(results: list[dict[str, Any]], columns: list[str]) -> list[Row]:
+def build_rows(results: list[Results], columns: list[str]) -> list[Row]:
     rows: list[Row] = []
-    ordered = _ordered(results)
-    for result, label in zip(ordered, system_labels(ordered)):
-        clones = result["system"].get("describe", {}).get("capabilities", {}).get("clones_from_audio", True)
-        for scorer_name, meta in result["scorers"].items():
-            for metric in meta["metrics"]:
-                key = f"{scorer_name}.{metric['field']}"
-                arrow = "↑" if metric["higher_is_better"] else "↓"
-                name = metric["label"] + ("*" if metric["field"] == "sim" and not clones else "")
-                variants = [("mean", f"{name} {arrow}", "ci95")]
-                if result.get("failed_as_worst") and metric.get("worst") is not None:
-                    # both means, labelled: over scored items, and over all items with failures at worst
-                    worst = f"{metric['worst'] * metric['scale']:g}"
-                    variants = [("mean", f"{name} {arrow} (scored)", "ci95"),
-                                ("mean_all", f"{name} {arrow} (all, failed = {worst})", "ci95_all")]
-                if metric.get("corpus_numerator"):
-                    variants.append(("corpus", f"{name} corpus {arrow}", "corpus_ci95"))
-                for aggregation, metric_label, ci_key in variants:
-                    row = Row(result["system"].get("section", ""), label, metric_label, key, aggregation,
-                              metric["higher_is_better"], metric["decimals"], meta.get("type", ""))
-                    for column in columns:
-                        cell, items = _cell(result, column, key)
-                        raw = cell.get(aggregation) if cell else None
-                        value = raw * metric["scale"] if raw is not None else None
-                        ci = cell.get(ci_key) if cell else None
-                        ci = (ci[0] * metric["scale"], ci[1] * metric["scale"]) if ci else None
-                        row.values[column], row.cis[column] = value, ci
-                        row.texts[column] = _text(value, ci, cell, items, metric["decimals"])
-                        if metric["field"] == "sim" and not clones and value is not None:
-                            # a preset voice: not a cloning score, so neither shown nor ranked as one
-                            # (the measured value stays in results.json and items.parquet)
-                            row.preset[column] = value  # only set beside a published preset similarity
-                            row.values[column], row.cis[column] = None, None
-                            row.texts[column] = PRESET_VOICE
-                        row.counts[column] = (cell["n"], cell["n_failed"]) if cell else (0, 0)
-                    rows.append(row)
-                    paper = _published_row(result, row, metric["field"], clones, columns)
-                    if paper is not None:
-                        rows.append(paper)
+    runs = ordered(results)
+    for result, label in zip(runs, system_labels(runs)):
+        clones = result.system.clones
+        for scorer, slot_metric in result.metrics():
+            metric, key = slot_metric.spec, slot_metric.key
+            arrow = "↑" if metric.higher_is_better else "↓"
+            name = metric.label + ("*" if metric.field == "sim" and not clones else "")
+            variants = [("mean", f"{name} {arrow}")]
+            if result.failed_as_worst and metric.worst is not None:
+                # both means, labelled: over scored items, and over all items with failures at worst
+                variants = [("mean", f"{name} {arrow} (scored)"),
+                            ("mean_all", f"{name} {arrow} (all, failed = {metric.worst * metric.scale:g})")]
+            if metric.corpus_numerator:
+                variants.append(("corpus", f"{name} corpus {arrow}"))
+            for aggregation, metric_label in variants:
+                row = Row(result.system.section, label, metric_label, key, aggregation,
+                          metric.higher_is_better, metric.decimals, scorer.type)
+                for column in columns:
+                    cell, items = _cell(result, column, key)
+                    raw = cell.value(aggregation) if cell else None
+                    value = raw * metric.scale if raw is not None else None
+                    ci = cell.interval(aggregation) if cell else None
+                    ci = (ci[0] * metric.scale, ci[1] * metric.scale) if ci else None
+                    row.values[column], row.cis[column] = value, ci
+                    row.texts[column] = _text(value, ci, cell, items, metric.decimals)
+                    if metric.field == "sim" and not clones and value is not None:
+                        # a preset voice: not a cloning score, so neither shown nor ranked as one
+                        # (the measured value stays in results.json and items.parquet)
+                        row.preset[column] = value  # only set beside a published preset similarity
+                        row.values[column], row.cis[column] = None, None
+                        row.texts[column] = PRESET_VOICE
+                    row.counts[column] = (cell.n, cell.n_failed) if cell else (0, 0)
+                rows.append(row)
+                paper = _published_row(result, row, metric.field, columns)
+                if paper is not None:
+                    rows.append(paper)
         rows.append(_failed_row(result, label, columns))
     return rows
 
@@ -190,14 +163,14 @@ def build_rows(results: list[dict[str, Any]], columns: list[str]) -> list[Row]:
 FAILED_LABEL = "Failed % ↓"
 
 
-def _failed_row(result: dict[str, Any], label: str, columns: list[str]) -> Row:
+def _failed_row(result: Results, label: str, columns: list[str]) -> Row:
     """Share of the column's items whose synthesis failed (unsupported languages aside): means
     are over scored items only, so a system that fails its hardest items must show it here."""
-    row = Row(result["system"].get("section", ""), label, FAILED_LABEL, "generation.failed", "mean", False, 1)
+    row = Row(result.system.section, label, FAILED_LABEL, "generation.failed", "mean", False, 1)
     for column in columns:
-        _, items = _cell(result, column, "_items")
-        considered = items["n"] - items["status"].get("unsupported", 0) if items else 0
-        failed = items["status"].get("failed", 0) if items else 0
+        items = result.group(column)
+        considered = items.n - items.status.get("unsupported", 0) if items else 0
+        failed = items.status.get("failed", 0) if items else 0
         value = 100.0 * failed / considered if considered else None
         row.values[column], row.cis[column] = value, None
         row.texts[column] = "" if value is None else f"{value:.1f}" + (f" ({failed}/{considered})" if failed else "")
@@ -225,7 +198,7 @@ def best_cells(rows: list[Row], columns: list[str]) -> set[tuple[int, str]]:
     return best
 
 
-def footnotes(results: list[dict[str, Any]]) -> list[str]:
+def footnotes(results: list[Results]) -> list[str]:
     notes = [
         "Values are per-item means over scored items, so 'Failed %' (items whose synthesis failed, unsupported "
         "languages aside) stands beside them for every system; 'corpus' rows sum edit operations over items "
@@ -244,29 +217,28 @@ def footnotes(results: list[dict[str, Any]]) -> list[str]:
     ]
     seen = set()
     for result in results:
-        for name, meta in result["scorers"].items():
-            ident = meta["identity"]
+        for name, scorer in result.scorers.items():
+            ident = scorer.identity
             line = f"`{name}`: {ident.get('model')}"
             if ident.get("revision"):
                 line += f"@{ident['revision']}"
-            line += f" ({ident.get('package', '')}, identity {meta['identity_hash']}"
+            line += f" ({ident.get('package', '')}, identity {scorer.identity_hash}"
             if "normalizer" in ident:
                 line += f", normalizer {ident['normalizer']['name']} v{ident['normalizer']['version']}"
-            line += f", batch {meta['batch_size']}, {meta['sample_rate']} Hz)"
+            line += f", batch {scorer.batch_size}, {scorer.sample_rate} Hz)"
             if ident.get("settings_note"):  # the scorer's deliberate settings, e.g. a forced ASR language
                 line += f"; {ident['settings_note']}"
-            if meta.get("languages") is not None:
-                line += f"; n/a: {meta['unsupported_reason']}"
+            if scorer.languages is not None:
+                line += f"; n/a: {scorer.unsupported_reason}"
             if line not in seen:
                 seen.add(line)
                 notes.append(line)
     for result in results:
-        counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items())
-        flagged = result.get("flagged") or {}
-        if any(flagged.values()):  # decodable but suspicious audio: scored, and said so
+        counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+        if any(result.flagged.values()):  # decodable but suspicious audio: scored, and said so
             counts += "; flagged audio (items.parquet *_flags): " + ", ".join(
-                f"{FLAG_ROLES[role]} {n}" for role, n in flagged.items() if n)
-        notes.append(f"{system_label(result)} (run {result['run_id']}): {counts}")
+                f"{FLAG_ROLES[role]} {n}" for role, n in result.flagged.items() if n)
+        notes.append(f"{result.label} (run {result.run_id}): {counts}")
     return notes
 
 
@@ -277,13 +249,13 @@ FLAG_ROLES = {"prompt": "prompt", "gt": "ground truth", "output": "output"}
 class Table:
     """The rows of one table, built once and rendered in every format."""
 
-    results: list[dict[str, Any]]
+    results: list[Results]
     columns: list[str]
     rows: list[Row]
     best: set[tuple[int, str]]
 
 
-def build_table(results: list[dict[str, Any]]) -> Table:
+def build_table(results: list[Results]) -> Table:
     columns = _columns(results)
     rows = build_rows(results, columns)
     return Table(results, columns, rows, best_cells(rows, columns))
@@ -291,7 +263,7 @@ def build_table(results: list[dict[str, Any]]) -> Table:
 
 def render_markdown(table: Table) -> str:
     results, columns, rows, best = table.results, table.columns, table.rows, table.best
-    benchmarks = sorted({r["benchmark"]["name"] for r in results})
+    benchmarks = sorted({r.benchmark_name for r in results})
     lines = [f"# {', '.join(benchmarks)}: results", "",
              "| System | Metric | " + " | ".join(columns) + " |",
              "|---|---|" + "---:|" * len(columns)]
@@ -386,7 +358,7 @@ def render_vs_paper(table: Table) -> tuple[str, str] | None:
         # cloned similarity (nor a published cloned one against our preset voice).
         preset_published = metric_field == "sim" and paper.metric.rstrip().endswith("*")
         mismatch = metric_field == "sim" and preset_published != bool(ours.preset)
-        comparable = published.PAPER_SCORERS.get(metric_field) == ours.scorer_type and not mismatch
+        comparable = profile.PAPER_SCORERS.get(metric_field) == ours.scorer_type and not mismatch
         cells = []
         for column in columns:
             a, b = (ours.preset if ours.preset else ours.values).get(column), paper.values.get(column)
@@ -401,14 +373,14 @@ def render_vs_paper(table: Table) -> tuple[str, str] | None:
                              comparable])
         lines.append(f"| {ours.system} | {ours.metric} | " + " | ".join(cells) + " |")
     lines += ["", "- (other scorer): our scorer for this metric is not the paper's "
-                  f"({', '.join(f'{k}: {v}' for k, v in published.PAPER_SCORERS.items())}), so the difference "
+                  f"({', '.join(f'{k}: {v}' for k, v in profile.PAPER_SCORERS.items())}), so the difference "
                   "mixes systems and scorers.",
               "- not comparable: one side's similarity is a preset voice (Spk. sim.*: the system did not clone), "
                   "the other a cloned voice."]
     return "\n".join(lines) + "\n", buf.getvalue()
 
 
-def write_tables(results: list[dict[str, Any]] | Table, stem: Path) -> str:
+def write_tables(results: list[Results] | Table, stem: Path) -> str:
     """Write ``<stem>.md``, ``.csv``, ``.tex``, ``<stem>_long.csv`` and, where the paper has
     counterparts, ``<stem>_vs_paper.{md,csv}``, all from one set of rows; return the markdown."""
     table = results if isinstance(results, Table) else build_table(results)

@@ -299,3 +299,52 @@ def test_listening_page_shows_hostile_texts_as_text(tmp_path, samples):
     assert "pwned" not in body
     for text in HOSTILE_TEXTS:  # each shown as text, in its card
         assert f"<p>{html.escape(text, quote=False)}</p>" in out.stdout, text
+
+
+def test_results_contract_types_refusals_and_renamed_slots(runs, tmp_path):
+    """load_results is the one reader: typed item columns, clear refusals, and figures that find
+    their metric by what it is, so renaming a scorer slot keeps them."""
+    from ztts1_eval.core.errors import ConfigError
+    from ztts1_eval.report.model import ITEM_SCHEMA, load_results
+
+    _, made = runs
+    result = load_results(made["flite1"])
+    assert result.label == "Flite (slt)" and list(result.scorers) == ["wer", "sim", "prosody"]
+    assert result.overall.cells["wer.wer"].n == result.overall.n
+    stored = pq_schema(made["flite1"] / "items.parquet")
+    assert all(stored.field(f.name).type == f.type for f in ITEM_SCHEMA)  # all-null columns keep their type
+    assert str(stored.field("wer.wer_errors").type) == "int64" and str(stored.field("wer.wer").type) == "double"
+    with pytest.raises(ConfigError, match="is not a run directory"):
+        load_results(tmp_path)
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(made["flite1"], unfinished)
+    (unfinished / "results.json").unlink()
+    with pytest.raises(ConfigError, match="no results yet .*ztts1-eval finalize"):
+        load_results(unfinished)
+
+    # The similarity slot renamed "speaker" (results, items and run.json alike): same figure.
+    root = tmp_path / "renamed"
+    shutil.copytree(made["truth"].parent.parent.parent, root)
+    for run_dir in root.glob("demo/*/*/"):
+        run = json.loads((run_dir / "run.json").read_text())
+        (run_dir / "run.json").write_text(json.dumps({**run, "scorers": ["speaker" if s == "sim" else s
+                                                                         for s in run["scorers"]]}))
+        items = pd.read_parquet(run_dir / "items.parquet")
+        items.columns = [c.replace("sim", "speaker", 1) if c.startswith("sim") else c for c in items.columns]
+        items.to_parquet(run_dir / "items.parquet")
+        text = (run_dir / "results.json").read_text().replace('"sim.sim"', '"speaker.sim"')
+        final = json.loads(text)
+        final["scorers"]["speaker"] = final["scorers"].pop("sim")
+        (run_dir / "results.json").write_text(json.dumps(final))
+    report.report(root, "demo")
+    report.report(made["truth"].parent.parent.parent, "demo")
+    figure = "demo/plots/speaker_similarity_distribution.csv"
+    renamed = pd.read_csv(root / figure)
+    assert len(renamed) > 0
+    pd.testing.assert_frame_equal(renamed, pd.read_csv(made["truth"].parent.parent.parent / figure))
+
+
+def pq_schema(path: Path):
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path)

@@ -57,8 +57,12 @@ def _download(repo_id: str, revision: str | None) -> Path:
         from huggingface_hub import snapshot_download
     except ImportError as exc:
         raise CheckpointError("loading from the hub needs huggingface_hub: pip install -e '.[zonos2]'") from exc
+    # The local cache first; the network only when HF_HUB_OFFLINE is unset (read at call time,
+    # so an offline machine fails at once instead of retrying for about 20 s).
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
     try:
-        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS))
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS,
+                                      local_files_only=offline))
     except Exception as exc:  # offline, unknown revision, auth, network
         raise CheckpointError(
             f"could not get {repo_id} at revision {revision or 'main (unpinned!)'} from the hub "

@@ -16,6 +16,8 @@ import pandas as pd
 
 from ztts1_eval.core import stats
 from ztts1_eval.report import profile
+from ztts1_eval.report.model import ScorerRecord, reason_column, status_column, value_column
+from ztts1_eval.scorers.base import Metric
 
 
 # Statuses that get the metric's worst value in means over all items: synthesis failed
@@ -35,38 +37,33 @@ def slot_frame(frame: pd.DataFrame, scorer: str) -> pd.DataFrame:
 ArrayLoader = Callable[[str], np.ndarray]
 
 
-def _distribution_cell(ok: pd.DataFrame, metric: dict[str, Any], meta: dict[str, Any],
-                       load_array: ArrayLoader | None) -> dict[str, Any]:
-    return profile.distribution_aggregator(metric["distribution"])(ok, meta, load_array)
-
-
-def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta: dict[str, Any],
+def _metric_cell(frame: pd.DataFrame, scorer: ScorerRecord, metric: Metric,
                  load_array: ArrayLoader | None = None) -> dict[str, Any]:
-    status = frame.get(f"{scorer}_status", pd.Series(dtype=object))
-    ok = slot_frame(frame[status == "ok"], scorer)
-    if metric.get("distribution"):
-        cell = _distribution_cell(ok, metric, meta, load_array)
+    status = frame.get(status_column(scorer.slot), pd.Series(dtype=object))
+    reason = reason_column(scorer.slot)
+    ok = slot_frame(frame[status == "ok"], scorer.slot)
+    if metric.distribution:
+        cell = profile.distribution_aggregator(metric.distribution)(ok, scorer.record, load_array)
         values = pd.Series([cell["mean"]] if cell["mean"] is not None else [], dtype=float)
     else:
         cell = {}
-        values = pd.to_numeric(ok[metric["field"]], errors="coerce") if metric["field"] in ok else pd.Series(dtype=float)
+        values = pd.to_numeric(ok[metric.field], errors="coerce") if metric.field in ok else pd.Series(dtype=float)
         values = values[values.notna()]
         cell["ci95"] = stats.bootstrap_ci(values.to_numpy())
     cell = {
         **cell,
-        "n": int(len(ok)) if metric.get("distribution") else int(len(values)),
+        "n": int(len(ok)) if metric.distribution else int(len(values)),
         "n_items": int(len(frame)),
         # No score because generation failed ("skipped") or scoring failed: always shown.
         "n_failed": int(status.isin(["failed", "stale", "skipped"]).sum()),
         "n_not_applicable": int((status == "n/a").sum()),
-        "not_applicable_reasons": sorted(set(frame.loc[status == "n/a", f"{scorer}_reason"].dropna()))
-        if f"{scorer}_reason" in frame else [],
+        "not_applicable_reasons": sorted(set(frame.loc[status == "n/a", reason].dropna())) if reason in frame else [],
         "n_unsupported": int((status == "unsupported").sum()),
         "n_pending": int((status == "pending").sum()),
         "mean": float(values.mean()) if len(values) else None,
     }
-    worst = metric.get("worst")
-    if worst is not None and not metric.get("distribution"):
+    worst = metric.worst
+    if worst is not None and not metric.distribution:
         # Means over all items: a failed synthesis or scoring counts as the metric's worst value,
         # so failing the hardest items cannot improve the number (shown when failed_as_worst).
         n_worst = int(status.isin(FAILED_AS_WORST).sum())
@@ -74,18 +71,16 @@ def _metric_cell(frame: pd.DataFrame, scorer: str, metric: dict[str, Any], meta:
         cell.update({"worst": float(worst), "n_worst": n_worst,
                      "mean_all": float(every.mean()) if every.size else None,
                      "ci95_all": stats.bootstrap_ci(every) if n_worst else cell["ci95"]})
-    if metric.get("corpus_numerator") and len(values):
-        num = pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).sum()
-        den = pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).sum()
-        cell["corpus"] = float(num / den) if den else None
-        cell["corpus_ci95"] = stats.bootstrap_ci(
-            pd.to_numeric(ok.loc[values.index, metric["corpus_numerator"]]).to_numpy(),
-            pd.to_numeric(ok.loc[values.index, metric["corpus_denominator"]]).to_numpy())
+    if metric.corpus_numerator and len(values):
+        errors = pd.to_numeric(ok.loc[values.index, metric.corpus_numerator])
+        units = pd.to_numeric(ok.loc[values.index, metric.corpus_denominator])
+        cell["corpus"] = float(errors.sum() / units.sum()) if units.sum() else None
+        cell["corpus_ci95"] = stats.bootstrap_ci(errors.to_numpy(), units.to_numpy())
         cell["n_over_50pct"] = int((values > 0.5).sum())
     return cell
 
 
-def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
+def aggregate(items: pd.DataFrame, scorers: dict[str, ScorerRecord],
               load_array: ArrayLoader | None = None) -> dict[str, Any]:
     """``{"all": {...}, "by_language": {lang: {...}}, "by_subset": {subset: {...}}, "by_column": ...}``
     (``by_column``: the paper's table columns, see :func:`profile.table_column`) where each
@@ -94,9 +89,9 @@ def aggregate(items: pd.DataFrame, scorers: dict[str, dict[str, Any]],
 
     def cells(frame: pd.DataFrame) -> dict[str, Any]:
         out = {}
-        for name, meta in scorers.items():
-            for metric in meta["metrics"]:
-                out[f"{name}.{metric['field']}"] = _metric_cell(frame, name, metric, meta, load_array)
+        for scorer in scorers.values():
+            for metric in scorer.metrics:
+                out[value_column(scorer.slot, metric.field)] = _metric_cell(frame, scorer, metric, load_array)
         out["_items"] = {
             "n": int(len(frame)),
             "status": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},

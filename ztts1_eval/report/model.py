@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -51,7 +52,8 @@ def reason_column(scorer: str) -> str:
 
 def items_schema(frame: pd.DataFrame) -> pa.Schema:
     """:data:`ITEM_SCHEMA`, then per scorer slot its status and reason (strings) and its values
-    (float64 where every value is a number, else what pyarrow infers)."""
+    (int64 where every value is an integer, float64 where every value is a number, else what
+    pyarrow infers; a column without values is float64)."""
     schema = list(ITEM_SCHEMA)
     for column in frame.columns:
         if column in ITEM_SCHEMA.names:
@@ -59,11 +61,24 @@ def items_schema(frame: pd.DataFrame) -> pa.Schema:
         if column.endswith(("_status", "_reason")) and "." not in column:
             schema.append(pa.field(column, pa.string()))
             continue
-        values = frame[column].dropna()
-        numeric = len(values) == 0 or values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all()
-        schema.append(pa.field(column, pa.float64() if numeric else pa.Table.from_pandas(
-            frame[[column]], preserve_index=False).schema.field(column).type))
+        kinds = {_kind(v) for v in frame[column].dropna()}
+        if kinds <= {"int"} and kinds:
+            schema.append(pa.field(column, pa.int64()))
+        elif kinds <= {"int", "float"}:
+            schema.append(pa.field(column, pa.float64()))
+        else:
+            schema.append(pa.Table.from_pandas(frame[[column]], preserve_index=False).schema.field(column))
     return pa.schema(schema)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "other"
+    if isinstance(value, (int, np.integer)):
+        return "int"
+    if isinstance(value, (float, np.floating)):
+        return "float"
+    return "other"
 
 
 def write_items(frame: pd.DataFrame, path: Path) -> None:

@@ -14,7 +14,7 @@ import pandas as pd
 from ztts1_eval.core import atomic, blobs, layout, stats
 from ztts1_eval.pipeline import applicability, manifest as manifest_mod
 from ztts1_eval.report.aggregate import aggregate, clean_floats
-from ztts1_eval.report.model import RESULTS_SCHEMA_VERSION, value_column, write_items
+from ztts1_eval.report.model import RESULTS_SCHEMA_VERSION, ScorerRecord, value_column, write_items
 from ztts1_eval.pipeline.generation import load_record, ok_generations
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def is_current(run_dir: Path) -> bool:
 
 
 def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
-    """Write items.parquet and results.json. Returns the results dict, or None when
+    """Write items.parquet and results.json. Returns what results.json holds, or None when
     items are still pending (other shards running) and ``force`` is false."""
     run_dir = Path(run_dir)
     run = atomic.read_json(layout.run_file(run_dir))
@@ -150,7 +150,8 @@ def finalize(run_dir: Path, force: bool = False) -> dict[str, Any] | None:
         "counts": {k: int(v) for k, v in frame["status"].value_counts().sort_index().items()},
         "cost_estimate": _cost(frame, system),
         "flagged": {role: int(frame[f"{role}_flags"].notna().sum()) for role in ("prompt", "gt", "output")},
-        "aggregates": aggregate(frame, scorers, lambda ref: blobs.get(layout.scores_dir(run_dir), ref)),
+        "aggregates": aggregate(frame, {name: ScorerRecord.from_record(name, meta) for name, meta in scorers.items()},
+                                lambda ref: blobs.get(layout.scores_dir(run_dir), ref)),
         "statistics": {"version": stats.STATS_VERSION, "ci": "percentile bootstrap over items",
                        "level": stats.LEVEL, "resamples": stats.RESAMPLES, "seed": stats.SEED},
         "seed": run["seed"],

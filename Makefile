@@ -15,7 +15,7 @@ ifneq ($(SHARDS),1)
 SHARD_ARGS := shard.count=$(SHARDS) 'shard.index=range($(SHARDS))' hydra/launcher=$(LAUNCHER) hydra.launcher.timeout_min=$(SHARD_TIMEOUT_MIN)
 endif
 
-.PHONY: setup worker-env eval report test bench clean-results
+.PHONY: setup worker-env eval doctor report test bench clean-results
 
 .venv/.setup-done: pyproject.toml scripts/setup.sh
 	./scripts/setup.sh
@@ -33,6 +33,11 @@ setup: .venv/.setup-done .venv-workers/.setup-done
 eval: setup
 	$(PY) -m ztts1_eval eval --multirun system=$(SYSTEM) benchmark=$(BENCHMARK) $(if $(SCORERS),scorers=$(SCORERS)) results_dir=$(RESULTS_DIR) $(SHARD_ARGS) $(ARGS)
 	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK) --results-dir $(RESULTS_DIR)
+
+# Load every scorer of the stack and each system, run them on probe clips and check the numbers
+# (conf/doctor.yaml); run it after downloading weights, before a long run.
+doctor: setup
+	$(PY) -m ztts1_eval doctor system=$(SYSTEM) benchmark=$(BENCHMARK) $(if $(SCORERS),scorers=$(SCORERS)) $(ARGS)
 
 report: setup
 	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK) --results-dir $(RESULTS_DIR)

@@ -97,5 +97,13 @@ class TTSSystem(ABC):
     def synthesize_one(self, request: SynthesisRequest) -> SynthesisResult:
         raise NotImplementedError(f"{type(self).__name__} implements neither synthesize nor synthesize_one")
 
+    def self_checks(self, speech: Sequence[tuple[np.ndarray, int]], other: tuple[np.ndarray, int]) -> list[dict[str, Any]]:
+        """Checks of the system's own components for ``ztts1-eval doctor``, given two clips of one
+        speaker and one of another (samples, rate): dicts with ``check``, ``value`` (text),
+        ``measured`` (a number), ``range_key`` (its minimum in conf/doctor.yaml's ranges) and
+        ``message`` (what to suspect when below). None by default; a system whose parts can be
+        wrong on their own (a codec, a speaker encoder) adds its own."""
+        return []
+
     def close(self) -> None:
         """Release models or connections."""

@@ -82,6 +82,37 @@ class Zonos2(TTSSystem):
                 return str(path)
         return str(request.prompt_wav)
 
+    def self_checks(self, speech, other) -> list[dict[str, Any]]:
+        """The DAC's encode -> decode round trip of a speech clip (a wrong codec loses the signal)
+        and, with the speaker encoder, embedding shape and that one speaker's clips are closer to
+        each other than to another speaker's."""
+        import numpy as np
+        import soxr
+        import torch
+
+        checks = []
+        if self.tts.vocoder is not None:
+            samples, rate = speech[0]
+            at_dac = soxr.resample(np.asarray(samples, np.float32), rate, self.tts.vocoder.sample_rate)
+            snr = self.tts.vocoder.round_trip_snr_db(at_dac)
+            checks.append({"check": "DAC encode -> decode of speech, spectral SNR", "value": f"{snr:.1f} dB",
+                           "range_key": "dac_snr_db", "measured": snr,
+                           "message": f"DAC round trip keeps {snr:.1f} dB SNR: wrong codec weights or sample rate?"})
+        if self.tts.embedder is not None:
+            embeddings = [self.tts.embedder.embed(samples, rate) for samples, rate in [*speech[:2], other]]
+            dim = self.tts.config.speaker_embedding_dim
+            shapes_ok = all(tuple(e.shape) == (dim,) and bool(torch.isfinite(e).all()) and float(e.norm()) > 0
+                            for e in embeddings)
+            cos = torch.nn.functional.cosine_similarity
+            same, diff = float(cos(embeddings[0], embeddings[1], dim=0)), float(cos(embeddings[0], embeddings[2], dim=0))
+            checks.append({"check": "speaker embedding: shape, finite; same minus other speaker (cosine)",
+                           "value": f"({dim},) {'ok' if shapes_ok else 'BAD'}; {same:.3f} - {diff:.3f} = {same - diff:.3f}",
+                           "range_key": "speaker_margin",
+                           "measured": same - diff if shapes_ok else float("-inf"),
+                           "message": f"speaker encoder: same-speaker cosine {same:.3f} not above other-speaker {diff:.3f} "
+                                      f"(or bad shape/values): wrong snapshot, or called with the wrong input?"})
+        return checks
+
     def synthesize(self, requests: Sequence[SynthesisRequest]) -> list[SynthesisResult]:
         from zonos2.generation import generate
 

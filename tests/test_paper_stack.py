@@ -85,3 +85,24 @@ def test_make_eval_scorers_paper_runs_from_the_models_dir(models_dir, tmp_path):
     rates = pd.read_csv(plots / "speaking_rate_distance.csv")  # ground truth against its clone prompt
     assert set(rates["source"]) == {"prompt"} and (rates["distance"] >= 0).all()
     np.testing.assert_allclose(rates["distance"], (rates["phone_rate"] - rates["source_rate"]).abs())
+
+
+
+def test_doctor_runs_every_load_path_and_fails_random_weights(models_dir, tmp_path):
+    """`make doctor` on the tiny checkpoints: every scorer and each system loads and runs, and
+    judged against the ranges the random-weight ASR and ReDimNet fail, saying what to suspect."""
+    env = {**os.environ, "ZTTS1_MODELS_DIR": str(models_dir), "HF_HUB_OFFLINE": "1",
+           "HF_HOME": str(tmp_path / "hf"), "TORCH_HOME": str(tmp_path / "torch"), "TQDM_DISABLE": "1"}
+    args = ("scorers.run.wer.max_new_tokens=8 scorers.run.quality.trust_remote_code=true "
+            "scorers.run.diversity.trust_pickle=true")
+    out = subprocess.run(["make", "doctor", "SYSTEM=ground_truth,flite", "SCORERS=paper", f"ARGS={args}"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 2 and "check(s) failed" in out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+    rows = [line for line in out.stdout.splitlines() if line.startswith(("| scorer", "| system"))]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| scorer wer (qwen3_asr)", "| scorer sim (redimnet)", "| scorer quality (msr_utmos)",
+        "| scorer prosody (ttsds2_prosody)", "| scorer diversity (dswed)", "| system Ground truth", "| system Flite (slt)"]
+    assert "Qwen/Qwen3-ASR-1.7B-hf" in rows[0] and "M-vb2+vox2+cnc-ft_mix.pt" in rows[1]
+    assert rows[3].endswith("| ok |") and rows[4].endswith("| ok |")  # ran on the probes, finite values
+    assert "FAIL: wer (qwen3_asr): WER" in out.stdout and "wrong checkpoint, tokenizer" in out.stdout
+    assert "FAIL: sim (redimnet): same-speaker" in out.stdout and "wrong checkpoint variant" in out.stdout

@@ -1,5 +1,6 @@
-"""End-to-end runs on real audio: ground truth, flite and piper on the English demo items,
-scored by the real lite stack. Asserts real values, then resume and report behaviour."""
+"""End-to-end runs on real audio: ground truth, flite and piper on six English demo items (two
+self-prompted FLEURS clips, a LibriSpeech pair, an LJ Speech pair and the two-channel JFK
+recording), scored by the real lite stack. Asserts real values, then resume and report behaviour."""
 
 
 import pandas as pd
@@ -11,6 +12,9 @@ from ztts1_eval.report import build as report, tables
 from ztts1_eval.report.model import Cell
 
 SYSTEMS = ("ground_truth", "flite", "piper")
+IDS = ("en-fleurs_en_000", "en-fleurs_en_003", "en-librispeech_2412-153948-0000", "en-ljspeech_LJ001-0001",
+       "en-ljspeech_LJ001-0004", "en-jfk_inaugural_1961")
+ITEMS = f"benchmark.ids=[{','.join(IDS)}]"
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +22,7 @@ def english_runs(tmp_path_factory, shared_cache):
     results_dir = tmp_path_factory.mktemp("results")
     runs = {}
     for system in SYSTEMS:
-        config = make_config([f"system={system}", "benchmark.languages=[en]", f"results_dir={results_dir}",
+        config = make_config([f"system={system}", ITEMS, f"results_dir={results_dir}",
                               f"cache_dir={shared_cache}", "progress=false"])
         runs[system] = runner.run(config)
     return results_dir, runs
@@ -36,7 +40,7 @@ def test_ground_truth_values(english_runs):
     _, runs = english_runs
     gt = runs["ground_truth"]
     assert gt.finalized and gt.results.complete
-    assert gt.results.counts == {"ok": 12}
+    assert gt.results.counts == {"ok": len(IDS)}
     assert _cell(gt, "wer.wer").mean < 0.5
     assert _cell(gt, "wer.wer").corpus < 0.5
     items = _items(gt)
@@ -55,7 +59,7 @@ def test_ground_truth_values(english_runs):
 def test_tts_values(english_runs, system):
     _, runs = english_runs
     summary = runs[system]
-    assert summary.results.counts == {"ok": 12}
+    assert summary.results.counts == {"ok": len(IDS)}
     assert _cell(summary, "wer.wer").mean < 0.4
     assert _cell(summary, "wer.wer").corpus < 0.4
     # A preset voice is less similar to the prompts than the recordings themselves.
@@ -95,30 +99,30 @@ def test_results_json_provenance(english_runs):
 def test_rerun_reuses_everything_and_gives_identical_items(english_runs, shared_cache):
     results_dir, runs = english_runs
     before = _items(runs["flite"])
-    config = make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
+    config = make_config(["system=flite", ITEMS, f"results_dir={results_dir}",
                           f"cache_dir={shared_cache}", "progress=false"])
     again = runner.run(config)
     assert again.run_dir == runs["flite"].run_dir  # run id from config content, not time
-    assert again.generation == {"reused": 12, "generated": 0, "failed": 0, "unsupported": 0}
-    assert all(c.computed == 0 and c.reused == 12 for c in again.scoring.values())
+    assert again.generation == {"reused": len(IDS), "generated": 0, "failed": 0, "unsupported": 0}
+    assert all(c.computed == 0 and c.reused == len(IDS) for c in again.scoring.values())
     pd.testing.assert_frame_equal(_items(again), before)
 
 
 def test_changed_scorer_config_rescored_in_place(english_runs, shared_cache):
     results_dir, runs = english_runs
     before = _items(runs["flite"])
-    config = make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
+    config = make_config(["system=flite", ITEMS, f"results_dir={results_dir}",
                           f"cache_dir={shared_cache}", "progress=false", "~scorers.run.wer", "~scorers.run.sim",
                           "+scorers.run.quality.personalized=true"])
     summary = runner.run(config)
     assert summary.run_dir == runs["flite"].run_dir
-    assert summary.generation["reused"] == 12
-    assert summary.scoring["quality"].computed == 12  # new identity -> recomputed
+    assert summary.generation["reused"] == len(IDS)
+    assert summary.scoring["quality"].computed == len(IDS)  # new identity -> recomputed
     items = _items(summary)
     assert "wer" not in items.columns and "quality_status" in items.columns
     assert (items["quality.dnsmos_ovrl"] - before["quality.dnsmos_ovrl"]).abs().max() > 0.01  # personalized DNSMOS differs
     # Restore the lite stack for the other tests: everything comes back from the cache.
-    restored = runner.run(make_config(["system=flite", "benchmark.languages=[en]", f"results_dir={results_dir}",
+    restored = runner.run(make_config(["system=flite", ITEMS, f"results_dir={results_dir}",
                                        f"cache_dir={shared_cache}", "progress=false"]))
     assert all(c.computed == 0 for c in restored.scoring.values())
 

@@ -60,6 +60,28 @@ class DacVocoder:
         audio = self.model.decode(audio_codes=tensor).audio_values
         return audio.reshape(-1).float().cpu().numpy()
 
+    @torch.inference_mode()
+    def encode(self, samples: np.ndarray) -> np.ndarray:
+        """Float PCM at the DAC's rate -> codes [T, n_codebooks] (for round-trip checks)."""
+        tensor = torch.as_tensor(np.asarray(samples, dtype=np.float32), device=self.device)[None, None]
+        codes = self.model.encode(tensor).audio_codes  # [1, n_codebooks, T]
+        return codes[0, :self.n_codebooks].T.cpu().numpy()
+
+    def round_trip_snr_db(self, samples: np.ndarray) -> float:
+        """Spectral signal-to-error ratio (dB) of encode -> decode of float PCM at the DAC's rate:
+        on STFT magnitudes (2048-point, hop 512), because a GAN-trained codec need not keep the
+        waveform's phase. Silence out gives 0 dB; a working codec keeps far more signal than error."""
+        decoded = self.decode(self.encode(samples))
+        n = min(len(samples), len(decoded))
+
+        def magnitude(x: np.ndarray) -> torch.Tensor:
+            return torch.stft(torch.as_tensor(np.asarray(x[:n], np.float32)), 2048, 512,
+                              window=torch.hann_window(2048), return_complex=True).abs().double()
+
+        signal, rebuilt = magnitude(samples), magnitude(decoded)
+        error = float(((signal - rebuilt) ** 2).sum())
+        return float(10 * np.log10(float((signal ** 2).sum()) / max(error, 1e-20)))
+
     def stream(self, pieces: Iterable[tuple[np.ndarray, bool]]) -> Iterator[np.ndarray]:
         """The official server's streamed decode of aligned codes arriving as (codes, final)
         pieces: a chunk is decoded once >= 16 new frames are available, re-decoding 4 frames of

@@ -1,6 +1,7 @@
 """Command line: ``ztts1-eval eval [hydra overrides]``, ``ztts1-eval report``, ``ztts1-eval finalize``,
 ``ztts1-eval data list|build|verify`` (benchmark manifests from their public sources),
-``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml`` and
+``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml``, ``ztts1-eval doctor``
+(weights and machine give sane numbers) and
 ``ztts1-eval noise-floor`` (stored runs only, except noise-floor --runs K, which makes them).
 
 ``eval`` is a Hydra app (``conf/``), so ``--multirun`` sweeps and Hydra launchers (submitit,
@@ -173,6 +174,35 @@ def _seeded_runs(overrides: list[str], count: int) -> list[Path]:
     return run_dirs
 
 
+def _doctor(argv: list[str]) -> None:
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from ztts1_eval import doctor
+
+    if any(a in ("-h", "--help") for a in argv):
+        print("usage: ztts1-eval doctor [scorers=paper] [system=zonos2] [hydra overrides] [doctor.<key>=<value>]\n"
+              "Loads the stack's scorers and the system, runs them on probe clips and checks the numbers "
+              "(ranges: conf/doctor.yaml). Exit 1 when a check fails.")
+        return
+    own = [a for a in argv if a.startswith("doctor.")]
+    overrides = [a for a in argv if not a.startswith("doctor.")]
+    try:
+        # system=a,b checks each system (one scorer pass); every other override is the run config's
+        names = next((o.split("=", 1)[1].split(",") for o in overrides if o.startswith("system=")), [None])
+        rest = [o for o in overrides if not o.startswith("system=")]
+        with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
+            configs = [OmegaConf.to_container(compose(config_name="config", overrides=rest + ([f"system={n}"] if n else [])),
+                                              resolve=True) for n in names]
+        findings, source = doctor.run(configs[0], doctor.settings(own), systems=[c["system"] for c in configs])
+    except ConfigError as exc:
+        sys.exit(f"error: {exc}")
+    print(doctor.render(findings, source))
+    failed = [f for f in findings if f.failed]
+    if failed:
+        sys.exit(f"error: {len(failed)} check(s) failed; a long run with these weights would give wrong numbers")
+
+
 def _data(argv: list[str]) -> None:
     from ztts1_eval.data.cli import main as data_main
 
@@ -180,7 +210,7 @@ def _data(argv: list[str]) -> None:
 
 
 COMMANDS = {"eval": _eval, "report": _report, "merge": _finalize, "finalize": _finalize, "data": _data, "compare": _compare,
-            "gate": _gate, "noise-floor": _noise_floor}
+            "gate": _gate, "noise-floor": _noise_floor, "doctor": _doctor}
 
 
 def main() -> None:

@@ -67,6 +67,18 @@ def check(audio: Audio, what: str = "audio") -> Audio:
     return audio
 
 
+def from_samples(samples: np.ndarray, sample_rate: int, what: str = "audio") -> Audio:
+    """A system's samples as checked float mono: int16 PCM scaled by 1/32768, other integer
+    types by their maximum, float as it is."""
+    samples = np.asarray(samples)
+    if np.issubdtype(samples.dtype, np.integer) and samples.dtype != np.int16:
+        samples = (samples / float(np.iinfo(samples.dtype).max)).astype(np.float32)
+    as_float = samples.astype(np.float32) / 32768.0 if samples.dtype == np.int16 else samples.astype(np.float32)
+    if as_float.ndim != 1:
+        raise BadAudio(f"{what}: {as_float.ndim}-D audio; expected mono")
+    return check(Audio(as_float, int(sample_rate)), what=what)
+
+
 def read_checked(path: str | os.PathLike, what: str = "audio") -> Audio:
     return check(read(path), what=f"{what} {path}")
 

@@ -118,19 +118,15 @@ def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisRes
             if result.samples is None or result.sample_rate is None:
                 raise audio.BadAudio("system returned no samples")
             samples = np.asarray(result.samples)
-            if np.issubdtype(samples.dtype, np.integer) and samples.dtype != np.int16:
-                samples = (samples / float(np.iinfo(samples.dtype).max)).astype(np.float32)
-            as_float = samples.astype(np.float32) / 32768.0 if samples.dtype == np.int16 else samples.astype(np.float32)
-            if as_float.ndim != 1:
-                raise audio.BadAudio(f"system returned {as_float.ndim}-D audio; expected mono")
-            clip = audio.check(audio.Audio(as_float, int(result.sample_rate)), what="system output")
+            clip = audio.from_samples(samples, result.sample_rate, what="system output")
             if max_audio_s and clip.duration_s > max_audio_s:  # a runaway generation, not a result
                 raise audio.BadAudio(f"output is {clip.duration_s:.1f} s, over max_audio_s={max_audio_s:g}")
         except audio.BadAudio as exc:
             record.status, record.error = "failed", str(exc)
         else:
             wav_rel = layout.wav_relpath(request.item_id)
-            audio.write_wav(run_dir / wav_rel, samples, result.sample_rate)
+            # int16 PCM is stored as it came (lossless), anything else as the checked float samples
+            audio.write_wav(run_dir / wav_rel, samples if samples.dtype == np.int16 else clip.samples, result.sample_rate)
             record.wav = wav_rel
             record.sha256 = file_sha256(run_dir / wav_rel)
             record.sample_rate = int(result.sample_rate)

@@ -45,3 +45,98 @@ def test_zonos2_component_checks_fail_a_random_codec(tmp_path):
     snr = float(dac.value.split()[0])
     samples = made.speech[0].clip.samples
     assert np.isfinite(snr) and snr < 1.0 and samples.size > 0
+
+
+def test_benchmark_probes_are_one_speakers_pair_and_another(samples):
+    made = probes.from_benchmark(make_config(["benchmark=demo"]))
+    first, second = made.speech
+    assert first.speaker == second.speaker and first.path != second.path and made.other.speaker != first.speaker
+    assert first.language == "en" and first.text and made.source.startswith("benchmark demo:")
+
+
+def test_api_systems_are_called_only_when_asked(monkeypatch):
+    """Without doctor.call_apis the adapter only starts (its key is checked) and no request is
+    sent; with it, one short request to the provider's endpoint (here a loopback server)."""
+    from loopback import Server
+    from test_api_adapters import KEY, speech_wav
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server = Server()
+    server.route("POST", r"/v1/audio/speech", lambda r: (200, {"Content-Type": "audio/wav"}, speech_wav()))
+    url = server.start()
+    try:
+        config = make_config(["scorers=lite", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality",
+                              "~scorers.run.prosody", "system=openai_speech", f"system.options.base_url={url}/v1"])
+        [quiet], _ = doctor.run(config, doctor.settings([]))
+        assert quiet.verdict == checks.NOT_RUN and "doctor.call_apis=true" in quiet.message and not server.requests
+        [called], _ = doctor.run(config, doctor.settings(["doctor.call_apis=true"]))
+    finally:
+        server.stop()
+    assert called.verdict == "ok" and len(server.requests) == 1 and "s of" in called.value
+    monkeypatch.delenv("OPENAI_API_KEY")
+    [missing], _ = doctor.run(config, doctor.settings([]))
+    assert missing.verdict == "FAIL" and "OPENAI_API_KEY" in missing.message
+
+
+TINY_ENCODER = '''
+import torch
+from transformers import PretrainedConfig, PreTrainedModel
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny_speaker"
+
+    def __init__(self, out_dim=2048, **kwargs):
+        self.out_dim = out_dim
+        super().__init__(**kwargs)
+
+
+class TinyEncoder(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.proj = torch.nn.Linear(128, config.out_dim)
+        self.post_init()
+
+    def forward(self, features):  # [1, frames, 128] log-mel -> [1, out_dim]
+        return self.proj(features.mean(dim=1))
+'''
+
+
+def _tiny_encoder(path, out_dim: int):
+    """A speaker-encoder snapshot in the release layout (remote code + weights), random weights."""
+    import importlib.util
+    import json
+    import sys
+
+    path.mkdir()
+    (path / "modeling_tiny.py").write_text(TINY_ENCODER)
+    spec = importlib.util.spec_from_file_location(f"modeling_tiny_{out_dim}", path / "modeling_tiny.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    module.TinyEncoder(module.TinyConfig(out_dim=out_dim)).save_pretrained(path)
+    config = json.loads((path / "config.json").read_text())
+    config["auto_map"] = {"AutoConfig": "modeling_tiny.TinyConfig", "AutoModel": "modeling_tiny.TinyEncoder"}
+    (path / "config.json").write_text(json.dumps(config))
+    return path
+
+
+def test_zonos2_speaker_encoder_check_catches_a_wrong_embedding_size(tmp_path):
+    from systems.zonos2 import Zonos2
+    from zonos2 import random_checkpoint
+
+    random_checkpoint.write(tmp_path / "ckpt", random_checkpoint.tiny_config(), seed=0)
+    made = probes.synthesized(tmp_path / "probes")
+    ranges = checks.Ranges(doctor.settings([])["ranges"])
+    found = {}
+    for dim in (2048, 1024):  # the release size, and an encoder of another size (a wrong snapshot)
+        encoder = _tiny_encoder(tmp_path / f"spk{dim}", dim)
+        system = Zonos2(checkpoint=str(tmp_path / "ckpt"), vocoder="", device="cpu", dtype="float32",
+                        speaker_encoder=str(encoder), speaker_encoder_trust_remote_code=True)
+        [found[dim]] = checks._component_checks(system, "ZONOS2", {"type": "zonos2"}, made, ranges)
+    assert found[2048].value.startswith("(2048,) ok;") and found[1024].value.startswith("(2048,) BAD;")
+    assert found[1024].verdict == "FAIL" and "speaker encoder" in found[1024].message
+    same, other = (float(x) for x in found[2048].value.split("; ")[1].split(" = ")[0].split(" - "))
+    assert -1.0 <= other <= 1.0 and -1.0 <= same <= 1.0

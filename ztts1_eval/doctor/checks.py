@@ -53,8 +53,11 @@ class Ranges:
 
 
 def _weights(identity: dict[str, Any]) -> str:
+    """Model and revision, then package version, device and dtype where the identity has them."""
     model = str(identity.get("model") or identity.get("type") or "")
-    return model + (f"@{identity['revision']}" if identity.get("revision") else "")
+    model += f"@{identity['revision']}" if identity.get("revision") else ""
+    extra = "; ".join(str(identity[k]) for k in ("package", "device", "dtype") if identity.get(k))
+    return model + (f" ({extra})" if extra else "")
 
 
 def _input(scorer: Scorer, probe: Probe, **kwargs: Any) -> ScoreInput:

@@ -12,6 +12,7 @@ SCORERS: dict[str, str] = {
     "resemblyzer_sim": "ztts1_eval.scorers.resemblyzer_sim:ResemblyzerSimilarity",
     "dnsmos": "ztts1_eval.scorers.dnsmos:DNSMOS",
     "qwen3_asr": "ztts1_eval.scorers.qwen3_asr:Qwen3ASRWER",
+    "whisper_asr": "ztts1_eval.scorers.whisper_asr:WhisperWER",
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
     "ttsds2_prosody": "ztts1_eval.scorers.ttsds_prosody:TTSDSProsody",

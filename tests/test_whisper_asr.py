@@ -1,7 +1,6 @@
 """Whisper WER as Seed-TTS-Eval's run_wer.py computes it, on a tiny checkpoint in the real
 transformers format of openai/whisper-large-v3 and real speech."""
 
-import numpy as np
 import pytest
 import scipy.signal
 import soundfile as sf
@@ -19,8 +18,9 @@ def tiny(tmp_path_factory):
     return write(tmp_path_factory.mktemp("whisper") / "whisper-large-v3")
 
 
-def _reference_transcript(model_dir, path) -> str:
-    """The English branch of seed-tts-eval's run_asr(), step by step."""
+def _reference_transcript(model_dir, path) -> tuple[str, torch.Tensor]:
+    """The English branch of seed-tts-eval's run_asr(), step by step (its forced_decoder_ids,
+    which transformers 5 no longer takes, as the decoder prompt they force); and its features."""
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
     processor = WhisperProcessor.from_pretrained(model_dir)
@@ -35,7 +35,7 @@ def _reference_transcript(model_dir, path) -> str:
     start = model.generation_config.decoder_start_token_id
     decoder_input_ids = torch.tensor([[start] + [token for _, token in prompt]])
     predicted = model.generate(input_features, decoder_input_ids=decoder_input_ids, max_new_tokens=8)
-    return processor.batch_decode(predicted, skip_special_tokens=True)[0]
+    return processor.batch_decode(predicted, skip_special_tokens=True)[0], input_features
 
 
 def test_transcripts_follow_the_reference_script(tiny):
@@ -44,7 +44,13 @@ def test_transcripts_follow_the_reference_script(tiny):
     clip = audio.read_checked(path)
     assert scorer.info.rate_for(clip.sample_rate) == 22050  # handed over at its own rate
     [ours] = scorer.transcribe([(clip.samples, clip.sample_rate)])
-    assert ours == _reference_transcript(str(tiny), path)
+    reference, features = _reference_transcript(str(tiny), path)
+    assert ours == reference
+    # The model's whole input: the script's FFT resampling of the 22.05 kHz file, then its processor.
+    torch.testing.assert_close(scorer.features([(clip.samples, clip.sample_rate)]), features, atol=1e-5, rtol=0)
+    soxr = registry.create("whisper_asr", {"model": str(tiny), "resampler": "soxr"})
+    at_16k = audio.resample(clip, 16000)
+    assert not torch.allclose(soxr.features([(at_16k.samples, 16000)]), features, atol=1e-5, rtol=0)
     ident = scorer.identity()
     assert ident["reproduces"].startswith("seed-tts-eval run_wer.py") and ident["language"] == "english"
     assert ident["resampler"] == "scipy_fft" and ident["normalizer"]["name"] == "seedtts_eval"
@@ -73,3 +79,29 @@ def test_missing_weights_say_how_to_fetch_them(monkeypatch, tmp_path):
     with pytest.raises(ScorerUnavailable, match="openai/whisper-large-v3") as err:
         registry.create("whisper_asr", {})
     assert "huggingface-cli download openai/whisper-large-v3" in str(err.value)
+
+
+def test_seedtts_stack_stops_before_synthesis_then_runs_on_real_speech(tiny, tmp_path, monkeypatch, shared_cache):
+    """SCORERS=seedtts: without weights, one message naming every missing part before anything is
+    synthesized; with the (tiny) Whisper and the unwritten similarity dropped, end to end."""
+    from conftest import make_config
+    from ztts1_eval.pipeline import runner
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    base = ["scorers=seedtts", "system=ground_truth", "benchmark.ids=[en-ljspeech_LJ001-0004,zh-aishell_BAC009S0724W0121]",
+            f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}", "progress=false"]
+    with pytest.raises(ScorerUnavailable) as err:
+        runner.run(make_config(base))
+    message = str(err.value)
+    assert "[wer] whisper_asr" in message and "huggingface-cli download openai/whisper-large-v3" in message
+    assert "[sim] unispeech_wavlm_ecapa" in message and "not written yet" in message
+    assert not list((tmp_path / "r").rglob("run.json"))  # stopped before any run (or synthesis) began
+    summary = runner.run(make_config([*base, f"scorers.run.wer.model={tiny}", "+scorers.run.wer.max_new_tokens=6",
+                                      "~scorers.run.sim"]))
+    items = summary.results.items().set_index("id")
+    assert items.loc["en-ljspeech_LJ001-0004", "wer_status"] in ("ok", "failed")  # random weights: any text
+    assert isinstance(items.loc["en-ljspeech_LJ001-0004", "wer.asr_hypothesis"], str)
+    assert items.loc["zh-aishell_BAC009S0724W0121", "wer_status"] == "n/a"
+    assert "Paraformer-zh" in items.loc["zh-aishell_BAC009S0724W0121", "wer_reason"]
+    assert summary.results.scorers["wer"].identity["reproduces"].startswith("seed-tts-eval")

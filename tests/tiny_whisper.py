@@ -11,7 +11,23 @@ SPECIAL = ["<|endoftext|>", "<|startoftranscript|>", *LANGUAGE_TOKENS, "<|transl
            "<|startoflm|>", "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]
 
 
-def write(directory: Path, seed: int = 0) -> Path:
+def _stop_after(model, eot: int, position: int) -> None:
+    """Make the random decoder say <|endoftext|> from decoder position ``position`` on, as a
+    trained one ends its transcript (earlier tokens still depend on the audio): a large position
+    embedding dominates the residual stream there, and the tied output row of <|endoftext|>
+    points along it."""
+    import torch
+
+    with torch.no_grad():
+        direction = torch.randn(model.config.d_model, generator=torch.Generator().manual_seed(7))
+        direction = direction / direction.norm()
+        model.model.decoder.embed_positions.weight[position:] = 1e3 * direction
+        norm = model.model.decoder.layer_norm
+        normed = torch.nn.functional.layer_norm(1e3 * direction, (model.config.d_model,), norm.weight, norm.bias)
+        model.model.decoder.embed_tokens.weight[eot] = 50.0 * normed / normed.norm()
+
+
+def write(directory: Path, seed: int = 0, eos_after: int | None = 6) -> Path:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration,
@@ -35,6 +51,8 @@ def write(directory: Path, seed: int = 0) -> Path:
                            eos_token_id=eot, begin_suppress_tokens=None, suppress_tokens=None)
     torch.manual_seed(seed)
     model = WhisperForConditionalGeneration(config).eval()
+    if eos_after is not None:
+        _stop_after(model, eot, eos_after)
     model.generation_config = GenerationConfig(
         decoder_start_token_id=sot, bos_token_id=eot, eos_token_id=eot, pad_token_id=eot, max_length=64,
         is_multilingual=True, lang_to_id={token: ids[token] for token in LANGUAGE_TOKENS},

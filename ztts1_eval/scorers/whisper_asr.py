@@ -118,20 +118,28 @@ class WhisperWER(Scorer):
 
         return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ")
 
+    def features(self, clips: Sequence[tuple[np.ndarray, int]]):
+        """Log-mel input features of (samples, rate) clips, as the script's processor call makes them."""
+        self.load()
+        waves = [self._at_16k(np.asarray(samples), rate) for samples, rate in clips]
+        return self._processor.feature_extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+
     def transcribe(self, clips: Sequence[tuple[np.ndarray, int]]) -> list[str]:
         import torch
 
-        self.load()
-        waves = [self._at_16k(np.asarray(samples), rate) for samples, rate in clips]
-        features = self._processor.feature_extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
-        options: dict[str, Any] = {"task": self.task}
+        features = self.features(clips)
+        options: dict[str, Any] = {"max_new_tokens": self.max_new_tokens} if self.max_new_tokens else {}
         if self.language:
-            options["language"] = self.language
-        if self.max_new_tokens:
-            options["max_new_tokens"] = self.max_new_tokens
+            # The script's forced_decoder_ids, as the decoder prompt they force (start, language,
+            # task, no-timestamps): one 30 s window decoded once, as transformers 4 did for it.
+            prompt = self._processor.get_decoder_prompt_ids(language=self.language, task=self.task)
+            start = [self._model.generation_config.decoder_start_token_id] + [token for _, token in prompt]
+            options["decoder_input_ids"] = torch.tensor([start] * len(clips), device=self.device)
+        else:
+            options["task"] = self.task  # the language detected by the model
         with torch.inference_mode():
             ids = self._model.generate(features.to(self.device, getattr(torch, self.dtype)), **options)
-        return self._processor.batch_decode(ids, skip_special_tokens=True)
+        return list(self._processor.batch_decode(ids, skip_special_tokens=True))  # unstripped, as the script
 
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
         texts = self.transcribe([(item.audio.samples, item.audio.sample_rate) for item in batch])

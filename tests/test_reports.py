@@ -222,6 +222,30 @@ def test_published_rows_are_the_csv_exactly(tmp_path, shared_cache):
     assert "Ground truth" in (summary.run_dir / "table.md").read_text().split("↳ published")[0]
 
 
+def test_table_vii_rows_sit_under_our_columns(tmp_path, shared_cache):
+    """Seed-TTS-Eval: the report's Test-EN / Test-ZH / Test-ZH-Hard columns are our en / zh /
+    hard_zh (zh/hardcase.lst imports as subset hard_zh)."""
+    from data_fixtures import write_seed_tts
+
+    lst = write_seed_tts(tmp_path / "seedtts")
+    path, _ = data_cli.build("seedtts", [f"list={lst}", "language=en"], None, False)
+    summary = runner.run(make_config([
+        "benchmark=seedtts", f"benchmark.data_root={lst.parent}", f"benchmark.manifest={path}", "scorers=lite",
+        "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody", "system=ground_truth",
+        "+system.published_as=ZONOS2 8B", f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}",
+        "progress=false"]))
+    rows = list(csv.reader(open(summary.run_dir / "table.csv")))
+    header, [paper] = rows[0], [r for r in rows if r[1] == "↳ published (VII_Seed-TTS-Eval)"]
+    assert paper[2] == "WER" and paper[header.index("en")] == "2.05"  # Table VII, ZONOS2 8B, Test-EN
+    assert summary.results.benchmark["published_columns"]["hard_zh"] == "Test-ZH-Hard"
+    hard = lst.parent.parent / "zh" / "hardcase.lst"
+    hard.parent.mkdir()
+    hard.write_text(lst.read_text().replace("prompt-wavs/", "../en/prompt-wavs/").replace("wavs/u2", "../en/wavs/u2"))
+    hard_path, _ = data_cli.build("seedtts", [f"list={hard}", "language=zh", f"data_root={lst.parent.parent}"],
+                                  None, False)
+    assert {json.loads(line).get("subset") for line in hard_path.read_text().splitlines()[1:]} == {"hard_zh"}
+
+
 def test_listening_page_in_headless_chromium(runs, tmp_path):
     root, made = runs
     report.report(root / "results", "demo")

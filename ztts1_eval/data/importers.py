@@ -59,7 +59,8 @@ def build_seed_tts(config: dict[str, Any], progress: bool = True) -> Built:
     language, subset = config.get("language"), config.get("subset")
     if not language:
         raise DataError("seedtts: set language= (en or zh; the list does not say)")
-    subset = subset or f"seedtts_{lst.stem}"
+    # zh/hardcase.lst is the report's Test-ZH-Hard: the hard_zh column, as ZTTS1's hard subsets
+    subset = subset or ("hard_zh" if lst.stem == "hardcase" and language == "zh" else f"seedtts_{lst.stem}")
     root = _root(config, lst.parent)
     items = []
     for lineno, line in read_lines(lst, "Seed-TTS-Eval list"):

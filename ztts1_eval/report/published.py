@@ -33,9 +33,11 @@ def _load(path: str) -> dict[tuple[str, str, str], dict[str, str]]:
     return table
 
 
-def lookup(table: str, system: str, field: str, clones: bool = True) -> tuple[str, dict[str, str]] | None:
+def lookup(table: str, system: str, field: str, clones: bool = True,
+           columns: dict[str, str] | None = None) -> tuple[str, dict[str, str]] | None:
     """(published metric name, {column: value string}) or None when the paper has no such row.
-    A system that cannot clone is published as "Spk. sim.*"."""
+    A system that cannot clone is published as "Spk. sim.*". ``columns`` maps our table columns
+    to the report's where it names them otherwise (Table VII: ``en`` -> ``Test-EN``)."""
     path = csv_path()
     if not path.is_file() or field not in METRICS:
         return None
@@ -46,5 +48,7 @@ def lookup(table: str, system: str, field: str, clones: bool = True) -> tuple[st
     for name in names:
         values = published.get((table, system, name))
         if values:
+            if columns:
+                values = {ours: values[theirs] for ours, theirs in columns.items() if theirs in values}
             return name, values
     return None

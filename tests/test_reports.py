@@ -244,6 +244,19 @@ def test_table_vii_rows_sit_under_our_columns(tmp_path, shared_cache):
     hard_path, _ = data_cli.build("seedtts", [f"list={hard}", "language=zh", f"data_root={lst.parent.parent}"],
                                   None, False)
     assert {json.loads(line).get("subset") for line in hard_path.read_text().splitlines()[1:]} == {"hard_zh"}
+    # CV3-Eval: Table VII's zero-shot section, not its emotion section's "en" (4.48, not 4.71).
+    from data_fixtures import write_cv3_leaf
+
+    leaf = write_cv3_leaf(tmp_path / "CV3-Eval", "en", 1)
+    cv3, _ = data_cli.build("cv3", [f"leaves=[{leaf}]"], None, False)
+    flite = runner.run(make_config([
+        "benchmark=cv3", f"benchmark.data_root={tmp_path / 'CV3-Eval'}", f"benchmark.manifest={cv3}", "scorers=lite",
+        "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody", "system=flite",
+        "+system.published_as=ZONOS2 8B", f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}",
+        "progress=false"]))
+    rows = list(csv.reader(open(flite.run_dir / "table.csv")))
+    header, [paper] = rows[0], [r for r in rows if r[1] == "↳ published (VII_CosyVoice_3_Eval)"]
+    assert paper[2] == "WER" and paper[header.index("en")] == "4.48"
 
 
 def test_listening_page_in_headless_chromium(runs, tmp_path):

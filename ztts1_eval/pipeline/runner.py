@@ -79,8 +79,10 @@ def run(config: dict[str, Any], overrides: list[str] | None = None) -> RunSummar
             "run_id": run_id,
             "benchmark": {"name": bench_cfg["name"], "items_digest": digest, "n_items": len(items),
                           "published_table": bench_cfg.get("published_table"),
-                          # our table column -> the report's name for it, where they differ
-                          "published_columns": bench_cfg.get("published_columns")},
+                          # our table column -> the report's name for it, where they differ; the
+                          # table's sub-benchmark where it has several (Table VII's CV3-Eval)
+                          "published_columns": bench_cfg.get("published_columns"),
+                          "published_section": bench_cfg.get("published_section")},
             "system": {k: system_cfg.get(k) for k in ("name", "type", "label", "section", "published_as")}
                       | {"options": provenance.redact(system_cfg.get("options") or {})},
             "scorers": list(scorer_specs),

@@ -25,19 +25,23 @@ def csv_path() -> Path:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> dict[tuple[str, str, str], dict[str, str]]:
-    table: dict[tuple[str, str, str], dict[str, str]] = {}
+def _load(path: str) -> dict[tuple[str, str, str], dict[str, dict[str, str]]]:
+    """(table, system, metric) -> section -> column -> value string."""
+    table: dict[tuple[str, str, str], dict[str, dict[str, str]]] = {}
     with open(path, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            table.setdefault((row["table"], row["system"], row["metric"]), {})[row["language"]] = row["value"]
+            key = (row["table"], row["system"], row["metric"])
+            table.setdefault(key, {}).setdefault(row["section"], {})[row["language"]] = row["value"]
     return table
 
 
-def lookup(table: str, system: str, field: str, clones: bool = True,
-           columns: dict[str, str] | None = None) -> tuple[str, dict[str, str]] | None:
+def lookup(table: str, system: str, field: str, clones: bool = True, columns: dict[str, str] | None = None,
+           section: str | None = None) -> tuple[str, dict[str, str]] | None:
     """(published metric name, {column: value string}) or None when the paper has no such row.
     A system that cannot clone is published as "Spk. sim.*". ``columns`` maps our table columns
-    to the report's where it names them otherwise (Table VII: ``en`` -> ``Test-EN``)."""
+    to the report's where it names them otherwise (Table VII: ``en`` -> ``Test-EN``); ``section``
+    picks one of the table's sub-benchmarks (Table VII's CV3-Eval "Zero-shot"), where sections
+    are row groups (Tables III/IV) every section is read."""
     path = csv_path()
     if not path.is_file() or field not in METRICS:
         return None
@@ -46,7 +50,8 @@ def lookup(table: str, system: str, field: str, clones: bool = True,
     if field == "sim" and not clones:
         names.reverse()
     for name in names:
-        values = published.get((table, system, name))
+        sections = published.get((table, system, name)) or {}
+        values = sections.get(section, {}) if section else {k: v for part in sections.values() for k, v in part.items()}
         if values:
             if columns:
                 values = {ours: values[theirs] for ours, theirs in columns.items() if theirs in values}

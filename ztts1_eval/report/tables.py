@@ -105,7 +105,7 @@ def _published_row(result: Results, ours: Row, metric_field: str, columns: list[
     if not table or ours.aggregation != "mean":
         return None
     found = published.lookup(table, result.system.published_as or result.label, metric_field, result.system.clones,
-                             result.benchmark.get("published_columns"))
+                             result.benchmark.get("published_columns"), result.benchmark.get("published_section"))
     if found is None:
         return None
     metric_name, values = found

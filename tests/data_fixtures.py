@@ -64,16 +64,16 @@ def write_fleurs_r(root: Path, locales: dict[str, int], split: str = "test") -> 
     return root
 
 
-def write_cv3_leaf(checkout: Path, leaf: str, n: int) -> Path:
-    """``data/zero_shot/<leaf>/{text,prompt_text,prompt_wav.scp}`` + ``waveform/``, prompt paths
-    relative to the checkout with the published double slash."""
-    folder = checkout / "data" / "zero_shot" / leaf
+def write_cv3_leaf(checkout: Path, leaf: str, n: int, group: str = "zero_shot") -> Path:
+    """``data/<group>/<leaf>/{text,prompt_text,prompt_wav.scp}`` + ``waveform/``, prompt paths
+    relative to the checkout (zero_shot: with the published double slash)."""
+    folder = checkout / "data" / group / leaf
     text, prompt_text, scp = [], [], []
     for i in range(1, n + 1):
         write_wav(folder / "waveform" / f"prompt_audio_{i}.wav", i, rate=16000)
         text.append(f"uttid_{i} Hard text number {i} for {leaf}.")
         prompt_text.append(f"uttid_{i} Prompt words {i}.")
-        scp.append(f"uttid_{i} data/zero_shot//{leaf}/waveform/prompt_audio_{i}.wav")
+        scp.append(f"uttid_{i} data/{group}{'/' if group == 'zero_shot' else ''}/{leaf}/waveform/prompt_audio_{i}.wav")
     for name, lines in (("text", text), ("prompt_text", prompt_text), ("prompt_wav.scp", scp)):
         (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder

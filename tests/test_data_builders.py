@@ -204,6 +204,26 @@ def test_cv3_import_joins_on_utterance_id(tmp_path):
         data_cli.build("cv3", [f"leaves=[{leaf}]"], None, False)
 
 
+def test_cv3_cross_lingual_and_emotion_leaves(tmp_path):
+    """The leaves behind Table VII's other rows: cross-lingual targets and emotion leaves
+    (language from the parent folder, the emotion label kept in item meta, ids that stay apart)."""
+    checkout = tmp_path / "CV3-Eval"
+    to_ja = write_cv3_leaf(checkout, "to_ja", 1, group="cross_lingual_zeroshot")
+    angry_en = write_cv3_leaf(checkout, "en/angry", 2, group="emotion_zeroshot")
+    angry_zh = write_cv3_leaf(checkout, "zh/angry", 1, group="emotion_zeroshot")
+    path, header = data_cli.build("cv3", [f"leaves=[{to_ja},{angry_en},{angry_zh}]"], None, False)
+    items = {item.id: item for item in manifest.load(path, checkout).items}
+    assert set(items) == {"to_ja-uttid_1", "emotion_en_angry-uttid_1", "emotion_en_angry-uttid_2",
+                          "emotion_zh_angry-uttid_1"}
+    assert items["to_ja-uttid_1"].language == "ja" and items["to_ja-uttid_1"].subset == "to_ja"
+    from ztts1_eval.report.profile import table_column  # Table VII's cross-lingual columns, apart from ja
+
+    assert table_column("to_ja", "ja") == "to_ja" and table_column("emotion", "zh") == "zh"
+    angry = items["emotion_zh_angry-uttid_1"]
+    assert (angry.language, angry.subset, angry.meta["emotion"]) == ("zh", "emotion", "angry")
+    assert angry.prompt_wav == "data/emotion_zeroshot/zh/angry/waveform/prompt_audio_1.wav"
+
+
 def test_minimax_import(tmp_path):
     root = write_minimax(tmp_path / "minimax")
     path, header = data_cli.build("minimax", [f"root={root}"], None, False)

@@ -3,9 +3,11 @@
 - Seed-TTS-Eval ``meta.lst``: ``utt|prompt_text|prompt_wav|target_text[|gt_wav]``, audio paths
   relative to the list's folder. Lines with fewer fields (its ASR-only forms) have no prompt
   audio to clone and are refused by line.
-- CV3-Eval leaf directories (``data/zero_shot/<leaf>/``): ``text``, ``prompt_text`` and
+- CV3-Eval leaf directories (``data/zero_shot/<leaf>/``, ``data/cross_lingual_zeroshot/to_<x>/``,
+  ``data/emotion_zeroshot/<language>/<emotion>/``): ``text``, ``prompt_text`` and
   ``prompt_wav.scp`` (Kaldi tables, ``utt value``) joined on the utterance id; prompt paths are
-  relative to the CV3-Eval checkout (as published) or to the leaf. Ids are prefixed by the leaf.
+  relative to the CV3-Eval checkout (as published) or to the leaf. Ids are prefixed by the leaf;
+  an emotion leaf's items are subset ``emotion`` in its language, with the label in their meta.
 - MiniMax multilingual test set: ``text/<language>.txt`` (``speaker|text``), the speaker's prompt
   clip ``speaker/<language>/<speaker>/<clip>`` and ``speaker/prompt_text.txt`` (``<clip>|text``).
 """
@@ -87,7 +89,10 @@ def build_seed_tts(config: dict[str, Any], progress: bool = True) -> Built:
 
 
 def _cv3_leaf_items(leaf: Path, language: str | None, root: Path) -> list[Item]:
-    name = leaf.name
+    name, subset, meta = leaf.name, leaf.name, {}
+    if leaf.parent.parent.name == "emotion_zeroshot":  # <language>/<emotion>: Table VII's emotion rows
+        name, subset, meta = f"emotion_{leaf.parent.name}_{leaf.name}", "emotion", {"emotion": leaf.name}
+        language = language or CV3_LANGUAGES.get(leaf.parent.name)
     language = language or CV3_LANGUAGES.get(name)
     if language is None:
         raise DataError(f"CV3-Eval leaf {leaf}: unknown leaf name {name!r}; set language=")
@@ -98,7 +103,8 @@ def _cv3_leaf_items(leaf: Path, language: str | None, root: Path) -> list[Item]:
         missing = sorted(set(texts) - set(table))
         if missing:
             raise DataError(f"{leaf / what}: no entry for utterance(s) {missing[:5]} listed in {leaf / 'text'}")
-    checkout = leaf.parents[2] if len(leaf.parents) > 2 else leaf
+    # the CV3-Eval checkout: the folder holding data/ (prompt paths in the tables start there)
+    checkout = next((p.parent for p in leaf.parents if p.name == "data"), leaf.parents[2] if len(leaf.parents) > 2 else leaf)
     items = []
     for utt, (text, lineno) in sorted(texts.items()):
         value, wav_line = prompt_wavs[utt]
@@ -108,9 +114,9 @@ def _cv3_leaf_items(leaf: Path, language: str | None, root: Path) -> list[Item]:
             raise DataError(f"{where(leaf / 'prompt_wav.scp', wav_line)}: prompt audio not found "
                             f"(tried {', '.join(str(c) for c in candidates)})")
         at = where(leaf / "prompt_wav.scp", wav_line)
-        items.append(Item(id=safe_id(name, utt), subset=name, language=language,
+        items.append(Item(id=safe_id(name, utt), subset=subset, language=language,
                           prompt_wav=relative_to_root(prompt, root, f"{at}: prompt audio"),
-                          prompt_text=prompt_texts[utt][0], target_text=text, meta={"source_utt": utt}))
+                          prompt_text=prompt_texts[utt][0], target_text=text, meta={"source_utt": utt, **meta}))
     return items
 
 
@@ -121,7 +127,8 @@ def build_cv3(config: dict[str, Any], progress: bool = True) -> Built:
     for leaf in leaves:
         if not leaf.is_dir():
             raise DataError(f"cv3: leaf directory not found: {leaf}")
-    root = _root(config, leaves[0].parents[2] if len(leaves[0].parents) > 2 else leaves[0])
+    root = _root(config, next((p.parent for p in leaves[0].parents if p.name == "data"),
+                              leaves[0].parents[2] if len(leaves[0].parents) > 2 else leaves[0]))
     items = [item for leaf in leaves for item in _cv3_leaf_items(leaf, config.get("language"), root)]
     return Built(items=items, data_root=root,
                  source={"dataset": "CV3-Eval", "leaves": [str(p) for p in leaves], "license": "see FunAudioLLM/CV3-Eval"},

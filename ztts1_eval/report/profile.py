@@ -44,9 +44,10 @@ FIGURES: dict[str, dict[str, str]] = {
 
 
 def table_column(subset: str, language: str) -> str:
-    """An item's table column: its language, except the hard subsets, which are columns of their
-    own (Table III: en, hard_en, zh, hard_zh, ...)."""
-    return subset if subset.startswith("hard_") else language
+    """An item's table column: its language, except the hard subsets (Table III: en, hard_en, zh,
+    hard_zh, ...) and CV3-Eval's cross-lingual targets (Table VII: to_en, to_hard_en, ...), which
+    are columns of their own."""
+    return subset if subset.startswith(("hard_", "to_")) else language
 
 
 def column_sort_key(column: str) -> tuple[int, str]:

@@ -3,6 +3,7 @@ self-prompted FLEURS clips, a LibriSpeech pair, an LJ Speech pair and the two-ch
 recording), scored by the real lite stack. Asserts real values, then resume and report behaviour."""
 
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -143,4 +144,12 @@ def test_report_regenerates_tables_without_models(english_runs):
     assert csv[0] == "section,system,metric,field,aggregation,en,all"
     gt_wer = next(row for row in csv if row.startswith("Reference,Ground truth,WER (%) ↓,wer.wer,mean"))
     assert float(gt_wer.split(",")[5]) == pytest.approx(100 * _cell(runs["ground_truth"], "wer.wer").mean, rel=1e-5)
+    # Speed and cost in a table of their own, from the same stored items.
+    speed = pd.read_csv(results_dir / "demo" / "speed.csv").set_index("system")
+    flite = _items(runs["flite"])
+    assert speed.loc["Flite (slt)", "n_ok"] == len(IDS)
+    assert speed.loc["Flite (slt)", "latency_s_p50"] == pytest.approx(flite["latency_s"].median(), rel=1e-5)
+    assert speed.loc["Flite (slt)", "rtf_p95"] == pytest.approx(np.percentile(flite["rtf"], 95), rel=1e-5)
+    assert pd.isna(speed.loc["Flite (slt)", "ttfb_s_p50"])  # not an API system
+    assert "| Flite (slt) | 6 |" in (results_dir / "demo" / "speed.md").read_text()
 

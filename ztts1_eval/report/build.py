@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ztts1_eval.core import layout
 from ztts1_eval.pipeline import merge
-from ztts1_eval.report import compare, listening, plots, results, tables
+from ztts1_eval.report import compare, listening, plots, results, speed, tables
 from ztts1_eval.report.model import Results, load_results
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def report(results_dir: Path, benchmark: str) -> tuple[str, list[Results]]:
         raise FileNotFoundError(f"no runs under {results_dir / benchmark}; run `make eval BENCHMARK={benchmark}` first")
     table = tables.build_table(collected)  # rows built once, for every format and the page
     markdown = tables.write_tables(table, results_dir / benchmark / "table")
+    speed.write_speed(collected, results_dir / benchmark / "speed")  # never mixed into the quality table
     plots.write_plots(collected, results_dir / benchmark / "plots")
     write_comparisons(collected, results_dir / benchmark / "compare")
     listening.write_page(collected, results_dir / benchmark, table)

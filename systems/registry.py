@@ -9,6 +9,7 @@ from ztts1_eval.core.registry import resolve
 
 SYSTEMS: dict[str, str] = {
     "ground_truth": "systems.ground_truth:GroundTruth",
+    "codec_resynthesis": "systems.codec_resynthesis:CodecResynthesis",
     "flite": "systems.flite:Flite",
     "espeak": "systems.espeak:Espeak",
     "piper": "systems.piper:Piper",

@@ -152,4 +152,9 @@ def test_report_regenerates_tables_without_models(english_runs):
     assert speed.loc["Flite (slt)", "rtf_p95"] == pytest.approx(np.percentile(flite["rtf"], 95), rel=1e-5)
     assert pd.isna(speed.loc["Flite (slt)", "ttfb_s_p50"])  # not an API system
     assert "| Flite (slt) | 6 |" in (results_dir / "demo" / "speed.md").read_text()
+    # The blog's figure: each system's WER against the ground truth's, per language.
+    versus = pd.read_csv(results_dir / "demo" / "plots" / "wer_vs_ground_truth.csv").set_index("system")
+    assert set(versus.index) == {"Flite (slt)", "Piper"} and set(versus["column"]) == {"en"}
+    assert versus.loc["Flite (slt)", "wer"] == pytest.approx(100 * _cell(runs["flite"], "wer.wer").mean)
+    assert versus.loc["Piper", "ground_truth_wer"] == pytest.approx(100 * _cell(runs["ground_truth"], "wer.wer").mean)
 

@@ -3,6 +3,8 @@ the CSV of exactly the numbers it shows, so a figure can be checked or redrawn e
 
 - ``prosody_by_system``: mean TTSDS2 prosody factor per system and subset (report Fig. 5);
 - ``dswed_by_system``: mean DS-WED per system (report Fig. 6), for runs with >= 2 generations;
+- ``wer_vs_ground_truth``: each system's WER against the ground truth's, per language (the
+  blog's plot): above the diagonal, less intelligible than the real recordings there;
 - ``speaker_similarity_distribution``: each system's distribution of speaker similarity beside
   the ground-truth distribution (the "shape" comparison: a system can match the mean and still
   miss the spread).
@@ -238,6 +240,52 @@ def plot_metric_bars(results: list[Results], out_dir: Path) -> list[Path]:
     return written
 
 
+def wer_vs_truth_frame(results: list[Results], truth: str = "ground_truth") -> pd.DataFrame:
+    """Per system and table column (language / hard subset): its WER beside the ground truth's
+    WER in the same column (both in table units), for every run that has a ground-truth run."""
+    columns = ["system", "column", "ground_truth_wer", "wer"]
+    labels = system_labels(results)
+    truths = [r for r in results if r.system.name == truth]
+    rows = []
+    for reference in truths:
+        [ref_metric] = figure_metrics(reference, "wer_vs_ground_truth") or [None]
+        if ref_metric is None:
+            continue
+        for label, result in zip(labels, results):
+            [metric] = figure_metrics(result, "wer_vs_ground_truth") or [None]
+            if result is reference or metric is None:
+                continue
+            for column, group in sorted(result.by_column.items()):
+                ours, theirs = group.cells.get(metric.key), reference.by_column.get(column)
+                theirs = theirs.cells.get(ref_metric.key) if theirs else None
+                if ours and theirs and ours.mean is not None and theirs.mean is not None:
+                    rows.append({"system": label, "column": column, "ground_truth_wer": theirs.mean * ref_metric.spec.scale,
+                                 "wer": ours.mean * metric.spec.scale})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def plot_wer_vs_truth(results: list[Results], out_dir: Path) -> list[Path]:
+    """Each system's WER against the ground truth's, per language: above the diagonal, the system
+    is less intelligible than the real recordings in that language."""
+    plt = _pyplot()
+
+    frame = wer_vs_truth_frame(results)
+    if frame.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    for system, part in frame.groupby("system", sort=True):
+        ax.scatter(part["ground_truth_wer"], part["wer"], label=system)
+        for _, row in part.iterrows():
+            ax.annotate(row["column"], (row["ground_truth_wer"], row["wer"]), fontsize="x-small")
+    top = float(max(frame["ground_truth_wer"].max(), frame["wer"].max())) * 1.05 or 1.0
+    ax.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("ground-truth WER (%)")
+    ax.set_ylabel("system WER (%)")
+    ax.set_title("WER per language against the real recordings")
+    ax.legend(fontsize="small")
+    return _save(fig, frame, out_dir / "wer_vs_ground_truth")
+
+
 def plot_radar(results: list[Results], out_dir: Path) -> list[Path]:
     """A summary per system over every metric's overall value, each axis scaled so that the
     outer edge is the best system on that metric (lower-is-better metrics inverted)."""
@@ -318,6 +366,7 @@ def write_plots(results: list[Results], out_dir: Path) -> list[Path]:
     for name, draw in (("prosody", lambda: plot_prosody(results, out_dir)),
                        ("dswed", lambda: plot_dswed(results, out_dir)),
                        ("similarity", lambda: plot_similarity(results, items, out_dir)),
+                       ("wer vs ground truth", lambda: plot_wer_vs_truth(results, out_dir)),
                        ("speaking rate", lambda: plot_speaking_rate(results, items, out_dir)),
                        ("metric bars", lambda: plot_metric_bars(results, out_dir)),
                        ("radar", lambda: plot_radar(results, out_dir)),

@@ -38,6 +38,7 @@ FIGURES: dict[str, dict[str, str]] = {
     "prosody_by_system": {"distribution": "ttsds2"},  # report Fig. 5
     "dswed_by_system": {"field": "dswed"},  # report Fig. 6
     "speaker_similarity_distribution": {"field": "sim"},
+    "wer_vs_ground_truth": {"field": "wer"},  # the blog's per-language WER against ground truth
     # report Fig. 7: the phone rates (Allosaurus) the prosody factor's slot stores per item
     "speaking_rate_distance": {"distribution": "ttsds2"},
 }

@@ -61,6 +61,10 @@ def test_generations_are_seeded_resumable_and_scored(units, tmp_path, shared_cac
     assert figure["dswed"].iloc[0] == pytest.approx(results["aggregates"]["all"]["diversity.dswed"]["mean"])
     assert figure["generations"].iloc[0] == 3
     assert (tmp_path / "demo/plots/dswed_by_system.png").stat().st_size > 1000
+    by_language = pd.read_csv(tmp_path / "demo/plots/dswed_by_language.csv")
+    for language, value in zip(by_language["language"], by_language["value"]):
+        assert value == pytest.approx(results["aggregates"]["by_language"][language]["diversity.dswed"]["mean"])
+    assert len(by_language) >= 1
 
 
 def test_scores_over_other_generations_are_not_shown_as_current(units, tmp_path, shared_cache):

@@ -224,6 +224,11 @@ def test_prosody_factor_through_the_pipeline(tmp_path, shared_cache):
     row = prosody[prosody["system"] == flite_label].iloc[0]
     assert row["prosody"] == pytest.approx(flite_all[subset].cells["prosody.prosody"].mean)
     assert row["benchmarks"] == "pitch"
+    by_language = pd.read_csv(plots_dir / "prosody_by_language.csv").set_index(["system", "language"])
+    assert by_language.loc[(flite_label, "en"), "value"] == pytest.approx(flite_en.mean)
+    assert (flite_label, "de") not in by_language.index  # flite speaks no German: no score, no bar
+    assert by_language.loc[("Ground truth", "de"), "value"] == 100.0
+    assert (plots_dir / "prosody_by_language.png").stat().st_size > 1000
     sims = pd.read_csv(plots_dir / "speaker_similarity_distribution.csv")
     assert (plots_dir / "speaker_similarity_distribution.png").stat().st_size > 1000
     assert len(sims[sims["system"] == flite_label]) == 12  # English items with a score

@@ -3,6 +3,7 @@ the CSV of exactly the numbers it shows, so a figure can be checked or redrawn e
 
 - ``prosody_by_system``: mean TTSDS2 prosody factor per system and subset (report Fig. 5);
 - ``dswed_by_system``: mean DS-WED per system (report Fig. 6), for runs with >= 2 generations;
+- ``prosody_by_language``, ``dswed_by_language``: the same two per language;
 - ``wer_vs_ground_truth``: each system's WER against the ground truth's, per language (the
   blog's plot): above the diagonal, less intelligible than the real recordings there;
 - ``speaker_similarity_distribution``: each system's distribution of speaker similarity beside
@@ -120,6 +121,39 @@ def _ok_values(items: pd.DataFrame, metric: SlotMetric) -> pd.DataFrame:
         return items.iloc[0:0].assign(value=pd.Series(dtype=float))
     ok = items[items[status] == "ok"]
     return ok.assign(value=pd.to_numeric(ok[column], errors="coerce"))
+
+
+def language_frame(results: list[Results], figure: str) -> pd.DataFrame:
+    """The figure's metric per system and language (Figures 5 and 6 per language)."""
+    rows = []
+    for label, result in zip(system_labels(results), results):
+        for metric in figure_metrics(result, figure):
+            for language, group in sorted(result.by_language.items()):
+                cell = group.cells.get(metric.key)
+                if cell and cell.mean is not None:
+                    rows.append({"system": label, "language": language, "value": cell.mean, "n": cell.n})
+    return pd.DataFrame(rows, columns=["system", "language", "value", "n"])
+
+
+def plot_by_language(results: list[Results], out_dir: Path) -> list[Path]:
+    """``prosody_by_language`` and ``dswed_by_language``: grouped bars, languages in table order."""
+    plt = _pyplot()
+    written: list[Path] = []
+    for figure, name, ylabel in (("prosody_by_system", "prosody_by_language", "TTSDS2 prosody (higher = closer to real)"),
+                                 ("dswed_by_system", "dswed_by_language", "DS-WED (mean unit edit distance)")):
+        frame = language_frame(results, figure)
+        if frame.empty:
+            continue
+        table = frame.pivot(index="language", columns="system", values="value")
+        table = table.loc[sorted(table.index, key=profile.column_sort_key)]
+        fig, ax = plt.subplots(figsize=(1.5 + 0.9 * len(table) * max(1, len(table.columns)) ** 0.5, 3.2))
+        table.plot.bar(ax=ax, rot=0, width=0.8)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("")
+        ax.set_title(f"{ylabel.split(' (')[0]} per language")
+        ax.legend(fontsize="small")
+        written += _save(fig, frame, out_dir / name)
+    return written
 
 
 def similarity_frame(results: list[Results], items: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -365,6 +399,7 @@ def write_plots(results: list[Results], out_dir: Path) -> list[Path]:
     items = {label: result.items() for label, result in zip(system_labels(results), results)}
     for name, draw in (("prosody", lambda: plot_prosody(results, out_dir)),
                        ("dswed", lambda: plot_dswed(results, out_dir)),
+                       ("per language", lambda: plot_by_language(results, out_dir)),
                        ("similarity", lambda: plot_similarity(results, items, out_dir)),
                        ("wer vs ground truth", lambda: plot_wer_vs_truth(results, out_dir)),
                        ("speaking rate", lambda: plot_speaking_rate(results, items, out_dir)),

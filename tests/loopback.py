@@ -1,6 +1,7 @@
 """A real HTTP server on 127.0.0.1 for API adapter tests: each test routes (method, path
 pattern) to a handler; handlers see the parsed request and return (status, headers, body) or
-sleep to provoke a timeout. Every request is recorded (header names lower-cased) for assertions;
+sleep to provoke a timeout; a body given as a list of (delay_s, bytes) pieces is streamed, each
+piece after its delay (no Content-Length: the body ends when the connection closes). Every request is recorded (header names lower-cased) for assertions;
 an exception in a handler is answered with status 599 and kept in ``errors``."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -66,9 +68,16 @@ class Server:
                     self.send_response(status)
                     for key, value in headers.items():
                         self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
+                    if isinstance(payload, list):  # streamed (HTTP/1.0: the body ends when the connection closes)
+                        self.end_headers()
+                        for delay, piece in payload:
+                            time.sleep(delay)
+                            self.wfile.write(piece)
+                            self.wfile.flush()
+                    else:
+                        self.send_header("Content-Length", str(len(payload)))
+                        self.end_headers()
+                        self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
                     pass
 

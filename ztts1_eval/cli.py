@@ -1,6 +1,6 @@
 """Command line: ``ztts1-eval eval [hydra overrides]``, ``ztts1-eval report``, ``ztts1-eval finalize``,
 ``ztts1-eval data list|build|verify`` (benchmark manifests from their public sources),
-``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml``, ``ztts1-eval doctor``
+``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml``, ``ztts1-eval doctor``, ``ztts1-eval speed``
 (weights and machine give sane numbers) and
 ``ztts1-eval noise-floor`` (stored runs only, except noise-floor --runs K, which makes them).
 
@@ -203,6 +203,52 @@ def _doctor(argv: list[str]) -> None:
         sys.exit(f"error: {len(failed)} check(s) failed; a long run with these weights would give wrong numbers")
 
 
+def _speed(argv: list[str]) -> None:
+    from ztts1_eval.core import atomic, provenance
+    from ztts1_eval.serving import load
+
+    parser = argparse.ArgumentParser(prog="ztts1-eval speed",
+                                     description="Latency and throughput of an OpenAI-compatible speech server.")
+    parser.add_argument("--url", required=True, help="server base URL, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--path", default="/v1/audio/speech")
+    parser.add_argument("--manifest", type=Path, help="JSONL manifest whose target texts are sent (default: two "
+                                                      "fixed English sentences)")
+    parser.add_argument("--requests", type=int, default=16, help="measured requests per level (after warm-up)")
+    parser.add_argument("--concurrency", default="1,4", help="closed-loop client counts, e.g. 1,4,16,64")
+    parser.add_argument("--rate", type=float, default=None, help="open loop instead: Poisson arrivals per second")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--model", default="tts-1")
+    parser.add_argument("--voice", default="alloy")
+    parser.add_argument("--format", default="wav", choices=["wav", "pcm", "flac"])
+    parser.add_argument("--no-stream", action="store_true", help="ask for the whole file (stream=false)")
+    parser.add_argument("--api-key-env", default=None, help="environment variable holding a bearer token")
+    parser.add_argument("--out", type=Path, default=Path("results/speed/speed"), help="writes <out>.md and <out>.json")
+    args = parser.parse_args(argv)
+    if args.manifest:
+        import json
+
+        texts = [json.loads(line)["target_text"] for line in args.manifest.read_text(encoding="utf-8").splitlines()
+                 if line.strip() and "target_text" in line]
+    else:
+        from ztts1_eval.doctor.probes import SENTENCES
+
+        texts = list(SENTENCES)
+    if not texts:
+        sys.exit(f"error: no target texts in {args.manifest}")
+    total = args.warmup + args.requests
+    texts = [texts[i % len(texts)] for i in range(total)]
+    headers = {"Authorization": f"Bearer {os.environ[args.api_key_env]}"} if args.api_key_env else {}
+    payload = {"model": args.model, "voice": args.voice, "response_format": args.format, "stream": not args.no_stream}
+    url = args.url.rstrip("/") + args.path
+    levels = [load.run_level(url, texts, int(c), payload, headers, warmup=args.warmup, rate=args.rate)
+              for c in args.concurrency.split(",")]
+    markdown = load.render_markdown(levels, url)
+    atomic.write_text(args.out.with_suffix(".md"), markdown)
+    atomic.write_json(args.out.with_suffix(".json"), {"url": url, "payload": payload, "levels": levels,
+                                                      "provenance": {"git": provenance.git_info()}})
+    print(markdown)
+
+
 def _data(argv: list[str]) -> None:
     from ztts1_eval.data.cli import main as data_main
 
@@ -210,7 +256,7 @@ def _data(argv: list[str]) -> None:
 
 
 COMMANDS = {"eval": _eval, "report": _report, "merge": _finalize, "finalize": _finalize, "data": _data, "compare": _compare,
-            "gate": _gate, "noise-floor": _noise_floor, "doctor": _doctor}
+            "gate": _gate, "noise-floor": _noise_floor, "doctor": _doctor, "speed": _speed}
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""`ztts1-eval speed` against a loopback OpenAI-compatible server with scripted timing: the
+measured time to first audio, latency, throughput and audio seconds must be the scripted truth."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from loopback import Server
+from ztts1_eval.serving import load
+
+FIRST, REST = 0.08, 0.12  # seconds before the first audio chunk, then before the rest
+PCM_SECONDS = 0.5
+
+
+def _server() -> Server:
+    pcm = np.zeros(int(load.PCM_RATE * PCM_SECONDS), "<i2").tobytes()
+    server = Server()
+
+    def speech(request):
+        body = request.json()
+        if not body.get("input"):
+            return 400, {"Content-Type": "application/json"}, b'{"error": "empty input"}'
+        half = len(pcm) // 2
+        return 200, {"Content-Type": "audio/pcm"}, [(FIRST, pcm[:half]), (REST, pcm[half:])]
+
+    server.route("POST", r"/v1/audio/speech", speech)
+    return server
+
+
+def test_measured_numbers_are_the_scripted_truth():
+    server = _server()
+    url = server.start() + "/v1/audio/speech"
+    try:
+        payload = {"model": "tts-1", "voice": "alloy", "response_format": "pcm", "stream": True}
+        one = load.run_level(url, ["hello"] * 5, 1, payload, {}, warmup=1)
+        four = load.run_level(url, ["hello"] * 9, 4, payload, {}, warmup=1)
+        bad = load.run_level(url, ["", "x"], 1, payload, {}, warmup=0)
+    finally:
+        server.stop()
+    assert one["ok"] == 4 and one["requests"] == 4 and one["warmup_excluded"] == 1
+    assert one["ttfa_s"]["p50"] == pytest.approx(FIRST, abs=0.01)
+    assert one["latency_s"]["p50"] == pytest.approx(FIRST + REST, abs=0.015)
+    assert one["rtf_mean"] == pytest.approx((FIRST + REST) / PCM_SECONDS, abs=0.04)
+    assert one["requests_per_s"] == pytest.approx(1 / (FIRST + REST), rel=0.1)
+    # four closed-loop clients: four times the throughput, the same per-request times
+    assert four["ok"] == 8 and four["requests_per_s"] == pytest.approx(4 / (FIRST + REST), rel=0.2)
+    assert four["ttfa_s"]["p50"] == pytest.approx(FIRST, abs=0.02)
+    assert four["audio_s_per_s"] == pytest.approx(four["requests_per_s"] * PCM_SECONDS, rel=1e-6)
+    assert bad["ok"] == 1 and bad["requests"] == 2 and "HTTP 400" in bad["errors"][0]
+
+
+def test_cli_writes_the_table(tmp_path):
+    server = _server()
+    base = server.start()
+    try:
+        out = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--url", base, "--requests", "4",
+                              "--concurrency", "1,2", "--format", "pcm", "--out", str(tmp_path / "speed")],
+                             cwd=REPO, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "| 1 clients | 4 / 4 |" in out.stdout and "| 2 clients | 4 / 4 |" in out.stdout
+    stored = json.loads((tmp_path / "speed.json").read_text())
+    assert [level["concurrency"] for level in stored["levels"]] == [1, 2]
+    assert stored["payload"]["stream"] is True and stored["url"].endswith("/v1/audio/speech")

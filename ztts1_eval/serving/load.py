@@ -1,0 +1,152 @@
+"""``ztts1-eval speed``: latency and throughput of an OpenAI-compatible speech server
+(``POST /v1/audio/speech``: our ZONOS2 server, sglang-omni, vLLM-omni, ...), measured as serving
+engines measure it.
+
+For each concurrency level, ``concurrency`` closed-loop clients send the texts one request after
+another (each client starts its next request when its last one ends); ``--rate`` instead sends
+requests at Poisson arrivals of that mean rate (open loop), whatever the server's pace. Per
+request: time to first audio byte (TTFA), total latency and the audio seconds received; per
+level: p50/p95/p99 of both, requests/s and audio-seconds/s over the level's wall time, and the
+mean real-time factor. The first ``warmup`` requests of each level are sent and not counted.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+PCM_RATE = 24000  # OpenAI's pcm format: 24 kHz, 16-bit little-endian mono
+
+
+@dataclass(frozen=True)
+class Sample:
+    ok: bool
+    ttfa_s: float | None
+    latency_s: float
+    audio_s: float
+    error: str | None = None
+
+
+def _audio_seconds(body: bytes, response_format: str) -> float:
+    if response_format == "pcm":
+        return len(body) / (2.0 * PCM_RATE)
+    import soundfile as sf
+
+    info = sf.info(io.BytesIO(body))
+    return info.frames / float(info.samplerate)
+
+
+def request_once(client, url: str, payload: dict[str, Any], headers: dict[str, str]) -> Sample:
+    """One request, streamed: the clock stops at its first non-empty body chunk and at its end."""
+    start = time.perf_counter()
+    first = None
+    try:
+        with client.stream("POST", url, json=payload, headers=headers) as response:
+            if response.status_code != 200:
+                body = response.read()
+                return Sample(False, None, time.perf_counter() - start, 0.0,
+                              f"HTTP {response.status_code}: {body[:200].decode(errors='replace')}")
+            pieces = []
+            for piece in response.iter_bytes():
+                if piece and first is None:
+                    first = time.perf_counter() - start
+                pieces.append(piece)
+        latency = time.perf_counter() - start
+        return Sample(True, first, latency, _audio_seconds(b"".join(pieces), payload.get("response_format", "wav")))
+    except Exception as exc:  # noqa: BLE001 - a failed request is a recorded sample, never a crash
+        return Sample(False, first, time.perf_counter() - start, 0.0, f"{type(exc).__name__}: {exc}")
+
+
+def run_level(url: str, texts: Sequence[str], concurrency: int, payload: dict[str, Any],
+              headers: dict[str, str], warmup: int = 1, rate: float | None = None,
+              seed: int = 0, timeout_s: float = 300.0) -> dict[str, Any]:
+    import httpx
+
+    jobs = [dict(payload, input=text) for text in texts]
+    with httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=max(concurrency, 1) * 2)) as client:
+        for job in jobs[:warmup]:
+            request_once(client, url, job, headers)
+        measured = jobs[warmup:] or jobs
+        samples: list[Sample] = []
+        lock = threading.Lock()
+        start = time.perf_counter()
+        if rate:  # open loop: Poisson arrivals at `rate` per second, each request on its own worker
+            gaps = np.random.default_rng(seed).exponential(1.0 / rate, len(measured))
+            arrivals = np.cumsum(gaps) - gaps[0]
+
+            def timed(index: int) -> None:
+                time.sleep(max(0.0, start + arrivals[index] - time.perf_counter()))
+                sample = request_once(client, url, measured[index], headers)
+                with lock:
+                    samples.append(sample)
+
+            with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+                list(pool.map(timed, range(len(measured))))
+        else:  # closed loop: `concurrency` clients, each sending its next request when the last ends
+            queue = list(range(len(measured)))
+
+            def client_loop() -> None:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        index = queue.pop(0)
+                    sample = request_once(client, url, measured[index], headers)
+                    with lock:
+                        samples.append(sample)
+
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                for _ in range(concurrency):
+                    pool.submit(client_loop)
+        wall = time.perf_counter() - start
+    return summarize(samples, wall, concurrency, rate, warmup)
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "mean": None}
+    array = np.asarray(values, dtype=float)
+    return {"p50": float(np.percentile(array, 50)), "p95": float(np.percentile(array, 95)),
+            "p99": float(np.percentile(array, 99)), "mean": float(array.mean())}
+
+
+def summarize(samples: list[Sample], wall_s: float, concurrency: int, rate: float | None, warmup: int) -> dict[str, Any]:
+    ok = [s for s in samples if s.ok]
+    audio = sum(s.audio_s for s in ok)
+    return {
+        "concurrency": concurrency, "rate": rate, "mode": "open loop (Poisson)" if rate else "closed loop",
+        "requests": len(samples), "ok": len(ok), "warmup_excluded": warmup, "wall_s": wall_s,
+        "ttfa_s": _percentiles([s.ttfa_s for s in ok if s.ttfa_s is not None]),
+        "latency_s": _percentiles([s.latency_s for s in ok]),
+        "rtf_mean": float(np.mean([s.latency_s / s.audio_s for s in ok if s.audio_s > 0])) if ok else None,
+        "requests_per_s": len(ok) / wall_s if wall_s > 0 else None,
+        "audio_s_per_s": audio / wall_s if wall_s > 0 else None,
+        "errors": sorted({s.error for s in samples if s.error})[:5],
+    }
+
+
+def render_markdown(levels: list[dict[str, Any]], url: str) -> str:
+    def ms(value: float | None) -> str:
+        return "" if value is None else f"{1000 * value:.0f}"
+
+    lines = [f"# Speed of {url}", "",
+             "| Load | OK / sent | TTFA p50 / p95 / p99 (ms) | Latency p50 / p95 / p99 (ms) | RTF | req/s | audio s/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for level in levels:
+        load = f"{level['rate']:g} req/s (open loop)" if level["rate"] else f"{level['concurrency']} clients"
+        ttfa, latency = level["ttfa_s"], level["latency_s"]
+        rtf = "" if level["rtf_mean"] is None else f"{level['rtf_mean']:.3f}"
+        lines.append(f"| {load} | {level['ok']} / {level['requests']} | "
+                     f"{ms(ttfa['p50'])} / {ms(ttfa['p95'])} / {ms(ttfa['p99'])} | "
+                     f"{ms(latency['p50'])} / {ms(latency['p95'])} / {ms(latency['p99'])} | "
+                     f"{rtf} | "
+                     f"{level['requests_per_s']:.2f} | {level['audio_s_per_s']:.2f} |")
+    lines += ["", f"- First {levels[0]['warmup_excluded'] if levels else 0} request(s) of each level sent as warm-up "
+                  "and not counted. TTFA: first non-empty body chunk. RTF: latency / audio seconds received."]
+    return "\n".join(lines) + "\n"

@@ -1,8 +1,9 @@
 """Command line: ``ztts1-eval eval [hydra overrides]``, ``ztts1-eval report``, ``ztts1-eval finalize``,
 ``ztts1-eval data list|build|verify`` (benchmark manifests from their public sources),
-``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml``, ``ztts1-eval doctor``, ``ztts1-eval speed``
-(weights and machine give sane numbers) and
-``ztts1-eval noise-floor`` (stored runs only, except noise-floor --runs K, which makes them).
+``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml``,
+``ztts1-eval noise-floor`` (stored runs only, except noise-floor --runs K, which makes them),
+``ztts1-eval doctor`` (the weights and machine give sane numbers) and ``ztts1-eval speed`` (a
+speech server's latency and throughput).
 
 ``eval`` is a Hydra app (``conf/``), so ``--multirun`` sweeps and Hydra launchers (submitit,
 Ray) spread systems or shards over machines; ``report`` and ``finalize`` read stored files only.

@@ -50,7 +50,9 @@ def render(findings: list[Finding], source: str) -> str:
     lines = ["| Component | Weights | Load (s) | Check | Value | Range | Verdict |", "|---|---|---:|---|---|---|---|"]
     for f in findings:
         load = "" if f.load_s is None else f"{f.load_s:.1f}"
-        lines.append(f"| {f.component} | {f.weights} | {load} | {f.check} | {f.value} | {f.range} | {f.verdict} |")
+        cells = [f.component, f.weights, load, f.check, f.value, f.range, f.verdict]
+        # a version banner can hold newlines or pipes: one table row per finding all the same
+        lines.append("| " + " | ".join(" ".join(str(c).split()).replace("|", "/") for c in cells) + " |")
     lines += ["", f"Probes: {source}."]
     lines += [f"- {f.verdict}: {f.message}" for f in findings if f.message]
     return "\n".join(lines) + "\n"

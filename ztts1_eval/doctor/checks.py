@@ -47,16 +47,19 @@ class Ranges:
     table: dict[str, dict[str, float]]
     check: bool = True
 
-    def get(self, kind: str, scorer_type: str) -> float:
+    def get(self, kind: str, component_type: str) -> float:
+        """The range of ``kind`` for a scorer or system type, else the kind's default."""
         entry = self.table[kind]
-        return float(entry.get(scorer_type, entry["default"]))
+        return float(entry.get(component_type, entry["default"]))
 
 
 def _weights(identity: dict[str, Any]) -> str:
-    """Model and revision, then package version, device and dtype where the identity has them."""
-    model = str(identity.get("model") or identity.get("type") or "")
+    """Model (or voice, or codec) and revision, then package or version, device and dtype where
+    the identity (a scorer's identity, a system's describe()) has them."""
+    model = next((str(identity[k]) for k in ("model", "voice", "voice_file", "codec", "type")
+                  if isinstance(identity.get(k), str)), "")
     model += f"@{identity['revision']}" if identity.get("revision") else ""
-    extra = "; ".join(str(identity[k]) for k in ("package", "device", "dtype") if identity.get(k))
+    extra = "; ".join(str(identity[k]) for k in ("package", "version", "device", "dtype") if identity.get(k))
     return model + (f" ({extra})" if extra else "")
 
 

@@ -8,10 +8,10 @@ from ztts1_eval import doctor
 from ztts1_eval.doctor import checks, probes
 
 
-def test_probes_and_a_real_scorer_judged_and_unjudged():
+def test_probes_and_a_real_scorer_judged_and_unjudged(tmp_path):
     config = make_config(["scorers=lite", "~scorers.run.wer", "~scorers.run.quality", "~scorers.run.prosody",
                           "system=ground_truth"])
-    made = probes.synthesized()
+    made = probes.synthesized(tmp_path)
     assert [p.text for p in made.speech] == list(probes.SENTENCES) and made.other.speaker != made.speech[0].speaker
     assert made.noise.text is None and made.noise.clip.duration_s == 3.0
     judged, source = doctor.run(config, doctor.settings([]))
@@ -47,8 +47,8 @@ def test_zonos2_component_checks_fail_a_random_codec(tmp_path):
     assert np.isfinite(snr) and snr < 1.0 and samples.size > 0
 
 
-def test_benchmark_probes_are_one_speakers_pair_and_another(samples):
-    made = probes.from_benchmark(make_config(["benchmark=demo"]))
+def test_benchmark_probes_are_one_speakers_pair_and_another(samples, tmp_path):
+    made = probes.from_benchmark(make_config(["benchmark=demo"]), tmp_path)
     first, second = made.speech
     assert first.speaker == second.speaker and first.path != second.path and made.other.speaker != first.speaker
     assert first.language == "en" and first.text and made.source.startswith("benchmark demo:")

@@ -4,6 +4,7 @@ load and give sane numbers on this machine, before a long run (see ``checks`` an
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +27,25 @@ def run(config: dict[str, Any], doctor: dict[str, Any],
     """Findings for every scorer of the config's stack, then for each system (default: the
     config's); and the probes' source."""
     ranges = Ranges(doctor["ranges"], check=bool(doctor.get("check_ranges", True)))
-    if doctor.get("probes", "synth") == "benchmark":
-        probes = probes_mod.from_benchmark(config)
-    else:
-        probes = probes_mod.synthesized()
-    findings: list[Finding] = []
-    asr = None
-    for slot, spec in (config["scorers"].get("run") or {}).items():
-        found, kept = check_scorer(slot, dict(spec), probes, ranges,
-                                   keep=lambda s: asr is None and any(m.field == "wer" for m in s.info.metrics))
-        findings += found
-        asr = asr or kept
-    try:
-        for system in systems or [config["system"]]:
-            findings += check_system(system, probes, ranges, asr, bool(doctor.get("call_apis", False)))
-    finally:
-        if asr is not None:
-            asr.close()
+    with tempfile.TemporaryDirectory(prefix="ztts1-doctor-") as work:  # probe clips and caches, removed after
+        work_dir = Path(work)
+        if doctor.get("probes", "synth") == "benchmark":
+            probes = probes_mod.from_benchmark(config, work_dir)
+        else:
+            probes = probes_mod.synthesized(work_dir)
+        findings: list[Finding] = []
+        asr = None
+        for slot, spec in (config["scorers"].get("run") or {}).items():
+            found, kept = check_scorer(slot, dict(spec), probes, ranges, work_dir=work_dir,
+                                       keep=lambda s: asr is None and any(m.field == "wer" for m in s.info.metrics))
+            findings += found
+            asr = asr or kept
+        try:
+            for system in systems or [config["system"]]:
+                findings += check_system(system, probes, ranges, asr, bool(doctor.get("call_apis", False)))
+        finally:
+            if asr is not None:
+                asr.close()
     return findings, probes.source
 
 

@@ -141,9 +141,11 @@ def _runs(scorer: Scorer, label: str, probes: Probes, finding: Finding) -> Findi
 
 
 def check_scorer(slot: str, spec: dict[str, Any], probes: Probes, ranges: Ranges,
-                 keep: Callable[[Scorer], bool] = lambda s: False) -> tuple[list[Finding], Scorer | None]:
+                 keep: Callable[[Scorer], bool] = lambda s: False,
+                 work_dir: Path | None = None) -> tuple[list[Finding], Scorer | None]:
     """Resolve, load and run one scorer slot; returns its findings and the scorer when ``keep``
-    asks to keep it loaded (the system check transcribes with it)."""
+    asks to keep it loaded (the system check transcribes with it). ``work_dir`` holds the
+    scorer's cache (a temporary folder by default)."""
     from ztts1_eval.pipeline.score_cache import ScoreCache
     from ztts1_eval.scorers import registry
 
@@ -154,7 +156,7 @@ def check_scorer(slot: str, spec: dict[str, Any], probes: Probes, ranges: Ranges
         if scorer.info.fits_on_references:
             scorer.set_reference_recordings([(p.name, p.path, file_sha256(p.path), p.language)
                                              for p in [*probes.speech, probes.other]])
-        scorer.attach_cache(ScoreCache(Path(tempfile.mkdtemp(prefix="ztts1-doctor-cache-"))))
+        scorer.attach_cache(ScoreCache(Path(work_dir or tempfile.mkdtemp(prefix="ztts1-doctor-")) / f"cache-{slot}"))
         finding.weights = _weights(scorer.identity())
         start = time.perf_counter()
         scorer.load()

@@ -222,6 +222,19 @@ def test_published_rows_are_the_csv_exactly(tmp_path, shared_cache):
     assert "Ground truth" in (summary.run_dir / "table.md").read_text().split("↳ published")[0]
 
 
+def _published_row(benchmark: str, data_root: Path, manifest: Path, system: str, table: str, tmp_path: Path,
+                   cache: Path) -> tuple[list[str], list[str], object]:
+    """Run ``system`` (published as ZONOS2 8B) on a built manifest, WER only; its table.csv header
+    and the published row of ``table``, and the run's results."""
+    summary = runner.run(make_config([
+        f"benchmark={benchmark}", f"benchmark.data_root={data_root}", f"benchmark.manifest={manifest}",
+        "scorers=lite", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody", f"system={system}",
+        "+system.published_as=ZONOS2 8B", f"results_dir={tmp_path / 'r'}", f"cache_dir={cache}", "progress=false"]))
+    rows = list(csv.reader(open(summary.run_dir / "table.csv")))
+    [paper] = [r for r in rows if r[1] == f"↳ published ({table})"]
+    return rows[0], paper, summary.results
+
+
 def test_table_vii_rows_sit_under_our_columns(tmp_path, shared_cache):
     """Seed-TTS-Eval: the report's Test-EN / Test-ZH / Test-ZH-Hard columns are our en / zh /
     hard_zh (zh/hardcase.lst imports as subset hard_zh)."""
@@ -229,15 +242,10 @@ def test_table_vii_rows_sit_under_our_columns(tmp_path, shared_cache):
 
     lst = write_seed_tts(tmp_path / "seedtts")
     path, _ = data_cli.build("seedtts", [f"list={lst}", "language=en"], None, False)
-    summary = runner.run(make_config([
-        "benchmark=seedtts", f"benchmark.data_root={lst.parent}", f"benchmark.manifest={path}", "scorers=lite",
-        "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody", "system=ground_truth",
-        "+system.published_as=ZONOS2 8B", f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}",
-        "progress=false"]))
-    rows = list(csv.reader(open(summary.run_dir / "table.csv")))
-    header, [paper] = rows[0], [r for r in rows if r[1] == "↳ published (VII_Seed-TTS-Eval)"]
+    header, paper, results = _published_row("seedtts", lst.parent, path, "ground_truth", "VII_Seed-TTS-Eval",
+                                            tmp_path, shared_cache)
     assert paper[2] == "WER" and paper[header.index("en")] == "2.05"  # Table VII, ZONOS2 8B, Test-EN
-    assert summary.results.benchmark["published_columns"]["hard_zh"] == "Test-ZH-Hard"
+    assert results.benchmark["published_columns"]["hard_zh"] == "Test-ZH-Hard"
     hard = lst.parent.parent / "zh" / "hardcase.lst"
     hard.parent.mkdir()
     hard.write_text(lst.read_text().replace("prompt-wavs/", "../en/prompt-wavs/").replace("wavs/u2", "../en/wavs/u2"))
@@ -249,13 +257,8 @@ def test_table_vii_rows_sit_under_our_columns(tmp_path, shared_cache):
 
     leaf = write_cv3_leaf(tmp_path / "CV3-Eval", "en", 1)
     cv3, _ = data_cli.build("cv3", [f"leaves=[{leaf}]"], None, False)
-    flite = runner.run(make_config([
-        "benchmark=cv3", f"benchmark.data_root={tmp_path / 'CV3-Eval'}", f"benchmark.manifest={cv3}", "scorers=lite",
-        "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody", "system=flite",
-        "+system.published_as=ZONOS2 8B", f"results_dir={tmp_path / 'r'}", f"cache_dir={shared_cache}",
-        "progress=false"]))
-    rows = list(csv.reader(open(flite.run_dir / "table.csv")))
-    header, [paper] = rows[0], [r for r in rows if r[1] == "↳ published (VII_CosyVoice_3_Eval)"]
+    header, paper, _ = _published_row("cv3", tmp_path / "CV3-Eval", cv3, "flite", "VII_CosyVoice_3_Eval",
+                                      tmp_path, shared_cache)
     assert paper[2] == "WER" and paper[header.index("en")] == "4.48"
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from tiny_tokenizer import byte_level_bpe
+
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_start|>", "<|audio_end|>", "<|audio_pad|>"]
 # Not special in the release: the package's parser finds it in text decoded without special tokens.
 ASR_TEXT = "<asr_text>"
@@ -40,16 +42,10 @@ def write(directory: Path, seed: int = 0, weight_std: float | None = None, real_
     (at the default init the tiny model says the same token for any clip). ``real_token_ids``:
     special tokens at the release's ids in a vocabulary of the release's size (unused ids are
     plain filler tokens)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (GenerationConfig, Qwen2TokenizerFast, Qwen3ASRConfig, Qwen3ASRFeatureExtractor,
                               Qwen3ASRForConditionalGeneration, Qwen3ASRProcessor)
 
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIAL,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    bpe.train_from_iterator(["language English the quick brown fox jumps over the lazy dog"] * 10, trainer)
+    bpe = byte_level_bpe(SPECIAL, "language English the quick brown fox jumps over the lazy dog", 400)
     if real_token_ids:
         bpe = _at_real_ids(bpe)
     bpe.add_tokens([ASR_TEXT])

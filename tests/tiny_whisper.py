@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiny_tokenizer import byte_level_bpe
+
 LANGUAGE_TOKENS = ["<|en|>", "<|zh|>", "<|de|>", "<|es|>", "<|fr|>", "<|ja|>", "<|ko|>"]
 SPECIAL = ["<|endoftext|>", "<|startoftranscript|>", *LANGUAGE_TOKENS, "<|translate|>", "<|transcribe|>",
            "<|startoflm|>", "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]
@@ -29,16 +31,10 @@ def _stop_after(model, eot: int, position: int) -> None:
 
 def write(directory: Path, seed: int = 0, eos_after: int | None = 6) -> Path:
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration,
                               WhisperProcessor, WhisperTokenizerFast)
 
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=SPECIAL,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    bpe.train_from_iterator(["the quick brown fox jumps over the lazy dog"] * 10, trainer)
+    bpe = byte_level_bpe(SPECIAL, "the quick brown fox jumps over the lazy dog", 300)
     tokenizer = WhisperTokenizerFast(tokenizer_object=bpe, unk_token="<|endoftext|>", bos_token="<|endoftext|>",
                                      eos_token="<|endoftext|>", pad_token="<|endoftext|>")
     tokenizer.add_special_tokens({"additional_special_tokens": SPECIAL[1:]})

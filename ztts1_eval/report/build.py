@@ -50,7 +50,7 @@ def write_comparisons(collected: list[Results], out_dir: Path) -> list[Path]:
     for i, result_a in enumerate(runs):
         for result_b in runs[i + 1:]:
             name_a, name_b = (f"{r.system.name}-{r.run_id}" for r in (result_a, result_b))
-            frame = compare.compare(result_a.run_dir, result_b.run_dir)
+            frame = compare.compare(result_a, result_b)
             if frame.empty:
                 continue
             label_a, label_b = (f"{r.label} ({r.run_id})" for r in (result_a, result_b))

@@ -29,9 +29,10 @@ from ztts1_eval.report.profile import table_column
 from ztts1_eval.core.errors import ConfigError
 
 
-def load_run(run_dir: Path) -> tuple[Results, pd.DataFrame]:
-    """A run's results and items as its last finalize wrote them (read only, see load_results)."""
-    result = load_results(run_dir)
+def load_run(run: Path | Results) -> tuple[Results, pd.DataFrame]:
+    """A run's results and items as its last finalize wrote them (read only, see load_results);
+    a run already loaded is used as it is."""
+    result = run if isinstance(run, Results) else load_results(run)
     return result, result.items()
 
 
@@ -58,7 +59,7 @@ class Paired:
     same_scorer: bool
 
 
-def paired_samples(run_a: Path, run_b: Path, failed_as_worst: bool = False) -> list[Paired]:
+def paired_samples(run_a: Path | Results, run_b: Path | Results, failed_as_worst: bool = False) -> list[Paired]:
     """Per metric both runs scored and per table column (and ``all``): the two runs' values on
     the items both scored, in id order. ``failed_as_worst``: an item either run failed counts at
     the metric's worst value instead of leaving the pair (metrics without a worst value keep
@@ -83,7 +84,7 @@ def paired_samples(run_a: Path, run_b: Path, failed_as_worst: bool = False) -> l
     return out
 
 
-def compare(run_a: Path, run_b: Path, failed_as_worst: bool = False) -> pd.DataFrame:
+def compare(run_a: Path | Results, run_b: Path | Results, failed_as_worst: bool = False) -> pd.DataFrame:
     rows = []
     for pair in paired_samples(run_a, run_b, failed_as_worst):
         metric = pair.metric

@@ -248,6 +248,8 @@ class Results:
     speech_check: dict[str, Any] | None
     provenance: dict[str, Any]
     record: dict[str, Any]  # results.json as stored
+    # items.parquet once read (tables, figures, speed table, page and comparisons share it)
+    _items: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_record(cls, record: dict[str, Any], run_dir: Path | None = None) -> Results:
@@ -291,9 +293,12 @@ class Results:
                 and (distribution is None or m.spec.distribution == distribution)]
 
     def items(self) -> pd.DataFrame:
+        """The run's items.parquet, read on first use (callers do not modify it)."""
         if self.run_dir is None:
             raise ValueError(f"run {self.run_id}: results without a run directory have no items")
-        return read_items(self.run_dir)
+        if "frame" not in self._items:
+            self._items["frame"] = read_items(self.run_dir)
+        return self._items["frame"]
 
 
 def load_record(run_dir: Path) -> dict[str, Any]:

@@ -14,7 +14,8 @@ import pandas as pd
 from ztts1_eval.core import atomic, blobs, layout, stats
 from ztts1_eval.pipeline import applicability, manifest as manifest_mod
 from ztts1_eval.report.aggregate import aggregate, clean_floats
-from ztts1_eval.report.model import RESULTS_SCHEMA_VERSION, ScorerRecord, value_column, write_items
+from ztts1_eval.report.model import (RESULTS_SCHEMA_VERSION, ScorerRecord, reason_column, status_column, value_column,
+                                     write_items)
 from ztts1_eval.pipeline.generation import load_record, ok_generations
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,8 @@ def _item_row(run_dir: Path, item: manifest_mod.Item, scorers: dict[str, dict[st
     }
     for name, meta in scorers.items():
         status, reason, values = _score_status(run_dir, name, meta, item, record, output_is_target)
-        row[f"{name}_status"] = status
-        row[f"{name}_reason"] = reason
+        row[status_column(name)] = status
+        row[reason_column(name)] = reason
         row.update({value_column(name, field): value for field, value in values.items()})
     return row
 

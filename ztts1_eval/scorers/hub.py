@@ -11,9 +11,11 @@ the command that fetches it, so a run stops before synthesis with something the 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers.base import ScorerUnavailable
@@ -40,6 +42,16 @@ def weight_checksums(directory: Path, extra_patterns: tuple[str, ...] = ()) -> d
     weights = sorted(directory.glob("*.safetensors")) or sorted(directory.glob("*.bin"))
     extra = [p for pattern in extra_patterns for p in sorted(directory.glob(pattern))]
     return {p.name: tree_sha256(p) for p in weights + extra}
+
+
+def generation_config(source: Path) -> dict[str, Any] | None:
+    """A snapshot's generation_config.json, which generate() applies (recorded in the scorer's
+    identity, as it decides eos tokens and any sampling setting); None without one."""
+    path = Path(source) / "generation_config.json"
+    if not path.is_file():
+        return None
+    config = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in sorted(config.items()) if k != "transformers_version"}
 
 
 def models_dir() -> Path | None:

@@ -127,7 +127,7 @@ class Qwen3ASRWER(Scorer):
             "device": self.device.split(":")[0],
             "decoding": {"greedy": True, "max_new_tokens": self.max_new_tokens,
                          # the package's generate() ignores the file and stops on these ids
-                         "generation_config": _generation_config(self.source) if self.backend == "native"
+                         "generation_config": hub.generation_config(self.source) if self.backend == "native"
                          else {"eos_token_id": [151645, 151643], "set_by": "qwen-asr generate()"}},
             "sample_rate": 16000,
         }
@@ -208,13 +208,3 @@ def _peak_limited(samples: np.ndarray) -> np.ndarray:
     return samples / peak if peak > 1.0 else samples
 
 
-def _generation_config(source: Path) -> dict[str, Any] | None:
-    """The checkpoint's generation_config.json, which generate() applies (recorded, as it decides
-    eos tokens and any sampling setting)."""
-    import json
-
-    path = Path(source) / "generation_config.json"
-    if not path.is_file():
-        return None
-    config = json.loads(path.read_text(encoding="utf-8"))
-    return {k: v for k, v in sorted(config.items()) if k != "transformers_version"}

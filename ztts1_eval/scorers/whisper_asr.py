@@ -14,7 +14,6 @@ batch above 1 (the script transcribes one clip at a time; every clip is padded t
 from __future__ import annotations
 
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -87,7 +86,7 @@ class WhisperWER(Scorer):
             "task": self.task,
             "resampler": self.resampler,
             "max_new_tokens": self.max_new_tokens,
-            "generation_config": _generation_config(self.source),
+            "generation_config": hub.generation_config(self.source),
             "settings_note": "; ".join(note) or None,
             "normalizer": self.normalizer.identity(),
             "batch_size": self.batch_size,
@@ -152,12 +151,3 @@ class WhisperWER(Scorer):
     def close(self) -> None:
         self._model = self._processor = None
 
-
-def _generation_config(source: Path) -> dict[str, Any]:
-    import json
-
-    path = Path(source) / "generation_config.json"
-    if not path.is_file():
-        return {}
-    config = json.loads(path.read_text())
-    return {k: config[k] for k in ("num_beams", "do_sample", "max_length", "temperature") if k in config}

@@ -6,7 +6,7 @@ import scipy.signal
 import soundfile as sf
 import torch
 
-from conftest import SAMPLES
+from conftest import REPO, SAMPLES
 from tiny_whisper import write
 from ztts1_eval.core import audio
 from ztts1_eval.scorers import registry
@@ -83,8 +83,11 @@ def test_missing_weights_say_how_to_fetch_them(monkeypatch, tmp_path):
 
 def test_seedtts_stack_stops_before_synthesis_then_runs_on_real_speech(tiny, tmp_path, monkeypatch, shared_cache):
     """SCORERS=seedtts: without weights, one message naming every missing part before anything is
-    synthesized; with the (tiny) Whisper and the unwritten similarity dropped, end to end."""
+    synthesized; with tiny Whisper and WavLM-ECAPA checkpoints, end to end."""
+    import json
+
     from conftest import make_config
+    from tiny_unispeech_sv import write_checkpoint
     from ztts1_eval.pipeline import runner
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -95,13 +98,19 @@ def test_seedtts_stack_stops_before_synthesis_then_runs_on_real_speech(tiny, tmp
         runner.run(make_config(base))
     message = str(err.value)
     assert "[wer] whisper_asr" in message and "huggingface-cli download openai/whisper-large-v3" in message
-    assert "[sim] unispeech_wavlm_ecapa" in message and "not written yet" in message
+    assert "[sim] unispeech_wavlm_ecapa" in message and "gdown 1-aE1NfzpRCLxA4GUxX9ITI3F9LlbtEGP" in message
     assert not list((tmp_path / "r").rglob("run.json"))  # stopped before any run (or synthesis) began
+    reference = json.loads((REPO / "tests/data/unispeech_sv_official/reference.json").read_text())["layouts"]
+    sv = write_checkpoint(tmp_path / "sv/wavlm_large_finetune.pth", reference["large_layout"]["spec"], 11)
+    (tmp_path / "sv/wavlm.json").write_text(json.dumps(reference["large_layout"]["cfg"]))
     summary = runner.run(make_config([*base, f"scorers.run.wer.model={tiny}", "+scorers.run.wer.max_new_tokens=6",
-                                      "~scorers.run.sim"]))
+                                      f"scorers.run.sim.checkpoint={sv}", f"scorers.run.sim.wavlm_config={tmp_path}/sv/wavlm.json"]))
     items = summary.results.items().set_index("id")
     assert items.loc["en-ljspeech_LJ001-0004", "wer_status"] in ("ok", "failed")  # random weights: any text
     assert isinstance(items.loc["en-ljspeech_LJ001-0004", "wer.asr_hypothesis"], str)
     assert items.loc["zh-aishell_BAC009S0724W0121", "wer_status"] == "n/a"
     assert "Paraformer-zh" in items.loc["zh-aishell_BAC009S0724W0121", "wer_reason"]
     assert summary.results.scorers["wer"].identity["reproduces"].startswith("seed-tts-eval")
+    assert -100 <= items.loc["en-ljspeech_LJ001-0004", "sim.sim"] <= 100  # the zh demo item is its own prompt: n/a
+    assert items.loc["en-ljspeech_LJ001-0004", "sim_status"] == "ok"
+    assert summary.results.scorers["sim"].identity["model"].endswith("wavlm_large_finetune.pth")

@@ -14,17 +14,14 @@ SCORERS: dict[str, str] = {
     "qwen3_asr": "ztts1_eval.scorers.qwen3_asr:Qwen3ASRWER",
     "whisper_asr": "ztts1_eval.scorers.whisper_asr:WhisperWER",
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
+    "unispeech_wavlm_ecapa": "ztts1_eval.scorers.unispeech_sim:UniSpeechWavLMSimilarity",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
     "ttsds2_prosody": "ztts1_eval.scorers.ttsds_prosody:TTSDSProsody",
     "dswed": "ztts1_eval.scorers.dswed:DSWED",
 }
 
 # Scorers of the paper stack that are not written yet: named so the error says so plainly.
-PLANNED: dict[str, str] = {
-    "unispeech_wavlm_ecapa": "Seed-TTS-Eval's similarity model (WavLM-large + ECAPA-TDNN, UniSpeech "
-                             "wavlm_large_finetune.pth) is not written yet (issue 19); score WER alone with "
-                             "ARGS='~scorers.run.sim'",
-}
+PLANNED: dict[str, str] = {}
 
 
 def create(scorer_type: str, options: dict[str, Any] | None = None) -> Scorer:

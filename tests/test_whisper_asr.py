@@ -87,6 +87,7 @@ def test_seedtts_stack_stops_before_synthesis_then_runs_on_real_speech(tiny, tmp
     import json
 
     from conftest import make_config
+    from tiny_paraformer import write_model_dir as write_paraformer
     from tiny_unispeech_sv import write_checkpoint
     from ztts1_eval.pipeline import runner
 
@@ -97,20 +98,27 @@ def test_seedtts_stack_stops_before_synthesis_then_runs_on_real_speech(tiny, tmp
     with pytest.raises(ScorerUnavailable) as err:
         runner.run(make_config(base))
     message = str(err.value)
-    assert "[wer] whisper_asr" in message and "huggingface-cli download openai/whisper-large-v3" in message
+    assert "[wer] en: whisper_asr" in message and "huggingface-cli download openai/whisper-large-v3" in message
+    assert "zh: paraformer_asr" in message and "huggingface-cli download funasr/paraformer-zh" in message
     assert "[sim] unispeech_wavlm_ecapa" in message and "gdown 1-aE1NfzpRCLxA4GUxX9ITI3F9LlbtEGP" in message
     assert not list((tmp_path / "r").rglob("run.json"))  # stopped before any run (or synthesis) began
     reference = json.loads((REPO / "tests/data/unispeech_sv_official/reference.json").read_text())["layouts"]
     sv = write_checkpoint(tmp_path / "sv/wavlm_large_finetune.pth", reference["large_layout"]["spec"], 11)
     (tmp_path / "sv/wavlm.json").write_text(json.dumps(reference["large_layout"]["cfg"]))
-    summary = runner.run(make_config([*base, f"scorers.run.wer.model={tiny}", "+scorers.run.wer.max_new_tokens=6",
-                                      f"scorers.run.sim.checkpoint={sv}", f"scorers.run.sim.wavlm_config={tmp_path}/sv/wavlm.json"]))
+    paraformer = json.loads((REPO / "tests/data/paraformer_official/reference.json").read_text())
+    zh_model = write_paraformer(tmp_path / "paraformer-zh", paraformer["spec"], paraformer["seed"])
+    summary = runner.run(make_config([
+        *base, f"scorers.run.wer.by_language.en.model={tiny}", "+scorers.run.wer.by_language.en.max_new_tokens=6",
+        f"scorers.run.wer.by_language.zh.model={zh_model}",
+        f"scorers.run.sim.checkpoint={sv}", f"scorers.run.sim.wavlm_config={tmp_path}/sv/wavlm.json"]))
     items = summary.results.items().set_index("id")
     assert items.loc["en-ljspeech_LJ001-0004", "wer_status"] in ("ok", "failed")  # random weights: any text
     assert isinstance(items.loc["en-ljspeech_LJ001-0004", "wer.asr_hypothesis"], str)
-    assert items.loc["zh-aishell_BAC009S0724W0121", "wer_status"] == "n/a"
-    assert "Paraformer-zh" in items.loc["zh-aishell_BAC009S0724W0121", "wer_reason"]
-    assert summary.results.scorers["wer"].identity["reproduces"].startswith("seed-tts-eval")
+    assert items.loc["zh-aishell_BAC009S0724W0121", "wer_status"] == "ok"  # Paraformer-zh, random weights
+    assert items.loc["zh-aishell_BAC009S0724W0121", "wer.asr_hypothesis"] == paraformer["clips"]["aishell_16k"]["text"]
+    identity = summary.results.scorers["wer"].identity["by_language"]
+    assert identity["en"]["reproduces"].startswith("seed-tts-eval") and identity["zh"]["type"] == "paraformer_asr"
+    assert identity["en"]["normalizer"] == identity["zh"]["normalizer"]  # the benchmark's rule reached both
     assert -100 <= items.loc["en-ljspeech_LJ001-0004", "sim.sim"] <= 100  # the zh demo item is its own prompt: n/a
     assert items.loc["en-ljspeech_LJ001-0004", "sim_status"] == "ok"
     assert summary.results.scorers["sim"].identity["model"].endswith("wavlm_large_finetune.pth")

@@ -1,19 +1,16 @@
 """Tiny Seed-TTS-Eval similarity checkpoints (UniSpeech ``wavlm_large_finetune.pth`` format:
 ``torch.save({"model": state_dict})`` with the official ECAPA_TDNN key names), random values.
 
-The values come from numpy's PCG64 in key order, so ``scripts/unispeech_sv_reference.py`` (run
-with the official code, in its own environment) and the tests build the very same checkpoint from
-the key list recorded in ``tests/data/unispeech_sv_official/reference.json``; only that list and
-the official outputs are stored, not the weights. Numpy only, so the reference script can import it.
+Values from tests/seeded_weights.py, for the key list that ``scripts/unispeech_sv_reference.py``
+recorded from the official model in ``tests/data/unispeech_sv_official/reference.json``.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
+from seeded_weights import values
 
 # Two WavLM front ends: the Large layout (layer norm in every conv block, pre-LN transformer) that
 # wavlm_large_finetune.pth has, and the Base layout (group norm in the first block, post-LN).
@@ -34,27 +31,6 @@ CONFIGS = {
     },
 }
 HEAD = {"channels": 16, "emb_dim": 12}
-
-
-def values(spec: Sequence[tuple[str, Sequence[int], str]], seed: int) -> dict[str, np.ndarray]:
-    """Deterministic values for ``(key, shape, dtype)`` entries: weights scaled by fan-in, norm
-    gains around 1, positive running variances, so that every tensor changes the output."""
-    rng = np.random.default_rng(seed)
-    out: dict[str, np.ndarray] = {}
-    for key, shape, dtype in spec:
-        shape = tuple(int(s) for s in shape)
-        if dtype.startswith("int"):
-            out[key] = np.zeros(shape, dtype=np.int64)
-        elif key.endswith("running_var"):
-            out[key] = (0.5 + rng.random(shape)).astype(np.float32)
-        elif len(shape) >= 2:
-            fan_in = math.prod(shape[1:]) if len(shape) > 1 else 1
-            out[key] = (rng.standard_normal(shape) / math.sqrt(fan_in)).astype(np.float32)
-        elif key.endswith("weight"):
-            out[key] = (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32)
-        else:
-            out[key] = (0.1 * rng.standard_normal(shape)).astype(np.float32)
-    return out
 
 
 def write_checkpoint(path: Path, spec: Sequence[tuple[str, Sequence[int], str]], seed: int) -> Path:

@@ -13,6 +13,8 @@ SCORERS: dict[str, str] = {
     "dnsmos": "ztts1_eval.scorers.dnsmos:DNSMOS",
     "qwen3_asr": "ztts1_eval.scorers.qwen3_asr:Qwen3ASRWER",
     "whisper_asr": "ztts1_eval.scorers.whisper_asr:WhisperWER",
+    "paraformer_asr": "ztts1_eval.scorers.paraformer_asr:ParaformerWER",
+    "by_language": "ztts1_eval.scorers.by_language:ByLanguage",
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
     "unispeech_wavlm_ecapa": "ztts1_eval.scorers.unispeech_sim:UniSpeechWavLMSimilarity",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",

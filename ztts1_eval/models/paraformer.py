@@ -29,30 +29,7 @@ def _norm(size: int) -> nn.LayerNorm:
     return nn.LayerNorm(size, eps=LAYER_NORM_EPS)
 
 
-# ---- front end -------------------------------------------------------------------------------
-
-def kaldi_fbank(samples: np.ndarray, rate: int, n_mels: int, frame_length_ms: float, frame_shift_ms: float,
-                window: str, dither: float = 0.0, snip_edges: bool = True) -> np.ndarray:
-    """torchaudio.compliance.kaldi.fbank as WavFrontend calls it (energy_floor 0, samples scaled
-    to the int16 range), computed by kaldi-native-fbank: ``[frames, n_mels]``."""
-    import kaldi_native_fbank as knf
-
-    opts = knf.FbankOptions()
-    opts.frame_opts.samp_freq = rate
-    opts.frame_opts.frame_length_ms = frame_length_ms
-    opts.frame_opts.frame_shift_ms = frame_shift_ms
-    opts.frame_opts.dither = dither
-    opts.frame_opts.window_type = window
-    opts.frame_opts.snip_edges = snip_edges
-    opts.mel_opts.num_bins = n_mels
-    opts.energy_floor = 0.0
-    fbank = knf.OnlineFbank(opts)
-    fbank.accept_waveform(rate, (np.asarray(samples, dtype=np.float32) * 32768.0).tolist())
-    fbank.input_finished()
-    if fbank.num_frames_ready == 0:
-        return np.zeros((0, n_mels), dtype=np.float32)
-    return np.stack([fbank.get_frame(i) for i in range(fbank.num_frames_ready)]).astype(np.float32)
-
+# ---- front end (the Kaldi fbank itself: ztts1_eval.models.kaldi_fbank) -------------------------
 
 def apply_lfr(feats: np.ndarray, m: int, n: int) -> np.ndarray:
     """Stack ``m`` frames every ``n``: the first frame repeated (m-1)//2 times in front, the last

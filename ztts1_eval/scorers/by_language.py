@@ -6,7 +6,8 @@ slot's identity holds every scorer's identity, so any change re-scores the slot.
 produce the same metrics and take audio at the same rates. A ``normalizer`` given to the slot (a
 benchmark's rule, e.g. ``conf/benchmark/seedtts.yaml``) is handed to every scorer. ``only`` (the
 benchmark's languages) leaves the other languages' scorers out, so a one-language benchmark need
-not fetch the other language's model.
+not fetch the other language's model. The key ``other`` serves every language not named (CV3-Eval:
+Paraformer for zh, Whisper for the rest).
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from ztts1_eval.scorers.base import ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
+
+ANY = "other"  # the entry for every language not named
+
+
+def _wanted(language: str, only: Sequence[str] | None, named: set[str]) -> bool:
+    """Whether a slot entry serves any of the benchmark's languages (``only``; None: all)."""
+    if only is None:
+        return True
+    return any(lang not in named for lang in only) if language == ANY else language in only
 
 
 class ByLanguage(Scorer):
@@ -26,7 +36,7 @@ class ByLanguage(Scorer):
         self.scorers: dict[str, Scorer] = {}
         missing = []
         for language, spec in by_language.items():
-            if only is not None and language not in only:
+            if not _wanted(language, only, set(by_language)):
                 continue
             spec = dict(spec)
             if normalizer is not None:
@@ -46,13 +56,14 @@ class ByLanguage(Scorer):
             if same != (first.metrics, first.sample_rate, first.native_rates, first.kind, first.needs_reference_audio):
                 raise ValueError(f"by_language: the {language} scorer differs from the others in metrics, rates or "
                                  "kind; one slot needs scorers that are interchangeable")
-            if not info.supports(language):
+            if language != ANY and not info.supports(language):
                 raise ValueError(f"by_language: the {language} scorer ({self.scorers[language].type_name}) does not "
                                  "score that language")
         self.batch_size = batch_size
         self.info = ScorerInfo(
             needs_text=any(i.needs_text for i in infos.values()), needs_reference_audio=first.needs_reference_audio,
-            kind=first.kind, sample_rate=first.sample_rate, languages=frozenset(self.scorers),
+            kind=first.kind, sample_rate=first.sample_rate,
+            languages=None if ANY in self.scorers else frozenset(self.scorers),
             metrics=first.metrics, native_rates=first.native_rates,
             unsupported_reason=f"this protocol scores only {', '.join(sorted(self.scorers))}",
         )
@@ -65,7 +76,7 @@ class ByLanguage(Scorer):
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
         outputs: list[ScoreOutput | None] = [None] * len(batch)
         for language, scorer in self.scorers.items():
-            positions = [i for i, item in enumerate(batch) if item.language == language]
+            positions = [i for i, item in enumerate(batch) if self._route(item.language) == language]
             if not positions:
                 continue
             if language not in self._loaded:  # only the languages this run has
@@ -74,6 +85,11 @@ class ByLanguage(Scorer):
             for position, output in zip(positions, scorer.score([batch[i] for i in positions])):
                 outputs[position] = output
         return [out or ScoreOutput(status="failed", reason="no scorer for this language") for out in outputs]
+
+    def _route(self, language: str) -> str | None:
+        if language in self.scorers:
+            return language
+        return ANY if ANY in self.scorers else None
 
     def close(self) -> None:
         for scorer in self.scorers.values():

@@ -4,6 +4,9 @@ The paper reports UTMOS; DNSMOS is the ``lite`` quality metric because its weigh
 a wheel. We call speechmos' model class directly on one clip at a time (its ``run`` helper
 uses a thread pool whose order we would rather not depend on). Deterministic: fixed 9.01 s
 windows with 1 s hop, clips shorter than that are tiled, as in Microsoft's reference script.
+Every item keeps all four values; ``metric`` picks the table's: ``ovrl`` (P.835 overall) or
+``p808``, the one CV3-Eval reports as "DNSMOS" (its dnsmos_local_wavscp.py averages the last CSV
+column, P808_MOS, over clips resampled to 16 kHz by librosa's default soxr_hq, as ours are).
 """
 
 from __future__ import annotations
@@ -18,16 +21,15 @@ from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, Sco
 
 class DNSMOS(Scorer):
     type_name = "dnsmos"
-    info = ScorerInfo(
-        needs_text=False,
-        needs_reference_audio=False,
-        kind="utterance",
-        sample_rate=16000,
-        languages=None,
-        metrics=(Metric("dnsmos_ovrl", "DNSMOS OVRL", higher_is_better=True, worst=1.0),),
-    )
+    METRICS = {"ovrl": Metric("dnsmos_ovrl", "DNSMOS OVRL", higher_is_better=True, worst=1.0),
+               "p808": Metric("dnsmos_p808", "DNSMOS P.808", higher_is_better=True, worst=1.0)}
 
-    def __init__(self, personalized: bool = False, batch_size: int = 8):
+    def __init__(self, personalized: bool = False, metric: str = "ovrl", batch_size: int = 8):
+        if metric not in self.METRICS:
+            raise ValueError(f"dnsmos: metric must be one of {sorted(self.METRICS)}, not {metric!r}")
+        self.info = ScorerInfo(needs_text=False, needs_reference_audio=False, kind="utterance", sample_rate=16000,
+                               languages=None, metrics=(self.METRICS[metric],))
+        self.metric = metric
         try:
             from speechmos import dnsmos
         except ImportError as exc:
@@ -53,6 +55,7 @@ class DNSMOS(Scorer):
             "onnxruntime": version("onnxruntime"),
             "model_sha256": {"p835": tree_sha256(self._primary), "p808": tree_sha256(self._p808)},
             "personalized": self.personalized,
+            "table_metric": self.metric,
             "sample_rate": self.info.sample_rate,
         }
 

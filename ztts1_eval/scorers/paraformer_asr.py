@@ -157,7 +157,8 @@ class ParaformerWER(Scorer):
 
     def features(self, samples: np.ndarray, rate: int) -> np.ndarray:
         """WavFrontend's output: Kaldi fbank, LFR stacking, CMVN (``[frames, n_mels * lfr_m]``)."""
-        from ztts1_eval.models.paraformer import apply_lfr, kaldi_fbank
+        from ztts1_eval.models.kaldi_fbank import kaldi_fbank
+        from ztts1_eval.models.paraformer import apply_lfr
 
         self.load()
         wav = self._at_16k(np.asarray(samples, dtype=np.float32), rate)
@@ -167,7 +168,8 @@ class ParaformerWER(Scorer):
             # FunASR shortens the window to the clip, where the FFT has fewer bins than mel bins
             raise ValueError(f"audio too short for one {frame_length} ms fbank frame ({len(wav)} samples at 16 kHz)")
         fbank = kaldi_fbank(wav, SAMPLE_RATE, front.get("n_mels", 80), frame_length, front.get("frame_shift", 10),
-                            front.get("window", "hamming"), front.get("dither", 0.0), front.get("snip_edges", True))
+                            front.get("window", "hamming"), front.get("dither", 0.0), front.get("snip_edges", True),
+                            scale=32768.0 if front.get("upsacle_samples", True) else 1.0)  # FunASR's spelling
         feats = apply_lfr(fbank, front.get("lfr_m", 1), front.get("lfr_n", 1))
         shift, scale = self._cmvn
         return ((feats + shift[: feats.shape[1]]) * scale[: feats.shape[1]]).astype(np.float32)

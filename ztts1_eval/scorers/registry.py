@@ -17,6 +17,8 @@ SCORERS: dict[str, str] = {
     "by_language": "ztts1_eval.scorers.by_language:ByLanguage",
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
     "unispeech_wavlm_ecapa": "ztts1_eval.scorers.unispeech_sim:UniSpeechWavLMSimilarity",
+    "eres2net_sim": "ztts1_eval.scorers.eres2net_sim:ERes2NetSimilarity",
+    "openai_whisper_asr": "ztts1_eval.scorers.openai_whisper_asr:OpenAIWhisperWER",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
     "ttsds2_prosody": "ztts1_eval.scorers.ttsds_prosody:TTSDSProsody",
     "dswed": "ztts1_eval.scorers.dswed:DSWED",

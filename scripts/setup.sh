@@ -15,6 +15,8 @@ command -v flite >/dev/null 2>&1 || need_debs+=(flite)
 command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
 # Headless browser for the listening-page test (tests/test_reports.py).
 command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
+# How openai-whisper reads audio (CV3-Eval's ASR: whisper.load_audio runs the ffmpeg program).
+command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 if [ "${#need_debs[@]}" -gt 0 ]; then
     echo "setup: installing Debian packages: ${need_debs[*]}"
     SUDO=""

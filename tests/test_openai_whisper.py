@@ -43,6 +43,20 @@ def test_transcribe_is_the_package_and_seeded_per_clip(checkpoint, samples):
     assert ident["fp16"] is False and len(ident["model_sha256"]) == 64
 
 
+def test_ffmpeg_loader_reads_as_whisper_load_audio(checkpoint, samples):
+    """The default loader gives what whisper.load_audio gives for the original file: equal at
+    16 kHz, within 2 LSB of 16 bit where ffmpeg resamples (or downmixes) float instead of int16."""
+    import whisper
+
+    scorer = registry.create("openai_whisper_asr", {"model": str(checkpoint), "device": "cpu"})
+    assert scorer.identity()["audio_loader"] == "ffmpeg" and scorer.info.native_rates
+    for name, tolerance in (("zh/aishell_BAC009S0724W0121.wav", 0.0), ("en/ljspeech_LJ001-0004.flac", 2 / 32768),
+                            ("en/jfk_inaugural_1961.flac", 2 / 32768)):
+        clip = audio.read_checked(samples / name)
+        ours, theirs = scorer._audio(clip.samples, clip.sample_rate), whisper.load_audio(str(samples / name))
+        assert ours.shape == theirs.shape and abs(ours - theirs).max() <= tolerance, name
+
+
 def test_missing_model_and_ffmpeg_are_named(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ZTTS1_MODELS_DIR", str(tmp_path / "models"))

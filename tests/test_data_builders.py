@@ -211,6 +211,10 @@ def test_cv3_cross_lingual_and_emotion_leaves(tmp_path):
     to_ja = write_cv3_leaf(checkout, "to_ja", 1, group="cross_lingual_zeroshot")
     angry_en = write_cv3_leaf(checkout, "en/angry", 2, group="emotion_zeroshot")
     angry_zh = write_cv3_leaf(checkout, "zh/angry", 1, group="emotion_zeroshot")
+    # the language folder's list names each utterance's intensity, as CV3-Eval's does
+    (angry_en.parent / "prompt_wav.scp").write_text(
+        "angry_high_uttid_1 data/emotion_zeroshot/en/angry/waveform/prompt_audio_1.wav\n"
+        "angry_low_uttid_2 data/emotion_zeroshot/en/angry/waveform/prompt_audio_2.wav\n")
     path, header = data_cli.build("cv3", [f"leaves=[{to_ja},{angry_en},{angry_zh}]"], None, False)
     items = {item.id: item for item in manifest.load(path, checkout).items}
     assert set(items) == {"to_ja-uttid_1", "emotion_en_angry-uttid_1", "emotion_en_angry-uttid_2",
@@ -221,6 +225,8 @@ def test_cv3_cross_lingual_and_emotion_leaves(tmp_path):
     assert table_column("to_ja", "ja") == "to_ja" and table_column("emotion", "zh") == "zh"
     angry = items["emotion_zh_angry-uttid_1"]
     assert (angry.language, angry.subset, angry.meta["emotion"]) == ("zh", "emotion", "angry")
+    assert "intensity" not in angry.meta  # no language-level list for zh here
+    assert [items[f"emotion_en_angry-uttid_{i}"].meta["intensity"] for i in (1, 2)] == ["high", "low"]
     assert angry.prompt_wav == "data/emotion_zeroshot/zh/angry/waveform/prompt_audio_1.wav"
 
 

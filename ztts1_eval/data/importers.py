@@ -105,6 +105,7 @@ def _cv3_leaf_items(leaf: Path, language: str | None, root: Path) -> list[Item]:
             raise DataError(f"{leaf / what}: no entry for utterance(s) {missing[:5]} listed in {leaf / 'text'}")
     # the CV3-Eval checkout: the folder holding data/ (prompt paths in the tables start there)
     checkout = next((p.parent for p in leaf.parents if p.name == "data"), leaf.parents[2] if len(leaf.parents) > 2 else leaf)
+    intensity = _cv3_intensities(leaf) if subset == "emotion" else {}
     items = []
     for utt, (text, lineno) in sorted(texts.items()):
         value, wav_line = prompt_wavs[utt]
@@ -116,8 +117,24 @@ def _cv3_leaf_items(leaf: Path, language: str | None, root: Path) -> list[Item]:
         at = where(leaf / "prompt_wav.scp", wav_line)
         items.append(Item(id=safe_id(name, utt), subset=subset, language=language,
                           prompt_wav=relative_to_root(prompt, root, f"{at}: prompt audio"),
-                          prompt_text=prompt_texts[utt][0], target_text=text, meta={"source_utt": utt, **meta}))
+                          prompt_text=prompt_texts[utt][0], target_text=text,
+                          meta={"source_utt": utt, **meta, **({"intensity": intensity[utt]} if utt in intensity else {})}))
     return items
+
+
+def _cv3_intensities(leaf: Path) -> dict[str, str]:
+    """An emotion leaf's utterance -> intensity (high/low), from the language folder's
+    prompt_wav.scp whose keys are ``<emotion>_<intensity>_<utterance>`` (what CV3-Eval's
+    eval_emotation.py splits its scores by)."""
+    table = leaf.parent / "prompt_wav.scp"
+    if not table.is_file():
+        return {}
+    found = {}
+    for key, _ in read_kaldi_table(table, "CV3-Eval prompt_wav.scp").items():
+        parts = key.split("_", 2)
+        if len(parts) == 3 and parts[0] == leaf.name and parts[1] in ("high", "low"):
+            found[parts[2]] = parts[1]
+    return found
 
 
 def build_cv3(config: dict[str, Any], progress: bool = True) -> Built:

@@ -30,6 +30,9 @@ def not_applicable(meta: dict[str, Any], item: Item, target_output: bool = False
     if (target_output and item.gt_wav and item.prompt_wav == item.gt_wav
             and any(m["field"] == "sim" for m in meta.get("metrics", []))):  # speaker similarity to the prompt
         return PROMPT_IS_TARGET
+    missing = [key for key in meta.get("needs_meta") or () if key not in item.meta]
+    if missing:
+        return f"the item's meta has no {', '.join(missing)} (CV3-Eval's emotion leaves carry an emotion label)"
     if meta.get("needs_all_samples") and (meta.get("generations") or 1) < 2:
         return "needs generations >= 2 (set generations=K in the run config)"
     return None

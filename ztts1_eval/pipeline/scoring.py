@@ -7,6 +7,7 @@ the hashes it was computed from, so finalizing a run needs no model and notices 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ def _describe(scorer: Scorer) -> dict[str, Any]:
         "needs_reference_audio": info.needs_reference_audio,
         "needs_ground_truth": info.needs_ground_truth,
         "needs_all_samples": info.needs_all_samples,
+        "needs_meta": list(info.needs_meta),
         "languages": sorted(info.languages) if info.languages is not None else None,
         "unsupported_reason": info.unsupported_reason,
         "metrics": [vars(m) for m in info.metrics],
@@ -118,7 +120,7 @@ def _load_inputs(pending: _Pending, scorer: Scorer) -> ScoreInput:
                    if info.needs_all_samples else None)
     return ScoreInput(item_id=pending.item.id, language=pending.item.language, audio=clip,
                       reference=reference, text=pending.item.target_text, ground_truth=ground_truth,
-                      samples=generations)
+                      samples=generations, meta={k: pending.item.meta[k] for k in info.needs_meta})
 
 
 def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest, run_dir: Path,
@@ -165,7 +167,10 @@ def run_scorer(name: str, scorer: Scorer, items: list[Item], manifest: Manifest,
             samples = [(run_dir / r.wav, r.sha256) for r in done]
             samples_tag = "generations:" + ",".join(sha for _, sha in samples)
         text = item.target_text if scorer.info.needs_text else None
-        companion = "|".join(x for x in (reference_sha, f"gt:{gt_sha}" if gt_sha else None, samples_tag) if x) or None
+        meta_tag = ("meta:" + json.dumps({k: item.meta[k] for k in scorer.info.needs_meta}, sort_keys=True)
+                    if scorer.info.needs_meta else None)
+        companion = "|".join(x for x in (reference_sha, f"gt:{gt_sha}" if gt_sha else None, samples_tag, meta_tag)
+                             if x) or None
         key = cache_key(identity, record.sha256, companion, text, item.language)
         pending = _Pending(item, key, run_dir / record.wav, record.sha256, reference_path, reference_sha,
                            record.duration_s or 0.0, gt_path, gt_sha,

@@ -28,7 +28,8 @@ COLUMN_ORDER = [
 
 # our metric field -> the report's metric name (ztts1-published.csv)
 # Table VII's DNSMOS is CV3-Eval's, the P.808 model's MOS (not P.835 OVRL)
-PUBLISHED_METRICS = {"wer": "WER", "utmos": "UTMOS", "sim": "Spk. sim.", "dnsmos_p808": "DNSMOS"}
+PUBLISHED_METRICS = {"wer": "WER", "utmos": "UTMOS", "sim": "Spk. sim.", "dnsmos_p808": "DNSMOS",
+                     "emo_acc": "Emo. acc."}
 # the report's numbers for each field come from this scorer type
 PAPER_SCORERS = {"wer": "qwen3_asr", "utmos": "msr_utmos", "sim": "redimnet"}
 

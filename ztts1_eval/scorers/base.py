@@ -66,6 +66,9 @@ class ScorerInfo:
     needs_all_samples: bool = False
     # Scorers with a model fitted on the run's real recordings (set_reference_recordings).
     fits_on_references: bool = False
+    # Item meta keys the scorer reads (e.g. CV3-Eval's "emotion" label): items without them are
+    # n/a, and their values are part of the score's cache key.
+    needs_meta: tuple[str, ...] = ()
 
     def supports(self, language: str) -> bool:
         return self.languages is None or language in self.languages
@@ -85,6 +88,7 @@ class ScoreInput:
     text: str | None = None
     ground_truth: Audio | None = None
     samples: list[Audio] | None = None  # every successful generation, for needs_all_samples
+    meta: dict[str, Any] = field(default_factory=dict)  # the item's meta keys named by needs_meta
 
 
 @dataclass

@@ -130,3 +130,23 @@ def file(scorer: str, source: str, repo_id: str, revision: str | None, option: s
     except Exception as exc:
         raise ScorerUnavailable(f"{scorer}: cannot get {source} from {repo_id} (revision {revision or 'unpinned'}): "
                                 f"{type(exc).__name__}; {hint}") from exc
+
+
+def funasr_files(scorer: str, directory: Path, defaults: dict[str, str]) -> dict[str, Path]:
+    """The files of a FunASR model directory (``init_param``, ``config``, ``token_list``,
+    ``cmvn_file``: the keys of ``defaults``), named by its ``configuration.json``
+    ``file_path_metas`` when present, as FunASR reads them; all must exist."""
+    names = dict(defaults)
+    meta_path = directory / "configuration.json"
+    if meta_path.is_file():
+        metas = json.loads(meta_path.read_text(encoding="utf-8")).get("file_path_metas", {})
+        nested = {"token_list": metas.get("tokenizer_conf") or {}, "cmvn_file": metas.get("frontend_conf") or {}}
+        for key in names:
+            value = nested[key].get(key) if key in nested else metas.get(key)
+            names[key] = value if isinstance(value, str) else names[key]
+    files = {key: directory / name for key, name in names.items()}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise ScorerUnavailable(f"{scorer}: {directory} lacks {', '.join(missing)}; expected a FunASR model "
+                                f"directory ({', '.join(sorted(set(names.values()) | {'configuration.json'}))})")
+    return files

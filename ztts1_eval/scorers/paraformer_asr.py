@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -29,25 +28,7 @@ DEFAULT_MODEL = "funasr/paraformer-zh"
 SAMPLE_RATE = 16000
 PASS_THROUGH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 RESAMPLERS = ("torchaudio_sinc", "soxr")
-DEFAULT_FILES = {"init_param": "model.pt", "config": "config.yaml", "token_list": "tokens.json", "cmvn_file": "am.mvn"}
-
-
-def model_files(directory: Path) -> dict[str, Path]:
-    """The files FunASR reads, by its ``configuration.json`` ``file_path_metas`` when present."""
-    names = dict(DEFAULT_FILES)
-    meta_path = directory / "configuration.json"
-    if meta_path.is_file():
-        metas = json.loads(meta_path.read_text(encoding="utf-8")).get("file_path_metas", {})
-        for key in ("init_param", "config"):
-            names[key] = metas.get(key, names[key])
-        names["token_list"] = (metas.get("tokenizer_conf") or {}).get("token_list", names["token_list"])
-        names["cmvn_file"] = (metas.get("frontend_conf") or {}).get("cmvn_file", names["cmvn_file"])
-    files = {key: directory / name for key, name in names.items()}
-    missing = [str(path) for path in files.values() if not path.is_file()]
-    if missing:
-        raise ScorerUnavailable(f"paraformer_asr: {directory} lacks {', '.join(missing)}; expected a FunASR model "
-                                "directory (configuration.json, config.yaml, model.pt, am.mvn, tokens.json)")
-    return files
+FILES = {"init_param": "model.pt", "config": "config.yaml", "token_list": "tokens.json", "cmvn_file": "am.mvn"}
 
 
 class ParaformerWER(Scorer):
@@ -66,7 +47,7 @@ class ParaformerWER(Scorer):
         if resampler not in RESAMPLERS:
             raise ValueError(f"paraformer_asr: resampler must be one of {RESAMPLERS}, not {resampler!r}")
         self.source = hub.snapshot("paraformer_asr", model, revision, option="wer.model", required="config.yaml")
-        self.files = model_files(self.source)
+        self.files = hub.funasr_files("paraformer_asr", self.source, FILES)
         self.model_id, self.revision = model, revision
         self.normalizer = normalize.get(normalizer)
         self.normalizer.check()

@@ -18,6 +18,7 @@ SCORERS: dict[str, str] = {
     "redimnet": "ztts1_eval.scorers.redimnet_sim:ReDimNetSimilarity",
     "unispeech_wavlm_ecapa": "ztts1_eval.scorers.unispeech_sim:UniSpeechWavLMSimilarity",
     "eres2net_sim": "ztts1_eval.scorers.eres2net_sim:ERes2NetSimilarity",
+    "emotion2vec": "ztts1_eval.scorers.emotion2vec_emotion:Emotion2vecAccuracy",
     "openai_whisper_asr": "ztts1_eval.scorers.openai_whisper_asr:OpenAIWhisperWER",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
     "ttsds2_prosody": "ztts1_eval.scorers.ttsds_prosody:TTSDSProsody",

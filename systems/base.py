@@ -54,6 +54,9 @@ class Capabilities:
     languages: frozenset[str] | None  # None: any language
     seedable: bool
     native_sample_rate: int | None  # None: varies per item (e.g. ground truth)
+    # Continues the prompt audio (prompt text + target text spoken on from the prompt clip), as
+    # continuation items (meta ``mode: continuation``, CV3-Eval's subjective continuation) need.
+    continues_prompt: bool = False
 
     def supports(self, language: str) -> bool:
         return self.languages is None or language in self.languages
@@ -65,6 +68,7 @@ class Capabilities:
             "languages": sorted(self.languages) if self.languages is not None else None,
             "seedable": self.seedable,
             "native_sample_rate": self.native_sample_rate,
+            "continues_prompt": self.continues_prompt,
         }
 
 

@@ -26,6 +26,7 @@ class Qwen3TTS(WorkerSystem):
                          attn_implementation=attn_implementation, **common)
 
     def capabilities_from(self, info: dict[str, Any]) -> Capabilities:
-        return Capabilities(clones_from_audio=True, needs_prompt_text=not info.get("x_vector_only_mode"),
+        in_context = not info.get("x_vector_only_mode")  # ICL: the prompt's codes and text, continued
+        return Capabilities(clones_from_audio=True, needs_prompt_text=in_context,
                             languages=frozenset(info["languages"]), seedable=True,
-                            native_sample_rate=int(info["sample_rate"]))
+                            native_sample_rate=int(info["sample_rate"]), continues_prompt=in_context)

@@ -25,5 +25,6 @@ class VoxCPM2(WorkerSystem):
         super().__init__(model=model, optimize=optimize, **common)
 
     def capabilities_from(self, info: dict[str, Any]) -> Capabilities:
+        # with the prompt transcript the prompt is a continuation prompt (the worker's prompt_mode)
         return Capabilities(clones_from_audio=True, needs_prompt_text=False, languages=None, seedable=True,
-                            native_sample_rate=int(info["sample_rate"]))
+                            native_sample_rate=int(info["sample_rate"]), continues_prompt=True)

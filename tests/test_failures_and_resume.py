@@ -1,6 +1,7 @@
 """Bad input becomes recorded per-item failures; interrupted and sharded runs merge into the
 same items.parquet as one uninterrupted run."""
 
+import json
 import shutil
 import signal
 import subprocess
@@ -93,6 +94,26 @@ def test_unsupported_language_is_counted_and_shown(bad_data, shared_cache):
     assert "| unsupported |" in table  # the de column
     assert "(1 unsup.) |" in table  # the pooled column says what it left out
     assert items.loc["german", "wer_status"] == "unsupported"
+
+
+def test_continuation_items_are_never_run_in_another_mode(bad_data, shared_cache):
+    """An item whose prompt must be continued (meta mode: continuation) is unsupported by a
+    system that cannot continue a prompt, with the reason; the system's capability is recorded."""
+    text = "produced the block books"
+    manifest.write(bad_data / "continuation.jsonl", [
+        Item(id="zero-shot", subset="t", language="en", prompt_wav="lj1.flac", target_text=text, gt_wav="lj4.flac"),
+        Item(id="continue", subset="t", language="en", prompt_wav="lj1.flac", prompt_text="Printing, in the only sense",
+             target_text=text, gt_wav="lj4.flac", meta={"mode": "continuation"})])
+    summary = runner.run(make_config([
+        "benchmark=manifest", f"benchmark.manifest={bad_data / 'continuation.jsonl'}",
+        f"benchmark.data_root={bad_data / 'data'}", f"results_dir={bad_data / 'results'}", "progress=false",
+        "system=flite", f"cache_dir={shared_cache}", "~scorers.run.sim", "~scorers.run.quality"]))
+    items = pd.read_parquet(summary.run_dir / "items.parquet").set_index("id")
+    assert items.loc["zero-shot", "status"] == "ok" and items.loc["continue", "status"] == "unsupported"
+    assert "flite cannot continue a prompt" in items.loc["continue", "failure_reason"]
+    assert summary.generation["unsupported"] == 1
+    system = json.loads((summary.run_dir / "system.json").read_text())
+    assert system["capabilities"]["continues_prompt"] is False
 
 
 def test_changed_audio_is_rescored_and_nothing_else(tmp_path, samples):

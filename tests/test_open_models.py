@@ -189,3 +189,15 @@ def test_qwen3_tts_request_mapping_and_seeds(tiny_qwen3, worker_python):
     assert not (first.samples.shape == other.samples.shape and np.array_equal(first.samples, other.samples))
     assert no_text.status == "failed" and "needs the prompt transcript" in no_text.error
     assert greek.status == "failed" and "does not support language 'el'" in greek.error
+
+
+def test_which_open_models_continue_a_prompt():
+    """Continuation items need the prompt audio continued: Qwen3-TTS in its in-context mode and
+    VoxCPM2 (prompt clip + transcript) do; Qwen3-TTS's x-vector mode only takes a voice."""
+    from systems.qwen3_tts import Qwen3TTS
+    from systems.voxcpm2 import VoxCPM2
+
+    info = {"languages": ["en"], "sample_rate": 24000}
+    assert Qwen3TTS.capabilities_from(None, {**info, "x_vector_only_mode": False}).continues_prompt is True
+    assert Qwen3TTS.capabilities_from(None, {**info, "x_vector_only_mode": True}).continues_prompt is False
+    assert VoxCPM2.capabilities_from(None, {"sample_rate": 48000}).continues_prompt is True

@@ -103,6 +103,8 @@ def _over_limit(path: Path | None, what: str, max_audio_s: float | None) -> str 
 
 
 ROLE_NAMES = {"prompt": "the prompt", "gt": "the ground-truth recording", "output": "the output"}
+# Item meta ``mode``: continuation items need a system that continues the prompt audio.
+CONTINUATION = "continuation"
 
 
 def _write_result(run_dir: Path, request: SynthesisRequest, result: SynthesisResult, k: int = 0,
@@ -224,6 +226,14 @@ def generate(
             reason = f"{system.name} does not support language {item.language!r}"
             _write_result(run_dir, request, SynthesisResult(gid, status="unsupported", error=reason), k)
             counts["unsupported"] += 1
+        elif item.meta.get("mode") == CONTINUATION and not system.capabilities.continues_prompt:
+            # never run in another mode: a zero-shot output is not a continuation
+            reason = f"{system.name} cannot continue a prompt (a continuation item: prompt audio continued with its text)"
+            _write_result(run_dir, request, SynthesisResult(gid, status="unsupported", error=reason), k)
+            counts["unsupported"] += 1
+        elif item.meta.get("mode") == CONTINUATION and not item.prompt_text:
+            _write_result(run_dir, request, SynthesisResult.failed(gid, "a continuation item needs the prompt transcript"), k)
+            counts["failed"] += 1
         elif system.capabilities.needs_prompt_text and not item.prompt_text:
             _write_result(run_dir, request, SynthesisResult.failed(gid, f"{system.name} needs the prompt transcript; item has none"), k)
             counts["failed"] += 1

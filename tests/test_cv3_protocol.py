@@ -50,3 +50,7 @@ def test_cv3_zero_shot_runs_its_own_stack(tmp_path, monkeypatch, shared_cache):
     header = rows[0]
     published = {r[2]: r[header.index("en")] for r in rows if r[1] == "↳ published (VII_CosyVoice_3_Eval)"}
     assert published == {"WER": "4.48", "Spk. sim.": "49.66", "DNSMOS": "3.901"}  # Table VII zero-shot en
+    comparable = {r["metric"]: r["comparable"] for r in csv.DictReader(open(summary.run_dir / "table_vs_paper.csv"))
+                  if r["column"] == "en"}
+    # Flite speaks a preset voice (Spk. sim.*): never compared with a cloned similarity
+    assert comparable == {"WER (%) ↓": "True", "Spk. sim.* ↑": "False", "DNSMOS P.808 ↑": "True"}

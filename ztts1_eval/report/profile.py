@@ -32,6 +32,17 @@ PUBLISHED_METRICS = {"wer": "WER", "utmos": "UTMOS", "sim": "Spk. sim.", "dnsmos
                      "emo_acc": "Emo. acc."}
 # the report's numbers for each field come from this scorer type
 PAPER_SCORERS = {"wer": "qwen3_asr", "utmos": "msr_utmos", "sim": "redimnet"}
+# Table VII's numbers come from each benchmark's own protocol stack (conf/scorers/seedtts.yaml, cv3.yaml)
+PROTOCOL_SCORERS = {
+    "VII_Seed-TTS-Eval": {"wer": "by_language", "sim": "unispeech_wavlm_ecapa"},
+    "VII_CosyVoice_3_Eval": {"wer": "by_language", "sim": "eres2net_sim", "dnsmos_p808": "dnsmos",
+                             "emo_acc": "emotion2vec"},
+}
+
+
+def paper_scorer(published_table: str, field: str) -> str | None:
+    """The scorer type the report's number for ``field`` in ``published_table`` was measured with."""
+    return PROTOCOL_SCORERS.get(published_table, PAPER_SCORERS).get(field)
 
 DISTRIBUTION_AGGREGATORS = {"ttsds2": "ztts1_eval.prosody.factor:ttsds2_cell"}
 

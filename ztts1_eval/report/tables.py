@@ -38,6 +38,7 @@ class Row:
     texts: dict[str, str] = field(default_factory=dict)
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # column -> (n scored, n failed)
     preset: dict[str, float] = field(default_factory=dict)  # a preset voice's similarity: not shown, not ranked
+    published_table: str = ""  # published rows: the report's table they come from
 
     @property
     def is_published(self) -> bool:
@@ -110,7 +111,7 @@ def _published_row(result: Results, ours: Row, metric_field: str, columns: list[
         return None
     metric_name, values = found
     row = Row(ours.section, f"↳ published ({table})", metric_name, ours.field, "published", ours.higher_is_better,
-              ours.decimals)
+              ours.decimals, published_table=table)
     for column in columns:
         raw = values.get(column)
         row.values[column] = float(raw) if raw not in (None, "") else None
@@ -359,7 +360,7 @@ def render_vs_paper(table: Table) -> tuple[str, str] | None:
         # cloned similarity (nor a published cloned one against our preset voice).
         preset_published = metric_field == "sim" and paper.metric.rstrip().endswith("*")
         mismatch = metric_field == "sim" and preset_published != bool(ours.preset)
-        comparable = profile.PAPER_SCORERS.get(metric_field) == ours.scorer_type and not mismatch
+        comparable = profile.paper_scorer(paper.published_table, metric_field) == ours.scorer_type and not mismatch
         cells = []
         for column in columns:
             a, b = (ours.preset if ours.preset else ours.values).get(column), paper.values.get(column)
@@ -373,9 +374,9 @@ def render_vs_paper(table: Table) -> tuple[str, str] | None:
             writer.writerow([ours.system, ours.metric, column, _fmt(a), paper.texts.get(column, ""), _fmt(delta),
                              comparable])
         lines.append(f"| {ours.system} | {ours.metric} | " + " | ".join(cells) + " |")
-    lines += ["", "- (other scorer): our scorer for this metric is not the paper's "
-                  f"({', '.join(f'{k}: {v}' for k, v in profile.PAPER_SCORERS.items())}), so the difference "
-                  "mixes systems and scorers.",
+    lines += ["", "- (other scorer): our scorer for this metric is not the one the published number was measured "
+                  f"with (Tables III/IV: {', '.join(f'{k}: {v}' for k, v in profile.PAPER_SCORERS.items())}; "
+                  "Table VII: each benchmark's own stack), so the difference mixes systems and scorers.",
               "- not comparable: one side's similarity is a preset voice (Spk. sim.*: the system did not clone), "
                   "the other a cloned voice."]
     return "\n".join(lines) + "\n", buf.getvalue()

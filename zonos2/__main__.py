@@ -1,4 +1,5 @@
-"""python -m zonos2 synthesize --text ... [--speaker ref.wav|emb.npy] --out out.wav"""
+"""python -m zonos2 synthesize --text ... [--speaker ref.wav|emb.npy] --out out.wav
+python -m zonos2 serve --checkpoint DIR [--port 8000 --slots 8]: the OpenAI-compatible speech server"""
 
 from __future__ import annotations
 
@@ -34,7 +35,21 @@ def main(argv: list[str] | None = None) -> int:
     syn.add_argument("--language", default="en")
     syn.add_argument("--normalize-text", action=argparse.BooleanOptionalAction, default=True,
                      help="NeMo text normalization, on by default as in the official server")
+    serve = sub.add_parser("serve", help="OpenAI-compatible speech server (continuous batching)")
+    serve.add_argument("--checkpoint", default=HUB_ID, help="hub id or local directory")
+    serve.add_argument("--revision")
+    serve.add_argument("--vocoder", default=DAC_HUB_ID)
+    serve.add_argument("--speaker-encoder", help="local snapshot of the speaker encoder (for ref_audio cloning)")
+    serve.add_argument("--trust-speaker-encoder-code", action="store_true")
+    serve.add_argument("--device", default="auto")
+    serve.add_argument("--dtype")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--slots", type=int, default=8, help="requests decoded together (cache rows)")
+    serve.add_argument("--max-queue", type=int, default=32, help="waiting requests before 429")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     try:
         tts = Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
                                         args.device, args.dtype,
@@ -47,6 +62,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sf.write(args.out, audio, tts.sample_rate, subtype="FLOAT")
     print(f"{args.out}: {len(audio) / tts.sample_rate:.2f} s")
+    return 0
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from zonos2.server import Service, create_app
+
+    try:
+        tts = Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
+                                        args.device, args.dtype,
+                                        speaker_encoder_trust_remote_code=args.trust_speaker_encoder_code)
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(create_app(Service(tts, args.slots, args.max_queue)), host=args.host, port=args.port,
+                timeout_graceful_shutdown=30)
     return 0
 
 

@@ -72,42 +72,84 @@ def decodable_frames(n_frames: int, eos_frame: int | None, n_delay: int) -> int:
 
 
 class BatchDecoder:
-    """Prefill on construction; ``step()`` decodes one frame for every active request."""
+    """Prefill on construction; ``step()`` decodes one frame for every active request.
+
+    With ``slots`` (a server's continuous batching) the cache has that many rows and
+    ``admit()`` prefills a new request into a free row while the others keep decoding;
+    ``release()`` frees a finished or cancelled row. Each row computes what it would alone."""
 
     @torch.inference_mode()
-    def __init__(self, model: Zonos2Model, requests: list[GenerationRequest]):
+    def __init__(self, model: Zonos2Model, requests: list[GenerationRequest] | None = None, slots: int | None = None,
+                 max_len: int | None = None):
         config = model.config
-        if not requests:
+        requests = list(requests or [])
+        slots = slots or len(requests)
+        if not slots:
             raise ValueError("no requests")
         for request in requests:
-            if request.speaker is not None and tuple(request.speaker.shape) != (config.speaker_embedding_dim,):
-                raise ValueError(f"speaker embedding must have shape ({config.speaker_embedding_dim},), "
-                                 f"got {tuple(request.speaker.shape)}")
-            if len(request.prompt) >= config.max_seqlen:
-                raise ValueError(f"prompt of {len(request.prompt)} frames reaches the context limit {config.max_seqlen}")
-        self.model, self.requests, self.config = model, requests, config
+            self._check(config, request)
+        self.model, self.config = model, config
         self.device = next(model.parameters()).device
         dtype = next(model.parameters()).dtype
-        self.max_frames = [r.params.max_frames or config.max_seqlen - len(r.prompt) for r in requests]
-        longest = max(len(r.prompt) + n for r, n in zip(requests, self.max_frames))
-        self.cache = KVCache(config.n_layers, len(requests), config.n_kv_heads, min(longest, config.max_seqlen),
+        if max_len is None:
+            longest = max((len(r.prompt) + (r.params.max_frames or config.max_seqlen - len(r.prompt)) for r in requests),
+                          default=config.max_seqlen)
+            max_len = min(longest, config.max_seqlen)
+        self.cache = KVCache(config.n_layers, slots, config.n_kv_heads, min(max_len, config.max_seqlen),
                              config.head_dim, dtype, self.device)
-        self.generators = [torch.Generator(device=self.device).manual_seed(int(r.params.seed))
-                           if r.params.seed is not None else None for r in requests]
-        self.last_logits = []
-        for row, request in enumerate(requests):  # prefill each request alone
-            frames = torch.as_tensor(request.prompt, device=self.device)[None]
-            positions = torch.arange(len(request.prompt), device=self.device)[None]
-            speaker = request.speaker[None].to(self.device) if request.speaker is not None else None
-            logits = model(frames, positions, self.cache, torch.tensor([row], device=self.device), speaker=speaker)
-            self.last_logits.append(logits[0, -1])
-        n = len(requests)
-        self.history = [torch.empty(0, config.n_codebooks, dtype=torch.long, device=self.device) for _ in range(n)]
-        self.eos_frame: list[int | None] = [None] * n
-        self.countdown: list[int | None] = [None] * n
-        self.stop: list[str | None] = [None] * n
-        self.position = [len(r.prompt) for r in requests]
-        self.active = list(range(n))
+        self.requests: list[GenerationRequest | None] = [None] * slots
+        self.max_frames: list[int] = [0] * slots
+        self.generators: list[torch.Generator | None] = [None] * slots
+        self.last_logits: list[torch.Tensor | None] = [None] * slots
+        self.history: list[torch.Tensor] = [torch.empty(0, config.n_codebooks, dtype=torch.long)] * slots
+        self.eos_frame: list[int | None] = [None] * slots
+        self.countdown: list[int | None] = [None] * slots
+        self.stop: list[str | None] = [None] * slots
+        self.position = [0] * slots
+        self.active: list[int] = []
+        self.free = list(range(slots))
+        for request in requests:  # prefill each request alone
+            self.admit(request)
+
+    @staticmethod
+    def _check(config, request: GenerationRequest) -> None:
+        if request.speaker is not None and tuple(request.speaker.shape) != (config.speaker_embedding_dim,):
+            raise ValueError(f"speaker embedding must have shape ({config.speaker_embedding_dim},), "
+                             f"got {tuple(request.speaker.shape)}")
+        if len(request.prompt) >= config.max_seqlen:
+            raise ValueError(f"prompt of {len(request.prompt)} frames reaches the context limit {config.max_seqlen}")
+
+    @torch.inference_mode()
+    def admit(self, request: GenerationRequest) -> int:
+        """Prefill ``request`` alone into a free row; it decodes from the next ``step()`` on."""
+        self._check(self.config, request)
+        if not self.free:
+            raise RuntimeError("no free slot")
+        if len(request.prompt) >= self.cache.max_len:
+            raise ValueError(f"prompt of {len(request.prompt)} frames does not fit the {self.cache.max_len}-frame cache")
+        row = self.free.pop(0)
+        frames = torch.as_tensor(request.prompt, device=self.device)[None]
+        positions = torch.arange(len(request.prompt), device=self.device)[None]
+        speaker = request.speaker[None].to(self.device) if request.speaker is not None else None
+        logits = self.model(frames, positions, self.cache, torch.tensor([row], device=self.device), speaker=speaker)
+        self.requests[row] = request
+        self.max_frames[row] = request.params.max_frames or self.config.max_seqlen - len(request.prompt)
+        self.generators[row] = (torch.Generator(device=self.device).manual_seed(int(request.params.seed))
+                                if request.params.seed is not None else None)
+        self.last_logits[row] = logits[0, -1]
+        self.history[row] = torch.empty(0, self.config.n_codebooks, dtype=torch.long, device=self.device)
+        self.eos_frame[row] = self.countdown[row] = self.stop[row] = None
+        self.position[row] = len(request.prompt)
+        self.active.append(row)
+        return row
+
+    def release(self, row: int) -> None:
+        """Free a row (finished, or cancelled mid-decode)."""
+        if row in self.active:
+            self.active.remove(row)
+            self.stop[row] = self.stop[row] or "cancelled"
+        if row not in self.free:
+            self.free.append(row)
 
     @torch.inference_mode()
     def step(self) -> bool:
@@ -131,7 +173,7 @@ class BatchDecoder:
                         self.stop[i] = "eos"
             if self.stop[i] is None and len(self.history[i]) >= self.max_frames[i]:
                 self.stop[i] = "max_frames"
-            if self.stop[i] is None and self.position[i] + 1 >= config.max_seqlen - 1:
+            if self.stop[i] is None and self.position[i] + 1 >= min(config.max_seqlen - 1, self.cache.max_len):
                 self.stop[i] = "context"
         self.active = [i for i in self.active if self.stop[i] is None]
         if not self.active:

@@ -1,0 +1,172 @@
+"""`python -m zonos2 serve` on a tiny random checkpoint + tiny DAC, over loopback: concurrent
+streaming clients get exactly what each request gives decoded alone, overload answers 429, a
+client that disconnects frees its row, bad input answers 400, shutdown refuses waiting requests."""
+
+import http.client
+import json
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from zonos2 import random_checkpoint
+from zonos2.api import Conditioning, Zonos2TTS
+from zonos2.engine import Engine
+from zonos2.sampler import SamplingParams
+
+pytest.importorskip("fastapi", reason="the zonos2 extra installs fastapi and uvicorn")  # always installed by make setup
+CFG = random_checkpoint.tiny_config()
+PLAIN = Conditioning(text_normalization=False)
+
+
+@pytest.fixture(scope="module")
+def tts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("zonos2-server")
+    random_checkpoint.write(root / "ckpt", CFG, seed=0)
+    random_checkpoint.write_tiny_dac(root / "dac")
+    return Zonos2TTS.from_pretrained(root / "ckpt", vocoder=str(root / "dac"), device="cpu", dtype="float32")
+
+
+class Served:
+    def __init__(self, tts, slots, max_queue):
+        import uvicorn
+
+        from zonos2.server import Service, create_app
+
+        self.service = Service(tts, slots=slots, max_queue=max_queue)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(create_app(self.service), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            assert time.time() < deadline, "server did not start"
+            time.sleep(0.02)
+
+    def post(self, path, body, read=True):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request("POST", path, body=json.dumps(body) if not isinstance(body, bytes) else body,
+                     headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        if not read:
+            return conn, response
+        data = response.read()
+        conn.close()
+        return response, data
+
+    def get(self, path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        data = json.loads(response.read())
+        conn.close()
+        return data
+
+    def close(self):
+        self.server.should_exit = True
+        self.thread.join(20)
+
+
+def _request(text, seed, frames=40, **extra):
+    return {"model": "zonos2", "input": text, "seed": seed, "max_tokens": frames, "text_normalization": False,
+            "stream": True, "response_format": "pcm", **extra}
+
+
+def test_concurrent_streams_equal_each_request_alone(tts):
+    served = Served(tts, slots=4, max_queue=8)
+    try:
+        texts = [("one short line", 1), ("another, somewhat longer line of text", 2), ("third", 3)]
+        results = {}
+
+        def run(text, seed):
+            response, data = served.post("/v1/audio/speech", _request(text, seed))
+            results[seed] = (response.status, response.getheader("X-Audio-Sample-Rate"), data)
+
+        threads = [threading.Thread(target=run, args=item) for item in texts]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for text, seed in texts:
+            status, rate, data = results[seed]
+            assert status == 200 and rate == str(tts.sample_rate)
+            alone = tts.generate(text, conditioning=PLAIN, params=SamplingParams(seed=seed, max_frames=40))[0]
+            assert np.array_equal(np.frombuffer(data, "<f4"), alone), text
+        assert served.service.engine.steps < 3 * 40  # the three shared decode steps
+        response, data = served.post("/v1/audio/speech", _request("one short line", 1, stream=False,
+                                                                   response_format="wav"))
+        import io
+
+        import soundfile as sf
+
+        wav, rate = sf.read(io.BytesIO(data), dtype="float32")
+        assert response.status == 200 and rate == tts.sample_rate
+        assert np.array_equal(wav, np.frombuffer(results[1][2], "<f4"))  # same audio, not streamed
+        official, data = served.post("/tts/generate", {"text": "third", "seed": 3, "max_tokens": 40,
+                                                       "text_normalization": False, "repetition_window": 0,
+                                                       "repetition_penalty": 1.0})
+        assert official.status == 200 and official.getheader("X-Audio-Format") == "float32"
+        expected = tts.generate("third", conditioning=PLAIN, params=SamplingParams(
+            seed=3, max_frames=40, repetition_window=0, repetition_penalty=1.0))[0]
+        assert np.array_equal(np.frombuffer(data, "<f4"), expected)
+        assert served.get("/v1/models")["data"][0]["id"] == "zonos2"
+    finally:
+        served.close()
+
+
+def test_overload_disconnect_and_bad_input(tts):
+    served = Served(tts, slots=1, max_queue=1)
+    try:
+        long = _request("a long running request", 5, frames=400)
+        conn_a, response_a = served.post("/v1/audio/speech", long, read=False)
+        assert response_a.status == 200 and response_a.read(64)  # running, audio flowing
+        waiting = {}
+        thread_b = threading.Thread(target=lambda: waiting.update(
+            b=served.post("/v1/audio/speech", _request("queued", 6, frames=30))))
+        thread_b.start()
+        deadline = time.time() + 20
+        while served.get("/health")["waiting"] < 1:
+            assert time.time() < deadline
+            time.sleep(0.02)
+        response_c, data_c = served.post("/v1/audio/speech", _request("rejected", 7))
+        assert response_c.status == 429 and response_c.getheader("Retry-After") == "1"
+        assert json.loads(data_c)["error"]["type"] == "overloaded"
+        conn_a.close()  # the client goes away: its row is freed and the queued request runs
+        thread_b.join(60)
+        response_b, data_b = waiting["b"]
+        assert response_b.status == 200
+        assert np.array_equal(np.frombuffer(data_b, "<f4"), tts.generate(
+            "queued", conditioning=PLAIN, params=SamplingParams(seed=6, max_frames=30))[0])
+        for body, message in (({"input": ""}, "non-empty"), (b"{not json", "not JSON"),
+                              ({"input": "x", "response_format": "mp3"}, "response_format"),
+                              ({"input": "x", "ref_audio": "AAAA"}, "speaker encoder"),
+                              ({"input": "x", "seed": "1"}, "seed")):
+            response, data = served.post("/v1/audio/speech", body)
+            assert response.status == 400 and message in json.loads(data)["error"]["message"], body
+        health = served.get("/health")
+        assert health["status"] == "ok" and health["running"] == 0 and health["waiting"] == 0
+    finally:
+        served.close()
+
+
+def test_shutdown_finishes_running_and_refuses_waiting(tts):
+    engine = Engine(tts.model, slots=1, max_queue=4)
+    [first, second] = tts.requests_for(["first", "second"], None, PLAIN,
+                                       [SamplingParams(seed=1, max_frames=30), SamplingParams(seed=2, max_frames=30)])
+    a = engine.submit(first)
+    b = engine.submit(second)
+    engine.start()
+    deadline = time.time() + 20
+    while engine.busy == 0:  # the first request is running
+        assert time.time() < deadline
+        time.sleep(0.01)
+    engine.stop()
+    pieces = list(a.iter_pieces())
+    assert pieces[-1][1] is True and a.stop_reason in ("eos", "max_frames")
+    with pytest.raises(RuntimeError, match="shut down before this request started"):
+        list(b.iter_pieces())

@@ -1,0 +1,207 @@
+"""``python -m zonos2 serve``: an OpenAI-compatible speech server on our runner (FastAPI + uvicorn).
+
+Routes: ``POST /v1/audio/speech`` (OpenAI's fields, plus voice cloning by reference audio),
+``POST /tts/generate`` (the official ZONOS2 server's fields and raw float32 PCM response),
+``GET /health``, ``GET /v1/models``. Requests share one decode batch (``zonos2.engine``); streamed
+responses send audio as the vocoder's chunked decode produces it. A full waiting queue answers
+429 with Retry-After; bad input answers 400 with a JSON error; a client that disconnects frees
+its row; shutdown finishes the running requests and refuses the waiting ones.
+
+Reference audio is accepted as ``ref_audio`` / ``speaker_audio_base64`` (base64 or a data URL,
+any format libsndfile reads), the shapes vLLM-omni / sglang-omni clients and the official server
+send; ``ref_text`` is accepted and recorded but not used (ZONOS2 clones from a speaker embedding).
+"""
+
+
+import base64
+import binascii
+import io
+import json
+from contextlib import asynccontextmanager
+from typing import Any, Iterator
+
+import numpy as np
+
+from zonos2.api import Conditioning, Zonos2TTS
+from zonos2.engine import Engine, Job, Overloaded
+from zonos2.sampler import SamplingParams
+
+FORMATS = {"wav": "audio/wav", "pcm": "audio/pcm", "flac": "audio/flac"}
+RETRY_AFTER_S = 1
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def decode_audio(value: str) -> tuple[np.ndarray, int]:
+    """Base64 (or a ``data:...;base64,`` URL) of an audio file, to mono float32 samples."""
+    import soundfile as sf
+
+    payload = value.split(",", 1)[1] if value.startswith("data:") else value
+    try:
+        raw = base64.b64decode(payload, validate=True)
+        samples, rate = sf.read(io.BytesIO(raw), dtype="float32", always_2d=True)
+    except (binascii.Error, ValueError, RuntimeError) as exc:
+        raise BadRequest(f"reference audio is not base64 of a readable audio file ({type(exc).__name__})") from exc
+    if samples.size == 0:
+        raise BadRequest("reference audio is empty")
+    return samples.mean(axis=1), int(rate)
+
+
+def _float(body: dict[str, Any], key: str, default: float | None) -> float | None:
+    value = body.get(key, default)
+    if value is not None and not isinstance(value, (int, float)):
+        raise BadRequest(f"{key} must be a number")
+    return value
+
+
+class Service:
+    """What the routes share: the model, the engine, request parsing and audio encoding."""
+
+    def __init__(self, tts: Zonos2TTS, slots: int = 8, max_queue: int = 32, max_text_chars: int = 2000,
+                 model_name: str = "zonos2"):
+        if tts.vocoder is None:
+            raise ValueError("the server needs a vocoder")
+        self.tts, self.model_name, self.max_text_chars = tts, model_name, max_text_chars
+        self.engine = Engine(tts.model, slots=slots, max_queue=max_queue)
+
+    def job(self, body: dict[str, Any], text_key: str, official: bool) -> Job:
+        text = body.get(text_key)
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest(f"{text_key} must be a non-empty string")
+        if len(text) > self.max_text_chars:
+            raise BadRequest(f"{text_key} has {len(text)} characters, more than {self.max_text_chars}")
+        audio = body.get("ref_audio") or body.get("speaker_audio_base64") or body.get("speaker_wav_base64")
+        speaker = None
+        if audio is not None:
+            if not isinstance(audio, str):
+                raise BadRequest("ref_audio must be a base64 string or data URL")
+            if self.tts.embedder is None:
+                raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
+            speaker = decode_audio(audio)
+        seed = body.get("seed")
+        if seed is not None and not isinstance(seed, int):
+            raise BadRequest("seed must be an integer")
+        max_tokens = body.get("max_tokens")
+        params = SamplingParams(seed=seed, max_frames=max_tokens) if not official else SamplingParams(
+            temperature=_float(body, "temperature", 1.15), top_k=int(body.get("topk", 106)),
+            top_p=_float(body, "top_p", 0.0), min_p=_float(body, "min_p", 0.18), seed=seed, max_frames=max_tokens,
+            repetition_window=int(body.get("repetition_window", 50)),
+            repetition_penalty=_float(body, "repetition_penalty", 1.2),
+            repetition_codebooks=int(body.get("repetition_codebooks", 8)))
+        conditioning = Conditioning(language=str(body.get("language", "en")).split("_")[0],
+                                    text_normalization=bool(body.get("text_normalization", True)),
+                                    speaking_rate_enabled=bool(body.get("speaking_rate_enabled", False)),
+                                    speed=_float(body, "speed", None) if body.get("speaking_rate_enabled") else None)
+        try:
+            [request] = self.tts.requests_for([text], [speaker] if speaker is not None else None, conditioning, params)
+        except (ValueError, RuntimeError) as exc:
+            raise BadRequest(str(exc)) from exc
+        return self.engine.submit(request)
+
+    def pcm_chunks(self, job: Job) -> Iterator[np.ndarray]:
+        """Audio chunks as the vocoder's streamed decode yields them; cancels the job if the
+        consumer stops early (a disconnected client)."""
+        try:
+            yield from self.tts.vocoder.stream(job.iter_pieces())
+        finally:
+            job.cancel()
+
+    def encode(self, audio: np.ndarray, fmt: str) -> bytes:
+        import soundfile as sf
+
+        if fmt == "pcm":
+            return audio.astype("<f4").tobytes()
+        buf = io.BytesIO()
+        sf.write(buf, audio, self.tts.sample_rate, format=fmt.upper(), subtype="FLOAT" if fmt == "wav" else "PCM_16")
+        return buf.getvalue()
+
+
+def create_app(service: Service):
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
+    from starlette.concurrency import run_in_threadpool
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        service.engine.start()
+        yield
+        service.engine.stop()  # the running requests finish, the waiting ones are refused
+
+    app = FastAPI(title="ZONOS2 (ztts1-eval runner)", lifespan=lifespan)
+    pcm_headers = {"X-Audio-Sample-Rate": str(service.tts.sample_rate), "X-Audio-Channels": "1",
+                   "X-Audio-Format": "float32"}
+
+    def error(status: int, message: str, **headers: str) -> JSONResponse:
+        return JSONResponse({"error": {"message": message, "type": "invalid_request_error" if status == 400
+                                       else "overloaded" if status == 429 else "server_error"}},
+                            status_code=status, headers=headers)
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except json.JSONDecodeError as exc:
+            raise BadRequest(f"the body is not JSON ({exc.msg})") from exc
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object")
+        return body
+
+    async def respond(body: dict[str, Any], text_key: str, official: bool):
+        fmt = "pcm" if official else str(body.get("response_format", "wav"))
+        if fmt not in FORMATS:
+            raise BadRequest(f"response_format must be one of {sorted(FORMATS)}")
+        if fmt == "flac" and body.get("stream"):
+            raise BadRequest("flac cannot be streamed; use wav or pcm")
+        job = service.job(body, text_key, official)
+        headers = pcm_headers if fmt == "pcm" else {}
+        if body.get("stream", official):
+            async def chunks():
+                # async, so that a disconnect (the task cancelled) reaches ``finally`` at once
+                pcm = service.pcm_chunks(job)
+                try:
+                    if fmt == "wav":  # a streamed WAV header with an open length, then float32 samples
+                        yield _wav_header(service.tts.sample_rate)
+                    while (chunk := await run_in_threadpool(next, pcm, None)) is not None:
+                        yield chunk.astype("<f4").tobytes()
+                finally:
+                    job.cancel()
+            return StreamingResponse(chunks(), media_type=FORMATS[fmt], headers=headers)
+        chunks = await run_in_threadpool(lambda: list(service.pcm_chunks(job)))  # the event loop keeps serving
+        audio = np.concatenate(chunks or [np.zeros(0, np.float32)])
+        return Response(service.encode(audio, fmt), media_type=FORMATS[fmt], headers=headers)
+
+    async def handle(request: Request, text_key: str, official: bool):
+        try:
+            return await respond(await body_of(request), text_key, official)
+        except BadRequest as exc:
+            return error(400, str(exc))
+        except Overloaded as exc:
+            return error(429, str(exc), **{"Retry-After": str(RETRY_AFTER_S)})
+
+    @app.post("/v1/audio/speech")
+    async def speech(request: Request):
+        return await handle(request, "input", official=False)
+
+    @app.post("/tts/generate")
+    async def generate(request: Request):
+        return await handle(request, "text", official=True)
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok", "running": service.engine.busy, "waiting": service.engine.waiting.qsize(),
+                "slots": service.engine.slots}
+
+    @app.get("/v1/models")
+    def models():
+        return {"object": "list", "data": [{"id": service.model_name, "object": "model", "owned_by": "ztts1-eval"}]}
+
+    return app
+
+
+def _wav_header(rate: int) -> bytes:
+    """A float32 mono WAV header whose sizes say "unknown" (0xFFFFFFFF), as streaming servers send."""
+    import struct
+
+    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE" + b"fmt " + struct.pack("<IHHIIHH", 16, 3, 1, rate,
+            rate * 4, 4, 32) + b"data" + struct.pack("<I", 0xFFFFFFFF))

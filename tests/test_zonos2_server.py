@@ -115,6 +115,14 @@ def test_concurrent_streams_equal_each_request_alone(tts):
             seed=3, max_frames=40, repetition_window=0, repetition_penalty=1.0))[0]
         assert np.array_equal(np.frombuffer(data, "<f4"), expected)
         assert served.get("/v1/models")["data"][0]["id"] == "zonos2"
+        # the load test measures our server like any OpenAI-compatible one (float32 PCM by its headers)
+        from ztts1_eval.serving.load import run_level
+
+        level = run_level(f"http://127.0.0.1:{served.port}/v1/audio/speech", ["one", "two", "three", "four"], 2,
+                          {"response_format": "pcm", "stream": True, "max_tokens": 20, "text_normalization": False,
+                           "seed": 1}, {}, warmup=1)
+        assert level["ok"] == 3 and level["audio_s_per_s"] > 0
+        assert 0 < level["ttfa_s"]["p50"] <= level["latency_s"]["p50"]
     finally:
         served.close()
 

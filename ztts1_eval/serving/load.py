@@ -33,7 +33,10 @@ class Sample:
     error: str | None = None
 
 
-def _audio_seconds(body: bytes, response_format: str) -> float:
+def _audio_seconds(body: bytes, response_format: str, headers=None) -> float:
+    headers = headers or {}
+    if response_format == "pcm" and headers.get("x-audio-format") == "float32":  # ZONOS2 servers: float32
+        return len(body) / (4.0 * int(headers.get("x-audio-sample-rate", PCM_RATE)))
     if response_format == "pcm":
         return len(body) / (2.0 * PCM_RATE)
     import soundfile as sf
@@ -58,7 +61,8 @@ def request_once(client, url: str, payload: dict[str, Any], headers: dict[str, s
                     first = time.perf_counter() - start
                 pieces.append(piece)
         latency = time.perf_counter() - start
-        return Sample(True, first, latency, _audio_seconds(b"".join(pieces), payload.get("response_format", "wav")))
+        return Sample(True, first, latency, _audio_seconds(b"".join(pieces), payload.get("response_format", "wav"),
+                                                           {k.lower(): v for k, v in response.headers.items()}))
     except Exception as exc:  # noqa: BLE001 - a failed request is a recorded sample, never a crash
         return Sample(False, first, time.perf_counter() - start, 0.0, f"{type(exc).__name__}: {exc}")
 

@@ -65,5 +65,6 @@ def test_cli_writes_the_table(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "| 1 clients | 4 / 4 |" in out.stdout and "| 2 clients | 4 / 4 |" in out.stdout
     stored = json.loads((tmp_path / "speed.json").read_text())
-    assert [level["concurrency"] for level in stored["levels"]] == [1, 2]
+    assert [level["concurrency"] for level in stored["levels"]] == [1, 2] and stored["label"].endswith("/v1/audio/speech")
+    assert (tmp_path / "latency_vs_throughput.png").stat().st_size > 5000
     assert stored["payload"]["stream"] is True and stored["url"].endswith("/v1/audio/speech")

@@ -223,7 +223,10 @@ def _speed(argv: list[str]) -> None:
     parser.add_argument("--format", default="wav", choices=["wav", "pcm", "flac"])
     parser.add_argument("--no-stream", action="store_true", help="ask for the whole file (stream=false)")
     parser.add_argument("--api-key-env", default=None, help="environment variable holding a bearer token")
-    parser.add_argument("--out", type=Path, default=Path("results/speed/speed"), help="writes <out>.md and <out>.json")
+    parser.add_argument("--label", help="the system's name in tables and the plot (default: the URL)")
+    parser.add_argument("--out", type=Path, default=Path("results/speed/speed"),
+                        help="writes <out>.md and <out>.json; latency_vs_throughput.png in its folder plots every "
+                             "speed run stored there, one line per system")
     args = parser.parse_args(argv)
     if args.manifest:
         import json
@@ -245,8 +248,16 @@ def _speed(argv: list[str]) -> None:
               for c in args.concurrency.split(",")]
     markdown = load.render_markdown(levels, url)
     atomic.write_text(args.out.with_suffix(".md"), markdown)
-    atomic.write_json(args.out.with_suffix(".json"), {"url": url, "payload": payload, "levels": levels,
-                                                      "provenance": {"git": provenance.git_info()}})
+    atomic.write_json(args.out.with_suffix(".json"), {"url": url, "label": args.label or url, "payload": payload,
+                                                      "levels": levels, "provenance": {"git": provenance.git_info()}})
+    import json
+
+    runs = []
+    for path in sorted(args.out.parent.glob("*.json")):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(run, dict) and "levels" in run and "url" in run:
+            runs.append(run)
+    load.plot_runs(runs, args.out.parent / "latency_vs_throughput.png")
     print(markdown)
 
 

@@ -154,3 +154,33 @@ def render_markdown(levels: list[dict[str, Any]], url: str) -> str:
     lines += ["", f"- First {levels[0]['warmup_excluded'] if levels else 0} request(s) of each level sent as warm-up "
                   "and not counted. TTFA: first non-empty body chunk. RTF: latency / audio seconds received."]
     return "\n".join(lines) + "\n"
+
+
+def plot_runs(runs: list[dict[str, Any]], path) -> None:
+    """Latency (p50, and p95 dashed) against throughput (requests/s), one line per system, each
+    point a load level: the serving engines' way of showing a speed trade-off."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for run in runs:
+        levels = [lv for lv in run["levels"] if lv.get("requests_per_s") and lv["latency_s"]["p50"] is not None]
+        if not levels:
+            continue
+        x = [lv["requests_per_s"] for lv in levels]
+        line, = ax.plot(x, [lv["latency_s"]["p50"] for lv in levels], marker="o", label=run.get("label") or run["url"])
+        ax.plot(x, [lv["latency_s"]["p95"] for lv in levels], linestyle="--", color=line.get_color(), alpha=0.6)
+        for lv, xi in zip(levels, x):
+            ax.annotate(f"{lv['rate']:g}/s" if lv["rate"] else f"c={lv['concurrency']}", (xi, lv["latency_s"]["p50"]),
+                        textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel("throughput (requests/s)")
+    ax.set_ylabel("latency (s): p50, p95 dashed")
+    ax.set_title("Latency vs throughput")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -2,8 +2,8 @@
 ``ztts1-eval data list|build|verify`` (benchmark manifests from their public sources),
 ``ztts1-eval compare A B``, ``ztts1-eval gate BASELINE CANDIDATE --config gates.yaml``,
 ``ztts1-eval noise-floor`` (stored runs only, except noise-floor --runs K, which makes them),
-``ztts1-eval doctor`` (the weights and machine give sane numbers) and ``ztts1-eval speed`` (a
-speech server's latency and throughput).
+``ztts1-eval doctor`` (the weights and machine give sane numbers), ``ztts1-eval speed`` (a
+speech server's latency and throughput) and ``ztts1-eval control`` (a stored speaking-rate sweep).
 
 ``eval`` is a Hydra app (``conf/``), so ``--multirun`` sweeps and Hydra launchers (submitit,
 Ray) spread systems or shards over machines; ``report`` and ``finalize`` read stored files only.
@@ -261,6 +261,24 @@ def _speed(argv: list[str]) -> None:
     print(markdown)
 
 
+def _control(argv: list[str]) -> None:
+    from ztts1_eval.report import control
+
+    parser = argparse.ArgumentParser(prog="ztts1-eval control",
+                                     description="Speaking-rate control accuracy of a stored sweep (runs of one "
+                                                 "system differing in one option).")
+    parser.add_argument("--benchmark", required=True)
+    parser.add_argument("--system", required=True, help="the system type, e.g. espeak, piper, openai_speech")
+    parser.add_argument("--option", required=True, help=f"the swept option ({', '.join(control.CONTROLS)}, ...)")
+    parser.add_argument("--results-dir", type=Path, default=Path(os.environ.get("ZTTS1_RESULTS_DIR", "results")))
+    args = parser.parse_args(argv)
+    try:
+        path = control.write(args.results_dir, args.benchmark, args.system, args.option)
+    except ValueError as exc:
+        sys.exit(f"error: {exc}")
+    print(path.read_text())
+
+
 def _data(argv: list[str]) -> None:
     from ztts1_eval.data.cli import main as data_main
 
@@ -268,7 +286,8 @@ def _data(argv: list[str]) -> None:
 
 
 COMMANDS = {"eval": _eval, "report": _report, "merge": _finalize, "finalize": _finalize, "data": _data, "compare": _compare,
-            "gate": _gate, "noise-floor": _noise_floor, "doctor": _doctor, "speed": _speed}
+            "gate": _gate, "noise-floor": _noise_floor, "doctor": _doctor, "speed": _speed,
+            "control": _control}
 
 
 def main() -> None:

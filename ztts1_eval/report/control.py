@@ -1,0 +1,180 @@
+"""Does a system obey its speaking-rate control? A sweep is ordinary runs of one system that
+differ only in one option (Hydra multirun, e.g. ``system.options.words_per_minute=120,160,200``);
+this reads their stored results, measures each output's delivered rate and compares it with the
+requested one. No model is loaded.
+
+Delivered rate: the target text's units (words; characters for zh/ja/ko/yue) per second of
+detected speech in the output (Silero VAD, ``output_speech_s``), so pauses do not count. A
+control is *absolute* when its value is a rate (espeak's words per minute: measured in words per
+minute) and *relative* when it is a factor (``speed``: 2 = twice as fast; piper's ``length_scale``:
+2 = half as fast), measured against the median delivered rate at the factor 1 setting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ztts1_eval.core import atomic, layout
+from ztts1_eval.report.model import Results, load_results
+
+CHARACTER_LANGUAGES = {"zh", "ja", "ko", "yue"}
+
+
+@dataclass(frozen=True)
+class Control:
+    unit: str  # what the requested value measures
+    kind: str  # "absolute" | "relative" | "inverse" (a factor whose reciprocal is the speed)
+
+
+CONTROLS = {
+    "words_per_minute": Control("words/min", "absolute"),
+    "speed": Control("x speed", "relative"),
+    "length_scale": Control("x duration", "inverse"),
+}
+
+
+def text_units(text: str, language: str) -> int:
+    if language in CHARACTER_LANGUAGES:
+        return sum(1 for ch in text if ch.isalnum())
+    return len([w for w in text.split() if any(ch.isalnum() for ch in w)])
+
+
+def delivered_rate(items: pd.DataFrame) -> pd.Series:
+    """Text units per second of detected speech, per ok item (NaN where no speech was found)."""
+    units = pd.Series([text_units(t, lang) for t, lang in zip(items["target_text"], items["language"])],
+                      index=items.index, dtype=float)
+    speech = items["output_speech_s"].where(items["output_speech_s"] > 0)
+    return units / speech
+
+
+def _options(run_dir: Path) -> dict[str, Any]:
+    record = json.loads(layout.run_file(run_dir).read_text(encoding="utf-8"))
+    system = (record.get("config") or record).get("system") or {}
+    return dict(system.get("options") or {})
+
+
+def sweep(results_dir: Path, benchmark: str, system_type: str, option: str) -> list[tuple[float, Results]]:
+    """The runs of ``system_type`` on ``benchmark`` whose options differ only in ``option``, by
+    requested value; refuses runs that differ in anything else (they are not one sweep)."""
+    runs, others = [], None
+    for run_dir in layout.run_dirs(results_dir, benchmark):
+        try:
+            result = load_results(run_dir)
+        except (FileNotFoundError, ValueError):
+            continue
+        if (result.system.config.get("type") or result.system.name) != system_type:
+            continue
+        options = _options(run_dir)
+        if option not in options:
+            continue
+        rest = {k: v for k, v in options.items() if k != option}
+        if others is not None and rest != others:
+            raise ValueError(f"{run_dir}: options other than {option} differ from the sweep's ({rest} vs {others})")
+        others = rest
+        runs.append((float(options[option]), result))
+    if len({value for value, _ in runs}) < 2:
+        raise ValueError(f"a sweep needs runs of {system_type} at two or more {option} values on {benchmark}; "
+                         f"run e.g. make eval SYSTEM={system_type} ARGS='system.options.{option}=<a>,<b>' (multirun)")
+    return sorted(runs, key=lambda pair: pair[0])
+
+
+def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
+    """One row per ok item and setting: requested value, delivered rate, the measured value in
+    the control's unit, and the item's WER / similarity where scored."""
+    control = CONTROLS.get(option, Control(option, "relative"))
+    frames = []
+    for value, result in runs:
+        items = result.items().set_index("id")
+        items = items[items["status"] == "ok"]
+        frame = pd.DataFrame({"requested": value, "rate": delivered_rate(items), "language": items["language"]},
+                             index=items.index)
+        for column in ("wer.wer", "sim.sim"):
+            if column in items:
+                frame[column] = pd.to_numeric(items[column], errors="coerce")
+        frames.append(frame)
+    data = pd.concat(frames).dropna(subset=["rate"])
+    if control.kind == "absolute":  # words per minute
+        data["measured"] = 60.0 * data["rate"]
+    else:
+        reference = data.loc[data["requested"] == 1.0, "rate"]
+        if reference.empty:
+            raise ValueError(f"a relative control needs a run at {option}=1 as the reference rate")
+        factor = data["rate"] / float(reference.median())
+        data["measured"] = factor if control.kind == "relative" else 1.0 / factor
+    return data
+
+
+def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
+    from scipy.stats import spearmanr
+
+    control = CONTROLS.get(option, Control(option, "relative"))
+    per_setting = []
+    for value, group in data.groupby("requested"):
+        row = {"requested": value, "n": int(len(group)), "measured_median": float(group["measured"].median()),
+               "measured_iqr": [float(group["measured"].quantile(0.25)), float(group["measured"].quantile(0.75))]}
+        for column in ("wer.wer", "sim.sim"):
+            if column in group and group[column].notna().any():
+                row[column] = float(group[column].mean())
+        per_setting.append(row)
+    rho = spearmanr(data["requested"], data["measured"]).statistic if data["requested"].nunique() > 1 else math.nan
+    return {"option": option, "unit": control.unit, "kind": control.kind, "items": int(len(data)),
+            "spearman": float(rho), "mae": float((data["measured"] - data["requested"]).abs().mean()),
+            "per_setting": per_setting}
+
+
+def render(summary: dict[str, Any], system: str) -> str:
+    lines = [f"# Speaking-rate control: {system}, `{summary['option']}` ({summary['unit']})", "",
+             f"Spearman rank correlation requested vs measured: **{summary['spearman']:.3f}** over "
+             f"{summary['items']} outputs; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**.", "",
+             "| requested | n | measured median | IQR | WER (%) | Spk. sim. |", "|---:|---:|---:|---:|---:|---:|"]
+    for row in summary["per_setting"]:
+        wer = f"{100 * row['wer.wer']:.1f}" if "wer.wer" in row else ""
+        sim = f"{row['sim.sim']:.1f}" if "sim.sim" in row else ""
+        lines.append(f"| {row['requested']:g} | {row['n']} | {row['measured_median']:.3g} | "
+                     f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | {wer} | {sim} |")
+    lines += ["", "Measured: target-text words (characters for zh/ja/ko) per second of detected speech "
+                  "(Silero VAD), in the control's unit (relative controls: against the median at 1)."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(data: pd.DataFrame, summary: dict[str, Any], system: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    ax.scatter(data["requested"], data["measured"], s=10, alpha=0.35, label="outputs")
+    medians = [(row["requested"], row["measured_median"]) for row in summary["per_setting"]]
+    ax.plot(*zip(*medians), marker="o", color="C1", label="median")
+    low, high = float(min(data["requested"].min(), data["measured"].min())), float(max(data["requested"].max(),
+                                                                                      data["measured"].max()))
+    ax.plot([low, high], [low, high], linestyle="--", color="grey", label="requested = measured")
+    ax.set_xlabel(f"requested {summary['option']} ({summary['unit']})")
+    ax.set_ylabel(f"measured ({summary['unit']})")
+    ax.set_title(f"{system}: rate control (Spearman {summary['spearman']:.2f})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write(results_dir: Path, benchmark: str, system_type: str, option: str) -> Path:
+    """``<results_dir>/<benchmark>/control/<system>_<option>.{md,csv,json,png}``; returns the .md."""
+    runs = sweep(results_dir, benchmark, system_type, option)
+    data = measure(runs, option)
+    summary = summarize(data, option)
+    out = results_dir / benchmark / "control" / f"{system_type}_{option}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(out.with_suffix(".md"), render(summary, system_type))
+    atomic.write_text(out.with_suffix(".csv"), data.reset_index().to_csv(index=False))
+    atomic.write_json(out.with_suffix(".json"), {**summary, "runs": [r.run_id for _, r in runs]})
+    plot(data, summary, system_type, out.with_suffix(".png"))
+    return out.with_suffix(".md")
+

@@ -14,23 +14,13 @@ over time, the classifier, softmax (labels starting with "unuse" masked out).
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def conv_layers(spec: str) -> list[tuple[int, int, int]]:
-    """``"[(512, 10, 5)] + [(512, 3, 2)] * 4 + ..."`` as a list."""
-    layers: list[tuple[int, int, int]] = []
-    for term in spec.split("+"):
-        match = re.fullmatch(r"\s*\[\s*\((\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)\s*\]\s*(?:\*\s*(\d+))?\s*", term)
-        if not match:
-            raise ValueError(f"cannot read feature_encoder_spec term {term!r}")
-        layers.extend([tuple(int(match.group(i)) for i in (1, 2, 3))] * int(match.group(4) or 1))
-    return layers
+from ztts1_eval.models.fairseq_spec import conv_layers
 
 
 def alibi_slopes(heads: int) -> list[float]:

@@ -310,13 +310,6 @@ class Paraformer(nn.Module):
         return {"encoder_out": encoder_out, "alphas": alphas, "token_num": token_num, "scores": scores, "ids": ids}
 
 
-def unused_keys(state: Mapping[str, torch.Tensor], model: nn.Module) -> list[str]:
-    """Checkpoint keys of parts this inference does not run (hotword modules, the predictor's
-    timestamp branch, the decoder's unused token embedding)."""
-    expected = set(model.state_dict())
-    return sorted(k for k in state if k not in expected)
-
-
 # ---- text ------------------------------------------------------------------------------------
 
 SPECIAL = ("<s>", "</s>", "<unk>", "<OOV>")

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ztts1_eval.models.ecapa_tdnn import EcapaTdnnHead
+from ztts1_eval.models.fairseq_spec import conv_layers
 
 # s3prl's wavlm_large.pt ``cfg`` (the WavLM-Large release), as far as the forward pass needs it;
 # the checkpoint's tensor shapes are checked against it at load time.
@@ -68,18 +69,6 @@ def read_wavlm_config(source: str | Mapping[str, Any]) -> dict[str, Any]:
     if not path.is_file():
         raise ValueError(f"wavlm_config {source!r} is neither a preset ({sorted(WAVLM_PRESETS)}) nor a JSON file")
     return {**WAVLM_LARGE, **json.loads(path.read_text())}
-
-
-def conv_layers(spec: str) -> list[tuple[int, int, int]]:
-    """fairseq's ``conv_feature_layers`` string, ``"[(512,10,5)] + [(512,3,2)] * 4"``, as a list."""
-    layers: list[tuple[int, int, int]] = []
-    for term in spec.split("+"):
-        match = re.fullmatch(r"\s*\[\s*\((\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)\s*\]\s*(?:\*\s*(\d+))?\s*", term)
-        if not match:
-            raise ValueError(f"cannot read conv_feature_layers term {term!r} in {spec!r}")
-        layer = tuple(int(match.group(i)) for i in (1, 2, 3))
-        layers.extend([layer] * int(match.group(4) or 1))
-    return layers
 
 
 def hf_config(cfg: Mapping[str, Any]):

@@ -84,34 +84,17 @@ class Emotion2vecAccuracy(Scorer):
     def load(self) -> None:
         if self._model is not None:
             return
-        import pickle
-
-        import torch
         import yaml
 
         from ztts1_eval.models.emotion2vec import Emotion2vec
 
         config = yaml.safe_load(self.files["config"].read_text(encoding="utf-8"))
         try:
-            state = torch.load(self.files["init_param"], map_location="cpu", weights_only=not self.trust_pickle)
-        except pickle.UnpicklingError as exc:
-            raise ScorerUnavailable(f"emotion2vec: {self.files['init_param']} holds Python objects besides tensors; "
-                                    "if you trust it, set trust_pickle=true") from exc
-        for key in ("state_dict", "model"):  # FunASR's loader unwraps these
-            if isinstance(state, dict) and isinstance(state.get(key), dict):
-                state = state[key]
-        try:
             model = Emotion2vec(config["model_conf"], len(self.labels))
         except (KeyError, ValueError) as exc:
             raise ScorerUnavailable(f"emotion2vec: {self.files['config']}: {exc}") from exc
-        expected = model.state_dict()
-        missing = [k for k in expected if k not in state]
-        wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
-        if missing or wrong:
-            raise ScorerUnavailable(f"emotion2vec: {self.files['init_param']} does not match {self.files['config']} "
-                                    f"(missing {missing[:4]}, wrong shape {wrong[:4]})")
-        model.load_state_dict({k: state[k] for k in expected})
-        self._unused = sorted(k for k in state if k not in expected)
+        self._unused = hub.load_strict("emotion2vec", self.files["init_param"], self.trust_pickle, model,
+                                       self.files["config"])
         self._model = model.eval().to(self.device)
 
     def scores(self, samples: np.ndarray) -> list[float]:

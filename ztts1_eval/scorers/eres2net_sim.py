@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
-from ztts1_eval.scorers import hub
+from ztts1_eval.scorers import hub, resampling
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.scorers.redimnet_sim import cosine
 
@@ -29,7 +29,6 @@ CHECKPOINT = "pretrained_eres2net.ckpt"
 MODEL_ARGS = {"feat_dim": 80, "embedding_size": 192}  # CV3-Eval's table for this model id
 SAMPLE_RATE = 16000
 MIN_SAMPLES = 1600
-PASS_THROUGH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
 def resolve_checkpoint(checkpoint: str) -> Path:
@@ -70,7 +69,7 @@ class ERes2NetSimilarity(Scorer):
         self.info = ScorerInfo(
             needs_text=False, needs_reference_audio=True, kind="utterance", sample_rate=SAMPLE_RATE, languages=None,
             metrics=(Metric("sim", "Spk. sim.", higher_is_better=True, decimals=1, worst=0.0),),
-            native_rates=PASS_THROUGH_RATES,
+            native_rates=resampling.native_rates("torchaudio_sinc"),
         )
         self._model = None
         self._prompts: dict[str, np.ndarray] = {}
@@ -110,10 +109,9 @@ class ERes2NetSimilarity(Scorer):
     def embed(self, samples: np.ndarray, rate: int) -> np.ndarray:
         import torch
 
-        from ztts1_eval.core.sinc_resample import resample
         from ztts1_eval.models.kaldi_fbank import kaldi_fbank
 
-        wav = resample(np.asarray(samples, dtype=np.float32), rate, SAMPLE_RATE)
+        wav = resampling.resample(np.asarray(samples, dtype=np.float32), rate, SAMPLE_RATE, "torchaudio_sinc")
         if wav.size < MIN_SAMPLES:
             raise ValueError(f"audio too short for a speaker embedding ({wav.size} samples at 16 kHz < {MIN_SAMPLES})")
         feats = kaldi_fbank(wav, SAMPLE_RATE, self.model_args.get("feat_dim", 80))

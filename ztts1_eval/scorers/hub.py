@@ -150,3 +150,30 @@ def funasr_files(scorer: str, directory: Path, defaults: dict[str, str]) -> dict
         raise ScorerUnavailable(f"{scorer}: {directory} lacks {', '.join(missing)}; expected a FunASR model "
                                 f"directory ({', '.join(sorted(set(names.values()) | {'configuration.json'}))})")
     return files
+
+
+def load_strict(scorer: str, path: Path, trust_pickle: bool, model: Any, config_path: Path) -> list[str]:
+    """Load the torch state dict at ``path`` (FunASR's ``state_dict`` / ``model`` wrappers
+    unwrapped, as its loader does) into ``model``: every parameter must be there with its shape
+    (FunASR's loader skips mismatches silently; we refuse). Returns the checkpoint's keys the
+    model does not use (modules the inference path does not run), sorted."""
+    import pickle
+
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=not trust_pickle)
+    except pickle.UnpicklingError as exc:
+        raise ScorerUnavailable(f"{scorer}: {path} holds Python objects besides tensors; if you trust it, set "
+                                "trust_pickle=true") from exc
+    for key in ("state_dict", "model"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    if missing or wrong:
+        raise ScorerUnavailable(f"{scorer}: {path} does not match {config_path} (missing {missing[:4]}, "
+                                f"wrong shape {wrong[:4]})")
+    model.load_state_dict({k: state[k] for k in expected})
+    return sorted(k for k in state if k not in expected)

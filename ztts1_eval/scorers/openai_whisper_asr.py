@@ -23,13 +23,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
-from ztts1_eval.scorers import hub
+from ztts1_eval.scorers import hub, resampling
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.text import normalize
 from ztts1_eval.text.wer import score_transcript
 
 SAMPLE_RATE = 16000
-PASS_THROUGH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 AUDIO_LOADERS = ("ffmpeg", "soxr")
 
 
@@ -99,7 +98,7 @@ class OpenAIWhisperWER(Scorer):
             languages=frozenset(languages) if languages else None,
             metrics=(Metric("wer", "WER (%)", higher_is_better=False, scale=100.0,
                             corpus_numerator="wer_errors", corpus_denominator="wer_ref_units", worst=1.0),),
-            native_rates=PASS_THROUGH_RATES if audio_loader == "ffmpeg" else (),
+            native_rates=resampling.native_rates("soxr" if audio_loader == "soxr" else "ffmpeg"),
         )
         self._model = None
 
@@ -129,9 +128,7 @@ class OpenAIWhisperWER(Scorer):
     def _audio(self, samples: np.ndarray, rate: int) -> np.ndarray:
         """16 kHz float32 as ``whisper.load_audio`` would give for this clip's file."""
         if self.audio_loader == "soxr":
-            import soxr
-
-            return soxr.resample(np.asarray(samples, dtype=np.float32), rate, SAMPLE_RATE, quality="HQ")
+            return resampling.resample(np.asarray(samples, dtype=np.float32), rate, SAMPLE_RATE, "soxr")
         import soundfile as sf
         import whisper
 

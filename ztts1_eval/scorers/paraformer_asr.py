@@ -19,14 +19,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
-from ztts1_eval.scorers import hub
+from ztts1_eval.scorers import hub, resampling
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.text import normalize
 from ztts1_eval.text.wer import score_transcript
 
 DEFAULT_MODEL = "funasr/paraformer-zh"
 SAMPLE_RATE = 16000
-PASS_THROUGH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 RESAMPLERS = ("torchaudio_sinc", "soxr")
 FILES = {"init_param": "model.pt", "config": "config.yaml", "token_list": "tokens.json", "cmvn_file": "am.mvn"}
 
@@ -44,8 +43,7 @@ class ParaformerWER(Scorer):
         except ImportError as exc:
             raise ScorerUnavailable(f"paraformer_asr needs torch, PyYAML and kaldi-native-fbank: "
                                     f"pip install -e '.[paper]' ({exc})") from exc
-        if resampler not in RESAMPLERS:
-            raise ValueError(f"paraformer_asr: resampler must be one of {RESAMPLERS}, not {resampler!r}")
+        resampling.check("paraformer_asr", resampler, RESAMPLERS)
         self.source = hub.snapshot("paraformer_asr", model, revision, option="wer.model", required="config.yaml")
         self.files = hub.funasr_files("paraformer_asr", self.source, FILES)
         self.model_id, self.revision = model, revision
@@ -60,7 +58,7 @@ class ParaformerWER(Scorer):
             metrics=(Metric("wer", "WER (%)", higher_is_better=False, scale=100.0,
                             corpus_numerator="wer_errors", corpus_denominator="wer_ref_units", worst=1.0),),
             unsupported_reason="not scored by Paraformer-zh in this protocol",
-            native_rates=PASS_THROUGH_RATES if resampler == "torchaudio_sinc" else (),
+            native_rates=resampling.native_rates(resampler),
         )
         self._model = None
         self._tokens: list[str] = []
@@ -92,49 +90,21 @@ class ParaformerWER(Scorer):
     def load(self) -> None:
         if self._model is not None:
             return
-        import pickle
-
-        import torch
         import yaml
 
-        from ztts1_eval.models.paraformer import Paraformer, read_cmvn, unused_keys
+        from ztts1_eval.models.paraformer import Paraformer, read_cmvn
 
         config = yaml.safe_load(self.files["config"].read_text(encoding="utf-8"))
         self._tokens = json.loads(self.files["token_list"].read_text(encoding="utf-8"))
         self._cmvn = read_cmvn(self.files["cmvn_file"].read_text(encoding="utf-8"))
         self._frontend = dict(config.get("frontend_conf") or {})
         try:
-            state = torch.load(self.files["init_param"], map_location="cpu", weights_only=not self.trust_pickle)
-        except pickle.UnpicklingError as exc:
-            raise ScorerUnavailable(f"paraformer_asr: {self.files['init_param']} holds Python objects besides "
-                                    "tensors; if you trust it, set trust_pickle=true") from exc
-        for key in ("state_dict", "model"):  # FunASR's loader unwraps these
-            if isinstance(state, dict) and isinstance(state.get(key), dict):
-                state = state[key]
-        try:
             model = Paraformer(config, len(self._tokens))
         except (KeyError, ValueError) as exc:
             raise ScorerUnavailable(f"paraformer_asr: {self.files['config']}: {exc}") from exc
-        expected = model.state_dict()
-        missing = [k for k in expected if k not in state]
-        wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
-        if missing or wrong:
-            raise ScorerUnavailable(f"paraformer_asr: {self.files['init_param']} does not match {self.files['config']}"
-                                    f" (missing {missing[:4]}, wrong shape {wrong[:4]})")
-        model.load_state_dict({k: state[k] for k in expected})
-        self._unused = unused_keys(state, model)
+        self._unused = hub.load_strict("paraformer_asr", self.files["init_param"], self.trust_pickle, model,
+                                       self.files["config"])
         self._model = model.eval().to(self.device)
-
-    def _at_16k(self, samples: np.ndarray, rate: int) -> np.ndarray:
-        if rate == SAMPLE_RATE:
-            return samples
-        if self.resampler == "torchaudio_sinc":
-            from ztts1_eval.core.sinc_resample import resample
-
-            return resample(samples, rate, SAMPLE_RATE)
-        import soxr
-
-        return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ")
 
     def features(self, samples: np.ndarray, rate: int) -> np.ndarray:
         """WavFrontend's output: Kaldi fbank, LFR stacking, CMVN (``[frames, n_mels * lfr_m]``)."""
@@ -142,7 +112,7 @@ class ParaformerWER(Scorer):
         from ztts1_eval.models.paraformer import apply_lfr
 
         self.load()
-        wav = self._at_16k(np.asarray(samples, dtype=np.float32), rate)
+        wav = resampling.resample(np.asarray(samples, dtype=np.float32), rate, SAMPLE_RATE, self.resampler)
         front = self._frontend
         frame_length = front.get("frame_length", 25)
         if len(wav) < SAMPLE_RATE * frame_length / 1000:

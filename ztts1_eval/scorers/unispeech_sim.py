@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
-from ztts1_eval.scorers import hub
+from ztts1_eval.scorers import hub, resampling
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.scorers.redimnet_sim import cosine
 
@@ -29,7 +29,6 @@ DEFAULT_CHECKPOINT = "wavlm_large_finetune.pth"
 DOWNLOAD_URL = "https://drive.google.com/file/d/1-aE1NfzpRCLxA4GUxX9ITI3F9LlbtEGP/view"  # seed-tts-eval README
 SAMPLE_RATE = 16000
 MIN_SAMPLES = 1600  # 0.1 s: shorter clips carry no speaker information worth a number
-PASS_THROUGH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 RESAMPLERS = ("torchaudio_sinc", "soxr")
 
 
@@ -90,8 +89,7 @@ class UniSpeechWavLMSimilarity(Scorer):
                                     f"({exc})") from exc
         from ztts1_eval.models.unispeech_sv import read_wavlm_config
 
-        if resampler not in RESAMPLERS:
-            raise ValueError(f"unispeech_wavlm_ecapa: resampler must be one of {RESAMPLERS}, not {resampler!r}")
+        resampling.check("unispeech_wavlm_ecapa", resampler, RESAMPLERS)
         self.checkpoint = checkpoint
         self.path = resolve_checkpoint(checkpoint)  # fail fast, before any synthesis
         self.sha256 = tree_sha256(self.path)
@@ -106,7 +104,7 @@ class UniSpeechWavLMSimilarity(Scorer):
         self.info = ScorerInfo(
             needs_text=False, needs_reference_audio=True, kind="utterance", sample_rate=SAMPLE_RATE, languages=None,
             metrics=(Metric("sim", "Spk. sim.", higher_is_better=True, decimals=1, worst=0.0),),
-            native_rates=PASS_THROUGH_RATES if resampler == "torchaudio_sinc" else (),
+            native_rates=resampling.native_rates(resampler),
         )
         self._model = None
         self._ignored: list[str] = []
@@ -142,21 +140,10 @@ class UniSpeechWavLMSimilarity(Scorer):
             raise ScorerUnavailable(f"unispeech_wavlm_ecapa: {self.path}: {exc}") from exc
         self._model = model.to(self.device)
 
-    def _at_16k(self, samples: np.ndarray, rate: int) -> np.ndarray:
-        if rate == SAMPLE_RATE:
-            return samples
-        if self.resampler == "torchaudio_sinc":
-            from ztts1_eval.core.sinc_resample import resample
-
-            return resample(samples, rate, SAMPLE_RATE)
-        import soxr
-
-        return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ")
-
     def embed(self, samples: np.ndarray, rate: int) -> np.ndarray:
         import torch
 
-        wav = self._at_16k(np.asarray(samples, dtype=np.float32), rate)
+        wav = resampling.resample(np.asarray(samples, dtype=np.float32), rate, SAMPLE_RATE, self.resampler)
         if wav.size < MIN_SAMPLES:
             raise ValueError(f"audio too short for a speaker embedding ({wav.size} samples at 16 kHz < {MIN_SAMPLES})")
         with torch.inference_mode():

@@ -18,16 +18,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ztts1_eval.scorers import hub
+from ztts1_eval.scorers import hub, resampling
 from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
 from ztts1_eval.text import normalize
 from ztts1_eval.text.wer import score_transcript
 
 DEFAULT_MODEL = "openai/whisper-large-v3"
 SAMPLE_RATE = 16000
-# Rates handed over as they are, so that the FFT resampling is the script's own (any other rate
-# is first brought to the nearest of these by the pipeline's soxr, and the identity says so).
-PASS_THROUGH_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 RESAMPLERS = ("scipy_fft", "soxr")
 
 
@@ -43,8 +40,7 @@ class WhisperWER(Scorer):
             from transformers import WhisperForConditionalGeneration, WhisperProcessor  # noqa: F401
         except ImportError as exc:
             raise ScorerUnavailable(f"whisper_asr needs transformers and torch: pip install -e '.[paper]' ({exc})") from exc
-        if resampler not in RESAMPLERS:
-            raise ValueError(f"whisper_asr: resampler must be one of {RESAMPLERS}, not {resampler!r}")
+        resampling.check("whisper_asr", resampler, RESAMPLERS)
         self.source = hub.snapshot("whisper_asr", model, revision, option="wer.model")  # fail fast
         self.model_id, self.revision = model, revision
         self.language, self.task, self.resampler = language, task, resampler
@@ -62,7 +58,7 @@ class WhisperWER(Scorer):
             metrics=(Metric("wer", "WER (%)", higher_is_better=False, scale=100.0,
                             corpus_numerator="wer_errors", corpus_denominator="wer_ref_units", worst=1.0),),
             unsupported_reason="not scored by Whisper in this protocol (Seed-TTS-Eval: Paraformer-zh for zh)",
-            native_rates=PASS_THROUGH_RATES if resampler == "scipy_fft" else (),
+            native_rates=resampling.native_rates(resampler),
         )
         self._model = self._processor = None
 
@@ -106,21 +102,10 @@ class WhisperWER(Scorer):
         self._model = WhisperForConditionalGeneration.from_pretrained(
             str(self.source), dtype=getattr(torch, self.dtype)).to(self.device).eval()
 
-    def _at_16k(self, samples: np.ndarray, rate: int) -> np.ndarray:
-        if rate == SAMPLE_RATE:
-            return samples
-        if self.resampler == "scipy_fft":
-            import scipy.signal
-
-            return scipy.signal.resample(samples.astype(np.float64), int(len(samples) * SAMPLE_RATE / rate))
-        import soxr
-
-        return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ")
-
     def features(self, clips: Sequence[tuple[np.ndarray, int]]):
         """Log-mel input features of (samples, rate) clips, as the script's processor call makes them."""
         self.load()
-        waves = [self._at_16k(np.asarray(samples), rate) for samples, rate in clips]
+        waves = [resampling.resample(np.asarray(samples), rate, SAMPLE_RATE, self.resampler) for samples, rate in clips]
         return self._processor.feature_extractor(waves, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
 
     def transcribe(self, clips: Sequence[tuple[np.ndarray, int]]) -> list[str]:

@@ -31,7 +31,7 @@ def test_stretched_speech_reads_as_the_planted_rate(samples):
 
 def test_espeak_words_per_minute_sweep(tmp_path, shared_cache):
     base = ["system=espeak", "scorers=lite", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody",
-            "benchmark.languages=[en]", "benchmark.max_items=3", f"results_dir={tmp_path / 'r'}",
+            "benchmark.languages=[en]", "benchmark.max_items=2", f"results_dir={tmp_path / 'r'}",
             f"cache_dir={shared_cache}", "progress=false"]
     for wpm in (110, 170, 260):
         runner.run(make_config([*base, f"system.options.words_per_minute={wpm}"]))
@@ -40,7 +40,7 @@ def test_espeak_words_per_minute_sweep(tmp_path, shared_cache):
     medians = [row["measured_median"] for row in summary["per_setting"]]
     assert [row["requested"] for row in summary["per_setting"]] == [110, 170, 260]
     assert medians[0] < medians[1] < medians[2] and summary["spearman"] > 0.8  # espeak obeys its control
-    assert all(row["n"] == 3 and "wer.wer" in row for row in summary["per_setting"])
+    assert all(row["n"] == 2 and "wer.wer" in row for row in summary["per_setting"])
     assert "Spearman rank correlation" in path.read_text() and path.with_suffix(".png").stat().st_size > 5000
     with pytest.raises(ValueError, match="two or more"):
         control.write(tmp_path / "r", "demo", "flite", "words_per_minute")

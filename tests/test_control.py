@@ -44,3 +44,23 @@ def test_espeak_words_per_minute_sweep(tmp_path, shared_cache):
     assert "Spearman rank correlation" in path.read_text() and path.with_suffix(".png").stat().st_size > 5000
     with pytest.raises(ValueError, match="two or more"):
         control.write(tmp_path / "r", "demo", "flite", "words_per_minute")
+
+
+def test_rate_buckets_follow_zonos2_and_count_hits():
+    """ZONOS2's buckets (bytes/s): the bucket of a delivered rate is the runner's own rule, and
+    the hit rate counts outputs in the requested bucket."""
+    from zonos2.config import Zonos2Config
+    from zonos2.prompt import PromptOptions, speaking_rate_bucket
+
+    assert control.RATE_BUCKETS == Zonos2Config().speaking_rate_buckets
+    for rate in (3.0, 8.0, 12.5, 19.0, 27.9, 28.0, 55.0):
+        options = PromptOptions(text="x", speaking_rate_enabled=True, speaking_rate=rate)
+        assert control.bucket_of(rate) == speaking_rate_bucket(Zonos2Config(), options), rate
+    data = pd.DataFrame({"requested": [2.0, 2.0, 5.0, 5.0], "rate": [12.0, 15.0, 22.0, 27.0],
+                         "language": ["en"] * 4})
+    data["measured"] = [float(control.bucket_of(r)) for r in data["rate"]]
+    summary = control.summarize(data, "conditioning.speaking_rate_bucket")
+    assert summary["bucket_hit_rate"] == 0.75 and summary["kind"] == "bucket"  # 15 bytes/s is bucket 3
+    assert control._get({"conditioning": {"speaking_rate_bucket": 4}}, "conditioning.speaking_rate_bucket") == 4
+    assert control._without({"a": 1, "conditioning": {"speaking_rate_bucket": 4, "x": 2}},
+                            "conditioning.speaking_rate_bucket") == {"a": 1, "conditioning": {"x": 2}}

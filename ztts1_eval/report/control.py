@@ -6,8 +6,11 @@ requested one. No model is loaded.
 Delivered rate: the target text's units (words; characters for zh/ja/ko/yue) per second of
 detected speech in the output (Silero VAD, ``output_speech_s``), so pauses do not count. A
 control is *absolute* when its value is a rate (espeak's words per minute: measured in words per
-minute) and *relative* when it is a factor (``speed``: 2 = twice as fast; piper's ``length_scale``:
-2 = half as fast), measured against the median delivered rate at the factor 1 setting.
+minute), *relative* when it is a factor (``speed``: 2 = twice as fast; piper's ``length_scale``:
+2 = half as fast), measured against the median delivered rate at the factor 1 setting, or a
+*bucket* (ZONOS2's ``conditioning.speaking_rate_bucket``: UTF-8 bytes of text per second, in the
+release's ranges), where the measure is the bucket the delivered bytes/s falls in and the hit
+rate counts outputs landing in the requested bucket. Nested options are dotted paths.
 """
 
 from __future__ import annotations
@@ -36,7 +39,35 @@ CONTROLS = {
     "words_per_minute": Control("words/min", "absolute"),
     "speed": Control("x speed", "relative"),
     "length_scale": Control("x duration", "inverse"),
+    "conditioning.speaking_rate_bucket": Control("bucket (bytes/s)", "bucket"),
 }
+# ZONOS2's speaking-rate buckets (its released config's labels), bytes of text per second
+RATE_BUCKETS = ("0-8", "8-11", "11-14", "14-17", "17-21", "21-28", "28-40", "40+")
+
+
+def bucket_of(rate: float, labels: tuple[str, ...] = RATE_BUCKETS) -> int:
+    """The bucket a rate falls in: the first whose upper edge is above it (ZONOS2's rule)."""
+    for i, label in enumerate(labels):
+        high = label.split("-")[1] if "-" in label else None
+        if high is None or rate < float(high):
+            return i
+    return len(labels) - 1
+
+
+def _get(options: dict[str, Any], path: str) -> Any:
+    value: Any = options
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _without(options: dict[str, Any], path: str) -> dict[str, Any]:
+    head, _, rest = path.partition(".")
+    if not rest:
+        return {k: v for k, v in options.items() if k != head}
+    return {**options, head: _without(dict(options.get(head) or {}), rest)}
 
 
 def text_units(text: str, language: str) -> int:
@@ -45,10 +76,12 @@ def text_units(text: str, language: str) -> int:
     return len([w for w in text.split() if any(ch.isalnum() for ch in w)])
 
 
-def delivered_rate(items: pd.DataFrame) -> pd.Series:
-    """Text units per second of detected speech, per ok item (NaN where no speech was found)."""
-    units = pd.Series([text_units(t, lang) for t, lang in zip(items["target_text"], items["language"])],
-                      index=items.index, dtype=float)
+def delivered_rate(items: pd.DataFrame, unit: str = "text") -> pd.Series:
+    """Text units (``unit="bytes"``: UTF-8 bytes) per second of detected speech, per ok item
+    (NaN where no speech was found)."""
+    counts = [len(t.encode("utf-8")) if unit == "bytes" else text_units(t, lang)
+              for t, lang in zip(items["target_text"], items["language"])]
+    units = pd.Series(counts, index=items.index, dtype=float)
     speech = items["output_speech_s"].where(items["output_speech_s"] > 0)
     return units / speech
 
@@ -71,13 +104,13 @@ def sweep(results_dir: Path, benchmark: str, system_type: str, option: str) -> l
         if (result.system.config.get("type") or result.system.name) != system_type:
             continue
         options = _options(run_dir)
-        if option not in options:
+        if _get(options, option) is None:
             continue
-        rest = {k: v for k, v in options.items() if k != option}
+        rest = _without(options, option)
         if others is not None and rest != others:
             raise ValueError(f"{run_dir}: options other than {option} differ from the sweep's ({rest} vs {others})")
         others = rest
-        runs.append((float(options[option]), result))
+        runs.append((float(_get(options, option)), result))
     if len({value for value, _ in runs}) < 2:
         raise ValueError(f"a sweep needs runs of {system_type} at two or more {option} values on {benchmark}; "
                          f"run e.g. make eval SYSTEM={system_type} ARGS='system.options.{option}=<a>,<b>' (multirun)")
@@ -92,8 +125,8 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
     for value, result in runs:
         items = result.items().set_index("id")
         items = items[items["status"] == "ok"]
-        frame = pd.DataFrame({"requested": value, "rate": delivered_rate(items), "language": items["language"]},
-                             index=items.index)
+        rate = delivered_rate(items, "bytes" if control.kind == "bucket" else "text")
+        frame = pd.DataFrame({"requested": value, "rate": rate, "language": items["language"]}, index=items.index)
         for column in ("wer.wer", "sim.sim"):
             if column in items:
                 frame[column] = pd.to_numeric(items[column], errors="coerce")
@@ -101,6 +134,8 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
     data = pd.concat(frames).dropna(subset=["rate"])
     if control.kind == "absolute":  # words per minute
         data["measured"] = 60.0 * data["rate"]
+    elif control.kind == "bucket":
+        data["measured"] = [float(bucket_of(r)) for r in data["rate"]]
     else:
         reference = data.loc[data["requested"] == 1.0, "rate"]
         if reference.empty:
@@ -123,15 +158,20 @@ def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
                 row[column] = float(group[column].mean())
         per_setting.append(row)
     rho = spearmanr(data["requested"], data["measured"]).statistic if data["requested"].nunique() > 1 else math.nan
-    return {"option": option, "unit": control.unit, "kind": control.kind, "items": int(len(data)),
-            "spearman": float(rho), "mae": float((data["measured"] - data["requested"]).abs().mean()),
-            "per_setting": per_setting}
+    summary = {"option": option, "unit": control.unit, "kind": control.kind, "items": int(len(data)),
+               "spearman": float(rho), "mae": float((data["measured"] - data["requested"]).abs().mean()),
+               "per_setting": per_setting}
+    if control.kind == "bucket":
+        summary["bucket_hit_rate"] = float((data["measured"] == data["requested"]).mean())
+    return summary
 
 
 def render(summary: dict[str, Any], system: str) -> str:
     lines = [f"# Speaking-rate control: {system}, `{summary['option']}` ({summary['unit']})", "",
              f"Spearman rank correlation requested vs measured: **{summary['spearman']:.3f}** over "
-             f"{summary['items']} outputs; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**.", "",
+             f"{summary['items']} outputs; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**"
+             + (f"; in the requested bucket: **{100 * summary['bucket_hit_rate']:.1f} %**" if "bucket_hit_rate" in summary
+                else "") + ".", "",
              "| requested | n | measured median | IQR | WER (%) | Spk. sim. |", "|---:|---:|---:|---:|---:|---:|"]
     for row in summary["per_setting"]:
         wer = f"{100 * row['wer.wer']:.1f}" if "wer.wer" in row else ""

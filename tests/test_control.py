@@ -44,6 +44,11 @@ def test_espeak_words_per_minute_sweep(tmp_path, shared_cache):
     assert "Spearman rank correlation" in path.read_text() and path.with_suffix(".png").stat().st_size > 5000
     with pytest.raises(ValueError, match="two or more"):
         control.write(tmp_path / "r", "demo", "flite", "words_per_minute")
+    # a quality feature as the measure reads each stored output (here: espeak's loudness per rate)
+    runs = control.sweep(tmp_path / "r", "demo", "espeak", "words_per_minute")
+    loudness = control.measure(runs, "conditioning.quality_values.lufs")
+    assert len(loudness) == 6 and loudness["measured"].between(-70, 0).all()
+    assert control.summarize(loudness, "conditioning.quality_values.lufs")["unit"] == "LUFS"
 
 
 def test_rate_buckets_follow_zonos2_and_count_hits():
@@ -64,3 +69,27 @@ def test_rate_buckets_follow_zonos2_and_count_hits():
     assert control._get({"conditioning": {"speaking_rate_bucket": 4}}, "conditioning.speaking_rate_bucket") == 4
     assert control._without({"a": 1, "conditioning": {"speaking_rate_bucket": 4, "x": 2}},
                             "conditioning.speaking_rate_bucket") == {"a": 1, "conditioning": {"x": 2}}
+
+
+def test_quality_features_measure_planted_audio(samples):
+    """The quality-mode sweep's measures on audio with planted truth: padding with silence shows
+    as leading/trailing silence, added noise lowers the estimated SNR, a low-passed clip has a
+    lower band limit, a 10 dB gain raises the loudness by 10 LU."""
+    import scipy.signal
+
+    from ztts1_eval.report import audio_features
+
+    clip = audio.read_checked(samples / "en/ljspeech_LJ001-0004.flac")
+    rate, speech = clip.sample_rate, clip.samples
+    base = audio_features.measure(speech, rate)
+    padded = np.concatenate([np.zeros(rate), speech, np.zeros(2 * rate)]).astype(np.float32)
+    moved = audio_features.measure(padded, rate)
+    assert moved["leading_silence_s"] - base["leading_silence_s"] == pytest.approx(1.0, abs=0.1)
+    assert moved["trailing_silence_s"] - base["trailing_silence_s"] == pytest.approx(2.0, abs=0.1)
+    noisy = padded + np.random.default_rng(0).normal(0, 0.02, len(padded)).astype(np.float32)
+    assert audio_features.measure(noisy, rate)["estimated_snr"] < moved["estimated_snr"] - 10
+    sos = scipy.signal.butter(8, 3000, fs=rate, output="sos")
+    low = audio_features.measure(scipy.signal.sosfilt(sos, speech).astype(np.float32), rate)
+    assert low["estimated_bandlimit_hz"] < 3500 < base["estimated_bandlimit_hz"]
+    louder = audio_features.measure((speech * 10 ** (10 / 20)).astype(np.float32), rate)
+    assert louder["lufs"] - base["lufs"] == pytest.approx(10.0, abs=0.05)

@@ -10,7 +10,10 @@ minute), *relative* when it is a factor (``speed``: 2 = twice as fast; piper's `
 2 = half as fast), measured against the median delivered rate at the factor 1 setting, or a
 *bucket* (ZONOS2's ``conditioning.speaking_rate_bucket``: UTF-8 bytes of text per second, in the
 release's ranges), where the measure is the bucket the delivered bytes/s falls in and the hit
-rate counts outputs landing in the requested bucket. Nested options are dotted paths.
+rate counts outputs landing in the requested bucket. Nested options are dotted paths. An option
+named after one of ZONOS2's quality features (``conditioning.quality_values.estimated_snr``...)
+is a quality-mode sweep: the measure is that feature of each output
+(``ztts1_eval.report.audio_features``), in its own unit.
 """
 
 from __future__ import annotations
@@ -41,6 +44,15 @@ CONTROLS = {
     "length_scale": Control("x duration", "inverse"),
     "conditioning.speaking_rate_bucket": Control("bucket (bytes/s)", "bucket"),
 }
+FEATURE_UNITS = {"lufs": "LUFS", "estimated_snr": "dB", "max_pause": "s", "estimated_bandlimit_hz": "Hz",
+                 "leading_silence_s": "s", "trailing_silence_s": "s"}
+
+
+def control_for(option: str) -> Control:
+    feature = option.rsplit(".", 1)[-1]
+    if feature in FEATURE_UNITS:
+        return Control(FEATURE_UNITS[feature], "feature")
+    return CONTROLS.get(option, Control(option, "relative"))
 # ZONOS2's speaking-rate buckets (its released config's labels), bytes of text per second
 RATE_BUCKETS = ("0-8", "8-11", "11-14", "14-17", "17-21", "21-28", "28-40", "40+")
 
@@ -120,18 +132,24 @@ def sweep(results_dir: Path, benchmark: str, system_type: str, option: str) -> l
 def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
     """One row per ok item and setting: requested value, delivered rate, the measured value in
     the control's unit, and the item's WER / similarity where scored."""
-    control = CONTROLS.get(option, Control(option, "relative"))
+    control = control_for(option)
+    feature = option.rsplit(".", 1)[-1]
     frames = []
     for value, result in runs:
         items = result.items().set_index("id")
         items = items[items["status"] == "ok"]
         rate = delivered_rate(items, "bytes" if control.kind == "bucket" else "text")
         frame = pd.DataFrame({"requested": value, "rate": rate, "language": items["language"]}, index=items.index)
+        if control.kind == "feature":
+            frame["measured"] = [_feature(result.run_dir / wav, feature) for wav in items["output_wav"]]
         for column in ("wer.wer", "sim.sim"):
             if column in items:
                 frame[column] = pd.to_numeric(items[column], errors="coerce")
         frames.append(frame)
-    data = pd.concat(frames).dropna(subset=["rate"])
+    data = pd.concat(frames)
+    if control.kind == "feature":
+        return data.dropna(subset=["measured"])
+    data = data.dropna(subset=["rate"])
     if control.kind == "absolute":  # words per minute
         data["measured"] = 60.0 * data["rate"]
     elif control.kind == "bucket":
@@ -145,10 +163,18 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
     return data
 
 
+def _feature(path: Path, feature: str) -> float:
+    from ztts1_eval.core import audio
+    from ztts1_eval.report import audio_features
+
+    clip = audio.read(path)
+    return audio_features.measure(clip.samples, clip.sample_rate)[feature]
+
+
 def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
     from scipy.stats import spearmanr
 
-    control = CONTROLS.get(option, Control(option, "relative"))
+    control = control_for(option)
     per_setting = []
     for value, group in data.groupby("requested"):
         row = {"requested": value, "n": int(len(group)), "measured_median": float(group["measured"].median()),
@@ -167,7 +193,7 @@ def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
 
 
 def render(summary: dict[str, Any], system: str) -> str:
-    lines = [f"# Speaking-rate control: {system}, `{summary['option']}` ({summary['unit']})", "",
+    lines = [f"# Control accuracy: {system}, `{summary['option']}` ({summary['unit']})", "",
              f"Spearman rank correlation requested vs measured: **{summary['spearman']:.3f}** over "
              f"{summary['items']} outputs; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**"
              + (f"; in the requested bucket: **{100 * summary['bucket_hit_rate']:.1f} %**" if "bucket_hit_rate" in summary
@@ -178,8 +204,12 @@ def render(summary: dict[str, Any], system: str) -> str:
         sim = f"{row['sim.sim']:.1f}" if "sim.sim" in row else ""
         lines.append(f"| {row['requested']:g} | {row['n']} | {row['measured_median']:.3g} | "
                      f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | {wer} | {sim} |")
-    lines += ["", "Measured: target-text words (characters for zh/ja/ko) per second of detected speech "
-                  "(Silero VAD), in the control's unit (relative controls: against the median at 1)."]
+    if summary["kind"] == "feature":
+        lines += ["", "Measured: the feature on each output (ztts1_eval/report/audio_features.py definitions)."]
+    else:
+        lines += ["", "Measured: target-text words (characters for zh/ja/ko; UTF-8 bytes for rate buckets) per "
+                      "second of detected speech (Silero VAD), in the control's unit (relative controls: against "
+                      "the median at 1)."]
     return "\n".join(lines) + "\n"
 
 

@@ -153,7 +153,7 @@ def test_overload_disconnect_and_bad_input(tts):
         for body, message in (({"input": ""}, "non-empty"), (b"{not json", "not JSON"),
                               ({"input": "x", "response_format": "mp3"}, "response_format"),
                               ({"input": "x", "ref_audio": "AAAA"}, "speaker encoder"),
-                              ({"input": "x", "seed": "1"}, "seed")):
+                              ({"input": "x", "seed": "1"}, "seed"), ({"input": "x", "max_tokens": 0}, "max_tokens")):
             response, data = served.post("/v1/audio/speech", body)
             assert response.status == 400 and message in json.loads(data)["error"]["message"], body
         health = served.get("/health")

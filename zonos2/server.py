@@ -84,12 +84,17 @@ class Service:
         if seed is not None and not isinstance(seed, int):
             raise BadRequest("seed must be an integer")
         max_tokens = body.get("max_tokens")
-        params = SamplingParams(seed=seed, max_frames=max_tokens) if not official else SamplingParams(
-            temperature=_float(body, "temperature", 1.15), top_k=int(body.get("topk", 106)),
-            top_p=_float(body, "top_p", 0.0), min_p=_float(body, "min_p", 0.18), seed=seed, max_frames=max_tokens,
-            repetition_window=int(body.get("repetition_window", 50)),
-            repetition_penalty=_float(body, "repetition_penalty", 1.2),
-            repetition_codebooks=int(body.get("repetition_codebooks", 8)))
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+            raise BadRequest("max_tokens must be a positive integer")
+        try:
+            params = SamplingParams(seed=seed, max_frames=max_tokens) if not official else SamplingParams(
+                temperature=_float(body, "temperature", 1.15), top_k=int(body.get("topk", 106)),
+                top_p=_float(body, "top_p", 0.0), min_p=_float(body, "min_p", 0.18), seed=seed,
+                max_frames=max_tokens, repetition_window=int(body.get("repetition_window", 50)),
+                repetition_penalty=_float(body, "repetition_penalty", 1.2),
+                repetition_codebooks=int(body.get("repetition_codebooks", 8)))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest(f"bad sampling field: {exc}") from exc
         conditioning = Conditioning(language=str(body.get("language", "en")).split("_")[0],
                                     text_normalization=bool(body.get("text_normalization", True)),
                                     speaking_rate_enabled=bool(body.get("speaking_rate_enabled", False)),

@@ -44,6 +44,10 @@ CONTROLS = {
     "length_scale": Control("x duration", "inverse"),
     "conditioning.speaking_rate_bucket": Control("bucket (bytes/s)", "bucket"),
 }
+# What the setting costs or buys, per setting (item means): intelligibility, similarity, quality
+EFFECT_COLUMNS = {"wer.wer": "WER (%)", "sim.sim": "Spk. sim.", "quality.utmos": "UTMOS",
+                  "quality.dnsmos_ovrl": "DNSMOS OVRL"}
+EFFECT_FORMATS = {"wer.wer": (100.0, 1), "sim.sim": (1.0, 1), "quality.utmos": (1.0, 2), "quality.dnsmos_ovrl": (1.0, 2)}
 FEATURE_UNITS = {"lufs": "LUFS", "estimated_snr": "dB", "max_pause": "s", "estimated_bandlimit_hz": "Hz",
                  "leading_silence_s": "s", "trailing_silence_s": "s"}
 
@@ -142,7 +146,7 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
         frame = pd.DataFrame({"requested": value, "rate": rate, "language": items["language"]}, index=items.index)
         if control.kind == "feature":
             frame["measured"] = [_feature(result.run_dir / wav, feature) for wav in items["output_wav"]]
-        for column in ("wer.wer", "sim.sim"):
+        for column in EFFECT_COLUMNS:
             if column in items:
                 frame[column] = pd.to_numeric(items[column], errors="coerce")
         frames.append(frame)
@@ -179,7 +183,7 @@ def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
     for value, group in data.groupby("requested"):
         row = {"requested": value, "n": int(len(group)), "measured_median": float(group["measured"].median()),
                "measured_iqr": [float(group["measured"].quantile(0.25)), float(group["measured"].quantile(0.75))]}
-        for column in ("wer.wer", "sim.sim"):
+        for column in EFFECT_COLUMNS:
             if column in group and group[column].notna().any():
                 row[column] = float(group[column].mean())
         per_setting.append(row)
@@ -198,12 +202,13 @@ def render(summary: dict[str, Any], system: str) -> str:
              f"{summary['items']} outputs; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**"
              + (f"; in the requested bucket: **{100 * summary['bucket_hit_rate']:.1f} %**" if "bucket_hit_rate" in summary
                 else "") + ".", "",
-             "| requested | n | measured median | IQR | WER (%) | Spk. sim. |", "|---:|---:|---:|---:|---:|---:|"]
+             "| requested | n | measured median | IQR | " + " | ".join(EFFECT_COLUMNS.values()) + " |",
+             "|---:|---:|---:|---:|" + "---:|" * len(EFFECT_COLUMNS)]
     for row in summary["per_setting"]:
-        wer = f"{100 * row['wer.wer']:.1f}" if "wer.wer" in row else ""
-        sim = f"{row['sim.sim']:.1f}" if "sim.sim" in row else ""
+        effects = [f"{scale * row[column]:.{digits}f}" if column in row else ""
+                   for column, (scale, digits) in EFFECT_FORMATS.items()]
         lines.append(f"| {row['requested']:g} | {row['n']} | {row['measured_median']:.3g} | "
-                     f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | {wer} | {sim} |")
+                     f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | " + " | ".join(effects) + " |")
     if summary["kind"] == "feature":
         lines += ["", "Measured: the feature on each output (ztts1_eval/report/audio_features.py definitions)."]
     else:

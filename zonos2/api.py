@@ -11,11 +11,10 @@ import numpy as np
 import torch
 
 from zonos2 import checkpoint, text_norm
-from zonos2.generation import BatchDecoder, GenerationRequest, GenerationResult, decodable_frames, generate
+from zonos2.generation import BatchDecoder, GenerationRequest, GenerationResult, generate
 from zonos2.model import Zonos2Model
 from zonos2.prompt import DEFAULT_QUALITY, PromptOptions, build_prompt
 from zonos2.sampler import SamplingParams
-from zonos2.shear import deshear
 from zonos2.speaker import SpeakerEmbedder, load_saved_embedding
 from zonos2.vocoder import DAC_HUB_ID, STREAM_DELAY_FRAMES, DacVocoder
 
@@ -148,11 +147,9 @@ class Zonos2TTS:
         def pieces() -> Iterator[tuple[np.ndarray, bool]]:
             sent = 0
             while decoder.step():
-                frames = decoder.history[0].cpu().numpy()
-                limit = decodable_frames(len(frames), decoder.eos_frame[0], STREAM_DELAY_FRAMES)
-                if limit > sent:
-                    yield np.minimum(deshear(frames)[sent:limit], 1023), False
-                    sent = limit
+                piece, sent = decoder.new_piece(0, sent, STREAM_DELAY_FRAMES)
+                if piece is not None:
+                    yield piece, False
             yield decoder.result(0).final_piece(sent, STREAM_DELAY_FRAMES), True
 
         yield from self.vocoder.stream(pieces())

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from zonos2.generation import BatchDecoder, GenerationRequest, decodable_frames
+from zonos2.generation import BatchDecoder, GenerationRequest
 from zonos2.model import Zonos2Model
-from zonos2.sampler import EOA
-from zonos2.shear import deshear
 from zonos2.vocoder import STREAM_DELAY_FRAMES
 
 log = logging.getLogger(__name__)
@@ -149,11 +147,9 @@ class Engine:
                 continue
             self.steps += 1
             for row, job in list(self.running.items()):
-                frames = self.decoder.history[row].cpu().numpy()
                 if self.decoder.stop[row] is not None:
                     self._finish(row, job)
                     continue
-                limit = decodable_frames(len(frames), self.decoder.eos_frame[row], STREAM_DELAY_FRAMES)
-                if limit > job.sent:
-                    job.pieces.put((np.minimum(deshear(frames)[job.sent:limit], EOA - 1), False))
-                    job.sent = limit
+                piece, job.sent = self.decoder.new_piece(row, job.sent, STREAM_DELAY_FRAMES)
+                if piece is not None:
+                    job.pieces.put((piece, False))

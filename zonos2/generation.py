@@ -187,6 +187,15 @@ class BatchDecoder:
             self.position[i] += 1
         return True
 
+    def new_piece(self, row: int, sent: int, n_delay: int) -> tuple[np.ndarray | None, int]:
+        """The aligned codes of ``row`` that became decodable since ``sent`` frames were handed
+        on (None when nothing did), and the new count: what a streaming server sends per step."""
+        frames = self.history[row].cpu().numpy()
+        limit = decodable_frames(len(frames), self.eos_frame[row], n_delay)
+        if limit <= sent:
+            return None, sent
+        return np.minimum(deshear(frames)[sent:limit], EOA - 1), limit
+
     def result(self, i: int) -> GenerationResult:
         return GenerationResult(frames=self.history[i].cpu().numpy(), eos_frame=self.eos_frame[i],
                                 stop_reason=self.stop[i] or "running")

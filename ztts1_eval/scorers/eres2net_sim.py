@@ -12,16 +12,16 @@ skips it and NaN scores).
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers import hub, resampling
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
-from ztts1_eval.scorers.redimnet_sim import cosine
+from ztts1_eval.core.audio import Audio
+from ztts1_eval.scorers.base import Metric, ScorerInfo, ScorerUnavailable
+from ztts1_eval.scorers.similarity import EmbeddingSimilarity
 
 MODEL_ID = "damo/speech_eres2net_sv_en_voxceleb_16k"
 REVISION = "v1.0.2"
@@ -47,7 +47,7 @@ def resolve_checkpoint(checkpoint: str) -> Path:
         f"--local_dir {target.parent}`{where}, or set the scorer's checkpoint=/path/to/{CHECKPOINT}")
 
 
-class ERes2NetSimilarity(Scorer):
+class ERes2NetSimilarity(EmbeddingSimilarity):
     type_name = "eres2net_sim"
 
     def __init__(self, checkpoint: str = CHECKPOINT, sha256: str | None = None, model_args: dict | None = None,
@@ -72,7 +72,7 @@ class ERes2NetSimilarity(Scorer):
             native_rates=resampling.native_rates("torchaudio_sinc"),
         )
         self._model = None
-        self._prompts: dict[str, np.ndarray] = {}
+        self._prompt_embeddings: dict[str, np.ndarray] = {}
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -119,23 +119,5 @@ class ERes2NetSimilarity(Scorer):
         with torch.inference_mode():
             return self._model(torch.from_numpy(feats)[None].to(self.device))[0].float().cpu().numpy()
 
-    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
-        outputs = []
-        for item in batch:
-            try:
-                a = self.embed(item.audio.samples, item.audio.sample_rate)
-                ref = item.reference
-                key = hashlib.sha256(ref.samples.tobytes() + str(ref.sample_rate).encode()).hexdigest()
-                if key not in self._prompts:
-                    self._prompts[key] = self.embed(ref.samples, ref.sample_rate)
-                b = self._prompts[key]
-            except Exception as exc:  # noqa: BLE001 - too short, out of memory on one clip
-                reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-                outputs.append(ScoreOutput(status="failed", reason=reason))
-                continue
-            outputs.append(ScoreOutput(values={"sim": 100.0 * cosine(a, b)}))
-        return outputs
-
-    def close(self) -> None:
-        self._model = None
-        self._prompts.clear()
+    def embed_clip(self, clip: Audio) -> np.ndarray:
+        return self.embed(clip.samples, clip.sample_rate)

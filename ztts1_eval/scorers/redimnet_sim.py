@@ -13,16 +13,17 @@ so batching by padding would change embeddings). Each distinct prompt is embedde
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers import hub
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
+from ztts1_eval.core.audio import Audio
+from ztts1_eval.scorers.base import Metric, ScorerInfo, ScorerUnavailable
+from ztts1_eval.scorers.similarity import EmbeddingSimilarity
 
 RELEASE_URL = "https://github.com/IDRnD/ReDimNet/releases/download/latest/{name}"
 # VoxBlink2 + VoxCeleb2 + CN-Celeb, mixup fine-tuned: the only released family trained on
@@ -100,7 +101,7 @@ def load_encoder(path: Path):
     return model.eval(), blob["model_config"]
 
 
-class ReDimNetSimilarity(Scorer):
+class ReDimNetSimilarity(EmbeddingSimilarity):
     type_name = "redimnet"
     info = ScorerInfo(
         needs_text=False,
@@ -155,32 +156,5 @@ class ReDimNetSimilarity(Scorer):
             wav = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None].to(self.device)
             return self._model(wav)[0].float().cpu().numpy()
 
-    def _prompt_embedding(self, samples: np.ndarray) -> np.ndarray:
-        key = hashlib.sha256(np.ascontiguousarray(samples, dtype=np.float32).tobytes()).hexdigest()
-        if key not in self._prompt_embeddings:
-            self._prompt_embeddings[key] = self.embed(samples)
-        return self._prompt_embeddings[key]
-
-    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
-        outputs = []
-        for item in batch:
-            try:
-                a = self.embed(item.audio.samples)
-                b = self._prompt_embedding(item.reference.samples)
-            except ValueError as exc:
-                outputs.append(ScoreOutput(status="failed", reason=str(exc)))
-                continue
-            except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory on one long clip
-                outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
-                continue
-            outputs.append(ScoreOutput(values={"sim": 100.0 * cosine(a, b)}))
-        return outputs
-
-    def close(self) -> None:
-        self._model = None
-        self._prompt_embeddings.clear()
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    return float(np.dot(a64, b64) / (np.linalg.norm(a64) * np.linalg.norm(b64)))
+    def embed_clip(self, clip: Audio) -> np.ndarray:
+        return self.embed(clip.samples)

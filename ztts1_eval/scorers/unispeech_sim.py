@@ -14,16 +14,16 @@ its SHA-256 is recorded and can be pinned.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers import hub, resampling
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
-from ztts1_eval.scorers.redimnet_sim import cosine
+from ztts1_eval.core.audio import Audio
+from ztts1_eval.scorers.base import Metric, ScorerInfo, ScorerUnavailable
+from ztts1_eval.scorers.similarity import EmbeddingSimilarity
 
 DEFAULT_CHECKPOINT = "wavlm_large_finetune.pth"
 DOWNLOAD_URL = "https://drive.google.com/file/d/1-aE1NfzpRCLxA4GUxX9ITI3F9LlbtEGP/view"  # seed-tts-eval README
@@ -75,7 +75,7 @@ def load_state(path: Path, trust_pickle: bool) -> Mapping[str, Any]:
     return blob["model"]
 
 
-class UniSpeechWavLMSimilarity(Scorer):
+class UniSpeechWavLMSimilarity(EmbeddingSimilarity):
     type_name = "unispeech_wavlm_ecapa"
 
     def __init__(self, checkpoint: str = DEFAULT_CHECKPOINT, sha256: str | None = None,
@@ -150,25 +150,5 @@ class UniSpeechWavLMSimilarity(Scorer):
             tensor = torch.from_numpy(np.ascontiguousarray(wav, dtype=np.float32))[None].to(self.device)
             return self._model(tensor)[0].float().cpu().numpy()
 
-    def _prompt_embedding(self, samples: np.ndarray, rate: int) -> np.ndarray:
-        key = hashlib.sha256(np.ascontiguousarray(samples, dtype=np.float32).tobytes() + str(rate).encode()).hexdigest()
-        if key not in self._prompt_embeddings:
-            self._prompt_embeddings[key] = self.embed(samples, rate)
-        return self._prompt_embeddings[key]
-
-    def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
-        outputs = []
-        for item in batch:
-            try:
-                a = self.embed(item.audio.samples, item.audio.sample_rate)
-                b = self._prompt_embedding(item.reference.samples, item.reference.sample_rate)
-            except Exception as exc:  # noqa: BLE001 - too short, out of GPU memory on one long clip
-                reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-                outputs.append(ScoreOutput(status="failed", reason=reason))
-                continue
-            outputs.append(ScoreOutput(values={"sim": 100.0 * cosine(a, b)}))
-        return outputs
-
-    def close(self) -> None:
-        self._model = None
-        self._prompt_embeddings.clear()
+    def embed_clip(self, clip: Audio) -> np.ndarray:
+        return self.embed(clip.samples, clip.sample_rate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ztts1_eval.core.registry import resolve
-from ztts1_eval.scorers.base import Scorer, ScorerUnavailable
+from ztts1_eval.scorers.base import Scorer
 
 SCORERS: dict[str, str] = {
     "pocketsphinx_wer": "ztts1_eval.scorers.pocketsphinx_wer:PocketsphinxWER",
@@ -25,13 +25,6 @@ SCORERS: dict[str, str] = {
     "dswed": "ztts1_eval.scorers.dswed:DSWED",
 }
 
-# Scorers of the paper stack that are not written yet: named so the error says so plainly.
-PLANNED: dict[str, str] = {}
-
-
 def create(scorer_type: str, options: dict[str, Any] | None = None) -> Scorer:
-    if scorer_type in PLANNED:
-        raise ScorerUnavailable(f"{scorer_type}: {PLANNED[scorer_type]}. Use SCORERS=lite, or replace this scorer, "
-                                f"e.g. ARGS='scorers.run.sim={{type:resemblyzer_sim}}'")
     cls = resolve(SCORERS, scorer_type, "scorer", group="scorers")
     return cls(**(options or {}))

@@ -2,14 +2,19 @@
 fixed number of frames with ignore_eos, against a memory-bandwidth roofline measured in the
 same run.
 
-    .venv/bin/python benchmarks/zonos2_decode.py                  # CPU: batch 1 and 8
+    .venv/bin/python benchmarks/zonos2_decode.py                  # CPU: batch 1 and 8, both kernels
     .venv/bin/python benchmarks/zonos2_decode.py --device cuda    # GPU: batch 1, 8, 64
     .venv/bin/python benchmarks/zonos2_decode.py --tiny           # smoke run on the tiny config
 
 Roofline: a decode step must read every non-embedding weight of the dense spine, the experts
-the router actually used in that step, and the KV cache of every sequence. Dividing those bytes
-by the measured copy bandwidth (bytes read per second while copying a 1 GiB tensor) gives the
-fastest possible step; the ratio measured / roofline says how close plain PyTorch gets."""
+the router actually used in that step, and the KV cache of every sequence. Those bytes divided
+by the read bandwidth (a plain ``sum()`` over a 1 GiB tensor) give the fastest possible step.
+This machine's bandwidth drifts by up to 2x within minutes (other tenants), so the read is
+measured right before and after every timed repetition, and each repetition is compared with
+its own bandwidth; the median of ``--repeats`` repetitions is reported, with the copy
+bandwidth beside it. On a CPU the same model runs first with
+PyTorch's kernels, then packed for oneDNN (``zonos2.cpu_kernels``), so their ratio is measured
+side by side."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from zonos2.config import release_config  # noqa: E402
+from zonos2.cpu_kernels import onednn_supported, pack_for_decode  # noqa: E402
 from zonos2.generation import BatchDecoder, GenerationRequest  # noqa: E402
 from zonos2.model import Experts  # noqa: E402
 from zonos2.prompt import PromptOptions, build_prompt  # noqa: E402
@@ -34,22 +41,37 @@ from zonos2.random_checkpoint import random_model, tiny_config  # noqa: E402
 from zonos2.sampler import SamplingParams  # noqa: E402
 
 FRAME_RATE = 44100 / 512  # 86.13 frames per second of audio
+GIB = 1 << 30
+DTYPE, ELEMENT = torch.bfloat16, 2  # the released serving dtype
 
 
-def copy_bandwidth(device: str, gib: float = 1.0) -> float:
-    """Bytes read per second while copying a large tensor (best of 5)."""
-    n = int(gib * (1 << 30)) // 2
-    src = torch.empty(n, dtype=torch.bfloat16, device=device).fill_(1.0)
-    dst = torch.empty_like(src)
+def _best_of(fn, repeats: int, device: str) -> float:
     best = float("inf")
-    for _ in range(5):
+    for _ in range(repeats):
         _sync(device)
         start = time.perf_counter()
-        dst.copy_(src)
+        fn()
         _sync(device)
         best = min(best, time.perf_counter() - start)
-    del src, dst
-    return n * 2 / best
+    return best
+
+
+class ReadBandwidth:
+    """Bytes per second of a plain read: ``sum()`` over 1 GiB of bf16 (best of 3)."""
+
+    def __init__(self, device: str):
+        self.device = device
+        self.src = torch.ones(GIB // 2, dtype=torch.bfloat16, device=device)
+
+    def __call__(self) -> float:
+        return GIB / _best_of(self.src.sum, 3, self.device)
+
+
+def copy_bandwidth(device: str) -> float:
+    """Bytes read per second while copying 1 GiB of bf16 (best of 5)."""
+    src = torch.ones(GIB // 2, dtype=torch.bfloat16, device=device)
+    dst = torch.empty_like(src)
+    return GIB / _best_of(lambda: dst.copy_(src), 5, device)
 
 
 def _sync(device: str) -> None:
@@ -57,23 +79,23 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def step_bytes(model, lengths: list[int]) -> int:
+def spine_bytes(model) -> int:
+    """Weights every step reads: all but the embeddings, the speaker projection and the experts."""
+    return sum(p.numel() * p.element_size() for name, p in model.named_parameters()
+               if not ("embedders" in name or ".experts." in name or "speaker_" in name))
+
+
+def step_bytes(model, spine: int, lengths: list[int]) -> int:
     """Weights and KV read by the step just run (experts: those the router used)."""
     config = model.config
-    total = 0
-    for name, param in model.named_parameters():
-        if "embedders" in name or ".experts." in name or "speaker_" in name:
-            continue
-        total += param.numel() * param.element_size()
-    for module in model.modules():
-        if isinstance(module, Experts):
-            per_expert = (module.gate_up_proj[0].numel() + module.down_proj[0].numel()) * module.gate_up_proj.element_size()
-            total += module.last_experts_used * per_expert
-    kv_per_frame = config.n_layers * 2 * config.n_kv_heads * config.head_dim * next(model.parameters()).element_size()
-    return total + kv_per_frame * sum(lengths)
+    per_expert = 3 * config.dim * config.ffn_dim * ELEMENT
+    experts = sum(m.last_experts_used for m in model.modules() if isinstance(m, Experts)) * per_expert
+    kv_per_frame = config.n_layers * 2 * config.n_kv_heads * config.head_dim * ELEMENT
+    return spine + experts + kv_per_frame * sum(lengths)
 
 
-def run_batch(model, batch: int, frames: int, device: str) -> dict:
+def time_batch(model, spine: int, batch: int, frames: int, device: str) -> tuple[float, float]:
+    """Seconds and roofline bytes of ``frames - 1`` decode steps after one warm-up step."""
     config = model.config
     texts = [f"Benchmark sentence number {i}, with some words." for i in range(batch)]
     requests = [GenerationRequest(build_prompt(config, PromptOptions(text=t)),
@@ -82,17 +104,31 @@ def run_batch(model, batch: int, frames: int, device: str) -> dict:
     decoder = BatchDecoder(model, requests)
     decoder.step()  # warm-up step (first allocations)
     _sync(device)
-    start = time.perf_counter()
-    roofline_bytes = 0
+    seconds, roofline_bytes = 0.0, 0
     for _ in range(frames - 1):
+        start = time.perf_counter()
         decoder.step()
-        roofline_bytes += step_bytes(model, decoder.position)
-    _sync(device)
-    seconds = time.perf_counter() - start
-    steps = frames - 1
-    return {"batch": batch, "steps": steps, "seconds": seconds, "frames_per_s": batch * steps / seconds,
-            "per_stream_frames_per_s": steps / seconds, "rtf_per_stream": FRAME_RATE / (steps / seconds),
-            "bytes_per_step": roofline_bytes / steps}
+        _sync(device)
+        seconds += time.perf_counter() - start
+        roofline_bytes += step_bytes(model, spine, decoder.position)
+    return seconds, roofline_bytes
+
+
+def run_batch(model, spine: int, batch: int, frames: int, repeats: int, device: str, read: ReadBandwidth) -> dict:
+    steps, reps = frames - 1, []
+    for _ in range(repeats):
+        before = read()
+        seconds, total_bytes = time_batch(model, spine, batch, frames, device)
+        bandwidth = (before + read()) / 2
+        frames_per_s = batch * steps / seconds
+        roofline = batch / (total_bytes / steps / bandwidth)
+        reps.append({"seconds": seconds, "bytes_per_step": total_bytes / steps, "read_gb_s": bandwidth / 1e9,
+                     "frames_per_s": frames_per_s, "roofline_frames_per_s": roofline,
+                     "fraction_of_roofline": frames_per_s / roofline})
+    median = {key: statistics.median(r[key] for r in reps) for key in reps[0]}
+    return {"batch": batch, "steps": steps, "repeats": repeats, **median,
+            "per_stream_frames_per_s": median["frames_per_s"] / batch,
+            "rtf_per_stream": FRAME_RATE / (median["frames_per_s"] / batch), "repetitions": reps}
 
 
 def main() -> None:
@@ -100,6 +136,9 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--frames", type=int, default=None, help="decode steps per batch (default 32 CPU, 128 GPU)")
     parser.add_argument("--batches", type=int, nargs="+", default=None)
+    parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per batch (median reported)")
+    parser.add_argument("--kernels", nargs="+", default=None, choices=["torch", "onednn"],
+                        help="CPU kernels to compare, in this order (default: both where oneDNN bf16 exists)")
     parser.add_argument("--tiny", action="store_true", help="tiny config (smoke test of the script)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "zonos2_decode.json")
     args = parser.parse_args()
@@ -109,34 +148,40 @@ def main() -> None:
     config = tiny_config() if args.tiny else release_config()
     torch.set_grad_enabled(False)
 
-    bandwidth = copy_bandwidth(args.device)
+    copy_bw, read = copy_bandwidth(args.device), ReadBandwidth(args.device)
     start = time.perf_counter()
-    model = random_model(config, torch.bfloat16, args.device)
+    model = random_model(config, DTYPE, args.device)
     build_s = time.perf_counter() - start
     params = sum(p.numel() for p in model.parameters())
+    spine = spine_bytes(model)
+    kernels = args.kernels or (["torch", "onednn"] if onednn_supported(DTYPE, args.device) else ["torch"])
     rows = []
-    for batch in batches:
-        row = run_batch(model, batch, frames, args.device)
-        row["roofline_frames_per_s"] = batch / (row["bytes_per_step"] / bandwidth)
-        row["fraction_of_roofline"] = row["frames_per_s"] / row["roofline_frames_per_s"]
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+    for kernel in kernels:  # torch first: packing for oneDNN replaces the weights in place
+        if kernel == "onednn":
+            pack_for_decode(model, "onednn")
+        for batch in batches:
+            row = {"kernels": kernel, **run_batch(model, spine, batch, frames, args.repeats, args.device, read)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     peak = (torch.cuda.max_memory_allocated() if gpu else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     report = {
         "device": torch.cuda.get_device_name() if gpu else platform.processor() or platform.machine(),
         "torch": torch.__version__, "threads": torch.get_num_threads(), "config": "tiny" if args.tiny else "release 8B",
-        "parameters": params, "weights_gb": params * 2 / 1e9, "build_s": build_s,
-        "copy_bandwidth_gb_s": bandwidth / 1e9, "peak_memory_gb": peak / 1e9, "runs": rows,
+        "parameters": params, "weights_gb": params * ELEMENT / 1e9, "build_s": build_s,
+        "copy_bandwidth_gb_s": copy_bw / 1e9,
+        "peak_memory_gb": peak / 1e9, "runs": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{report['config']} on {report['device']} ({report['threads']} threads), {params / 1e9:.3f} B params, "
-          f"copy bandwidth {bandwidth / 1e9:.1f} GB/s, peak memory {peak / 1e9:.1f} GB")
-    print("| batch | frames/s (all streams) | per stream | RTF per stream | roofline frames/s | of roofline |")
-    print("|---:|---:|---:|---:|---:|---:|")
+          f"copy bandwidth {copy_bw / 1e9:.1f} GB/s, peak memory {peak / 1e9:.1f} GB, median of {args.repeats}")
+    print("| kernels | batch | frames/s (all streams) | per stream | RTF per stream | read GB/s | roofline frames/s "
+          "| of roofline |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['batch']} | {r['frames_per_s']:.2f} | {r['per_stream_frames_per_s']:.2f} | {r['rtf_per_stream']:.2f} "
-              f"| {r['roofline_frames_per_s']:.2f} | {100 * r['fraction_of_roofline']:.0f} % |")
+        print(f"| {r['kernels']} | {r['batch']} | {r['frames_per_s']:.2f} | {r['per_stream_frames_per_s']:.2f} "
+              f"| {r['rtf_per_stream']:.2f} | {r['read_gb_s']:.1f} | {r['roofline_frames_per_s']:.2f} "
+              f"| {100 * r['fraction_of_roofline']:.0f} % |")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ class Zonos2(TTSSystem):
                  speaker_encoder: str | None = None, speaker_embeddings_dir: str | None = None,
                  device: str = "auto", dtype: str | None = None, conditioning: dict[str, Any] | None = None,
                  sampling: dict[str, Any] | None = None, trust_pickle: bool = False, decode: str = "chunked",
-                 speaker_encoder_trust_remote_code: bool = False):
+                 speaker_encoder_trust_remote_code: bool = False, cpu_kernels: str = "auto"):
         try:
             from zonos2.api import Conditioning, Zonos2TTS
             from zonos2.sampler import SamplingParams
@@ -52,7 +52,8 @@ class Zonos2(TTSSystem):
 
         try:
             self.tts = Zonos2TTS.from_pretrained(checkpoint, revision, vocoder, vocoder_revision, speaker_encoder,
-                                                 device, dtype, trust_pickle, speaker_encoder_trust_remote_code)
+                                                 device, dtype, trust_pickle, speaker_encoder_trust_remote_code,
+                                                 cpu_kernels)
         except (CheckpointError, VocoderError, ValueError, OSError) as exc:
             raise SystemUnavailable(f"zonos2: {exc}") from exc
         self.embeddings_dir = Path(speaker_embeddings_dir) if speaker_embeddings_dir else None

@@ -145,6 +145,7 @@ def test_adapter_runs_in_the_pipeline(assets, tmp_path, samples):
     assert "speaker embedding file not found" in items.loc["en-fleurs_en_005", "failure_reason"]
     described = json.loads((summary.run_dir / "system.json").read_text())
     assert described["model"]["params_sha256"] and described["sampling"]["top_k"] == 106
+    assert described["model"]["cpu_kernels"] == "torch"  # fp32: nothing for oneDNN to pack
     again = runner.run(make_config(overrides))  # seeded: rerun reuses, a fresh dir reproduces
     assert again.generation["reused"] == 2
     fresh = runner.run(make_config([*overrides[:-2], f"results_dir={tmp_path / 'r2'}", "progress=false"]))

@@ -12,7 +12,7 @@ from zonos2 import checkpoint, random_checkpoint
 from zonos2.config import release_config
 from zonos2.generation import BatchDecoder, GenerationRequest, GenerationResult, generate
 from zonos2.kv_cache import KVCache
-from zonos2.model import apply_rope, rms_norm
+from zonos2.model import apply_rope, rms_norm, rope_rotation
 from zonos2.prompt import PromptOptions, build_prompt
 from zonos2.sampler import SamplingParams
 
@@ -149,7 +149,7 @@ def test_interleaved_rope():
     pos = 5
     inv = 10000.0 ** (-torch.arange(4, dtype=torch.float64) * 2 / 8)
     cos, sin = (pos * inv).cos().float()[None, None], (pos * inv).sin().float()[None, None]
-    out = apply_rope(x, cos, sin)[0, 0, 0]
+    out = apply_rope(x, rope_rotation(cos, sin))[0, 0, 0]
     for i in range(4):
         a, b = x[0, 0, 0, 2 * i], x[0, 0, 0, 2 * i + 1]
         theta = pos * 10000.0 ** (-2 * i / 8)
@@ -263,3 +263,70 @@ def test_aligned_codes_deshear_generated_rows_and_clamp():
     assert aligned[0, 4] == frames[4, 4] and aligned[5, 8] == frames[13, 8]
     assert aligned[3, 0] == 1023  # pad clamped
     assert (aligned[12:, 8] == 1023).all() and aligned[19, 0] == frames[19, 0]  # undefined delayed codes: pad
+
+
+# --- CPU decode kernels (zonos2.cpu_kernels) and the decode fast paths -------------------------
+
+
+@pytest.fixture(scope="module")
+def bf16_pair(ckpt_dir):
+    """The same bf16 checkpoint twice: with PyTorch's kernels and packed for oneDNN."""
+    from zonos2.cpu_kernels import onednn_supported, pack_for_decode
+
+    if not onednn_supported(torch.bfloat16, "cpu"):
+        pytest.skip("this CPU has no oneDNN bf16 support")
+    plain, _ = checkpoint.load(ckpt_dir, dtype=torch.bfloat16)
+    packed, _ = checkpoint.load(ckpt_dir, dtype=torch.bfloat16)
+    assert pack_for_decode(packed, "onednn") == "onednn"
+    return plain, packed
+
+
+def test_onednn_packing_gives_the_same_bits(bf16_pair):
+    plain, packed = bf16_pair
+    assert not any(isinstance(m, torch.nn.Linear) for m in packed.modules())  # every matrix was packed
+    assert packed.layers[CFG.moe_start_from_layer].feed_forward.experts.packed is not None
+    prompts = [build_prompt(CFG, PromptOptions(text=t)) for t in ("short", "a much longer request text")]
+    for prompt in prompts:
+        cache_a, cache_b = (KVCache(CFG.n_layers, 1, CFG.n_kv_heads, CFG.max_seqlen, CFG.head_dim, torch.bfloat16)
+                            for _ in range(2))
+        args = (torch.as_tensor(prompt)[None], torch.arange(len(prompt))[None])
+        assert torch.equal(plain(*args, cache_a, torch.tensor([0]), last_only=False),
+                           packed(*args, cache_b, torch.tensor([0]), last_only=False))
+    for a, b in zip(_tokens(plain, prompts, [1, 2], max_frames=16), _tokens(packed, prompts, [1, 2], max_frames=16)):
+        assert np.array_equal(a, b)
+
+
+def test_cpu_kernel_modes(ckpt_dir, model):
+    from zonos2.cpu_kernels import pack_for_decode
+
+    assert pack_for_decode(model, "auto") == "torch"  # fp32: nothing to pack
+    assert isinstance(model.layers[0].attention.wq, torch.nn.Linear)
+    with pytest.raises(ValueError, match="needs bf16 weights"):
+        pack_for_decode(model, "onednn")
+    with pytest.raises(ValueError, match="cpu_kernels must be one of"):
+        pack_for_decode(model, "fast")
+
+
+@pytest.mark.parametrize("dtype,atol", [(torch.float32, 1e-5), (torch.bfloat16, 1e-2)])
+def test_decode_attention_matches_sdpa(dtype, atol):
+    from zonos2.model import decode_attention
+
+    gen = torch.Generator().manual_seed(0)
+    q = torch.randn(3, 1, 8, 16, generator=gen)
+    keys, values = torch.randn(2, 3, 2, 20, 16, generator=gen).to(dtype)
+    mask = torch.arange(20)[None, None, :] < torch.tensor([20, 7, 13])[:, None, None]  # rows of other lengths
+    expected = F.scaled_dot_product_attention(q.to(dtype).transpose(1, 2), keys, values, attn_mask=mask[:, None],
+                                              enable_gqa=True).transpose(1, 2)
+    torch.testing.assert_close(decode_attention(q, keys, values, mask), expected.float(), atol=atol, rtol=0)
+
+
+def test_cache_reads_scattered_rows_like_consecutive_ones():
+    cache = KVCache(1, 4, 1, 8, 2, torch.float32)
+    for rows in ([0, 1, 2, 3], [3, 1]):
+        positions = torch.tensor([[5]] * len(rows))
+        cache.bind(torch.tensor(rows), positions)
+        k = torch.arange(len(rows) * 2, dtype=torch.float32).view(len(rows), 1, 1, 2) + 10 * rows[0]
+        keys, values, mask = cache.update(0, k, -k)
+        assert keys.shape == (len(rows), 1, 6, 2) and mask.shape == (len(rows), 1, 6)
+        assert torch.equal(keys[:, 0, 5], k[:, 0, 0]) and torch.equal(cache.k[0][rows, 0, 5], k[:, 0, 0])
+    assert isinstance(cache._read, torch.Tensor)  # [3, 1] is gathered; [0..3] was a view

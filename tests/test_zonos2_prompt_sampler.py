@@ -6,7 +6,7 @@ import torch
 
 from zonos2.config import release_config
 from zonos2.prompt import PromptError, PromptOptions, bucket_of, build_prompt
-from zonos2.sampler import SamplingParams, apply_repetition_penalty, filter_probs, sample_frame
+from zonos2.sampler import SamplingParams, apply_repetition_penalty, filter_probs, sample_frame, sample_frames
 from zonos2.shear import SILENCE_CODES, deshear, shear
 
 CFG = release_config()
@@ -145,3 +145,15 @@ def test_seeded_sampling_is_deterministic_and_greedy_at_zero_temperature():
     assert torch.equal(a, b) and not torch.equal(a, c)
     greedy = sample_frame(logits, torch.empty(0, 9, dtype=torch.long), SamplingParams(temperature=0), None)
     assert torch.equal(greedy, logits.argmax(-1))
+
+
+def test_batched_sampling_gives_each_row_its_own_draw():
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 9, 1025, generator=gen) * 3
+    histories = [torch.randint(0, 1025, (n, 9), generator=gen) for n in (0, 5, 60, 12)]
+    params = [SamplingParams(seed=1), SamplingParams(seed=2, top_p=0.8), SamplingParams(seed=3, max_frames=9),
+              SamplingParams(seed=4, temperature=0.7, repetition_codebooks=-1)]
+    batched = sample_frames(logits, histories, params, [torch.Generator().manual_seed(p.seed) for p in params])
+    for row, p in enumerate(params):
+        alone = sample_frame(logits[row], histories[row], p, torch.Generator().manual_seed(p.seed))
+        assert torch.equal(batched[row], alone)

@@ -15,34 +15,30 @@ from zonos2.vocoder import DAC_HUB_ID
 
 
 def main(argv: list[str] | None = None) -> int:
+    model = argparse.ArgumentParser(add_help=False)  # what both commands load
+    model.add_argument("--checkpoint", default=HUB_ID, help="hub id or local directory")
+    model.add_argument("--revision")
+    model.add_argument("--vocoder", default=DAC_HUB_ID)
+    model.add_argument("--speaker-encoder", help="local snapshot of the speaker encoder (for cloning from audio)")
+    model.add_argument("--trust-speaker-encoder-code", action="store_true",
+                       help="allow the speaker encoder's model code (inside its snapshot) to run")
+    model.add_argument("--device", default="auto")
+    model.add_argument("--dtype")
+    model.add_argument("--cpu-kernels", default="auto", choices=["auto", "onednn", "torch"],
+                       help="bf16 on a CPU: oneDNN-packed weights (same bits, faster) or PyTorch's")
     parser = argparse.ArgumentParser(prog="python -m zonos2")
     sub = parser.add_subparsers(dest="command", required=True)
-    syn = sub.add_parser("synthesize", help="text -> 44.1 kHz WAV")
+    syn = sub.add_parser("synthesize", parents=[model], help="text -> 44.1 kHz WAV")
     syn.add_argument("--text", required=True)
     syn.add_argument("--out", required=True)
     syn.add_argument("--speaker", help="reference audio (needs --speaker-encoder) or saved .npy/.npz embedding")
-    syn.add_argument("--checkpoint", default=HUB_ID, help="hub id or local directory")
-    syn.add_argument("--revision")
-    syn.add_argument("--vocoder", default=DAC_HUB_ID)
-    syn.add_argument("--speaker-encoder", help="local snapshot of the ECAPA speaker encoder")
-    syn.add_argument("--trust-speaker-encoder-code", action="store_true",
-                     help="allow the speaker encoder's model code (inside its snapshot) to run")
-    syn.add_argument("--device", default="auto")
-    syn.add_argument("--dtype")
     syn.add_argument("--seed", type=int)
     syn.add_argument("--max-frames", type=int, default=2048)
     syn.add_argument("--ignore-eos", action="store_true", help="always generate --max-frames frames (benchmarks)")
     syn.add_argument("--language", default="en")
     syn.add_argument("--normalize-text", action=argparse.BooleanOptionalAction, default=True,
                      help="NeMo text normalization, on by default as in the official server")
-    serve = sub.add_parser("serve", help="OpenAI-compatible speech server (continuous batching)")
-    serve.add_argument("--checkpoint", default=HUB_ID, help="hub id or local directory")
-    serve.add_argument("--revision")
-    serve.add_argument("--vocoder", default=DAC_HUB_ID)
-    serve.add_argument("--speaker-encoder", help="local snapshot of the speaker encoder (for ref_audio cloning)")
-    serve.add_argument("--trust-speaker-encoder-code", action="store_true")
-    serve.add_argument("--device", default="auto")
-    serve.add_argument("--dtype")
+    serve = sub.add_parser("serve", parents=[model], help="OpenAI-compatible speech server (continuous batching)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--slots", type=int, default=8, help="requests decoded together (cache rows)")
@@ -51,9 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     try:
-        tts = Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
-                                        args.device, args.dtype,
-                                        speaker_encoder_trust_remote_code=args.trust_speaker_encoder_code)
+        tts = _load(args)
         [audio] = tts.generate(args.text, [args.speaker] if args.speaker else None,
                                Conditioning(text_normalization=args.normalize_text, language=args.language),
                                SamplingParams(seed=args.seed, max_frames=args.max_frames, ignore_eos=args.ignore_eos))
@@ -65,15 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _load(args) -> Zonos2TTS:
+    return Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
+                                     args.device, args.dtype, speaker_encoder_trust_remote_code=args.trust_speaker_encoder_code,
+                                     cpu_kernels=args.cpu_kernels)
+
+
 def _serve(args) -> int:
     import uvicorn
 
     from zonos2.server import Service, create_app
 
     try:
-        tts = Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
-                                        args.device, args.dtype,
-                                        speaker_encoder_trust_remote_code=args.trust_speaker_encoder_code)
+        tts = _load(args)
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

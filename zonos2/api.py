@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from zonos2 import checkpoint, text_norm
+from zonos2.cpu_kernels import pack_for_decode
 from zonos2.generation import BatchDecoder, GenerationRequest, GenerationResult, generate
 from zonos2.model import Zonos2Model
 from zonos2.prompt import DEFAULT_QUALITY, PromptOptions, build_prompt
@@ -53,10 +54,14 @@ class Zonos2TTS:
     def from_pretrained(cls, checkpoint_source: str | os.PathLike = checkpoint.HUB_ID, revision: str | None = None,
                         vocoder: str | None = DAC_HUB_ID, vocoder_revision: str | None = None,
                         speaker_encoder: str | None = None, device: str = "auto", dtype: str | None = None,
-                        trust_pickle: bool = False, speaker_encoder_trust_remote_code: bool = False) -> "Zonos2TTS":
+                        trust_pickle: bool = False, speaker_encoder_trust_remote_code: bool = False,
+                        cpu_kernels: str = "auto") -> "Zonos2TTS":
+        """``cpu_kernels``: ``auto`` packs a bf16 model on a CPU for oneDNN (``zonos2.cpu_kernels``:
+        the same bits, faster decode); ``torch`` keeps PyTorch's kernels; ``onednn`` insists."""
         device = pick_device(device)
         torch_dtype = getattr(torch, dtype) if dtype else None
         model, info = checkpoint.load(checkpoint_source, revision, torch_dtype, device, trust_pickle)
+        info["cpu_kernels"] = pack_for_decode(model, cpu_kernels)
         dac = DacVocoder.from_pretrained(vocoder, vocoder_revision, device) if vocoder else None
         embedder = (SpeakerEmbedder(speaker_encoder, device="cpu", trust_remote_code=speaker_encoder_trust_remote_code)
                     if speaker_encoder else None)

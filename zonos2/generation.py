@@ -14,7 +14,7 @@ import torch
 
 from zonos2.kv_cache import KVCache
 from zonos2.model import Zonos2Model
-from zonos2.sampler import EOA, SamplingParams, sample_frame
+from zonos2.sampler import EOA, SamplingParams, sample_frames
 from zonos2.shear import deshear
 
 EOS_COUNTDOWN_EXTRA = 1  # countdown starts at n_codebooks + 1
@@ -140,7 +140,7 @@ class BatchDecoder:
         self.history[row] = torch.empty(0, self.config.n_codebooks, dtype=torch.long, device=self.device)
         self.eos_frame[row] = self.countdown[row] = self.stop[row] = None
         self.position[row] = len(request.prompt)
-        self.active.append(row)
+        self.active = sorted(self.active + [row])  # consecutive rows read the cache as a view
         return row
 
     def release(self, row: int) -> None:
@@ -156,10 +156,14 @@ class BatchDecoder:
         """Sample one frame per active request and feed it back; False once all have stopped."""
         if not self.active:
             return False
-        config, codes = self.config, {}
+        config = self.config
+        sampled = sample_frames(torch.stack([self.last_logits[i] for i in self.active]),
+                                [self.history[i] for i in self.active],
+                                [self.requests[i].params for i in self.active],
+                                [self.generators[i] for i in self.active])
+        codes = dict(zip(self.active, sampled))
         for i in self.active:
             params = self.requests[i].params
-            codes[i] = sample_frame(self.last_logits[i], self.history[i], params, self.generators[i])
             self.history[i] = torch.cat([self.history[i], codes[i][None]])
             if not params.ignore_eos:
                 hits = (codes[i] == EOA).nonzero().flatten()

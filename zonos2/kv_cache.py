@@ -16,16 +16,22 @@ class KVCache:
         self.v = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(n_layers)]
         self.max_len = max_len
 
-    def update(self, layer: int, rows: torch.Tensor, positions: torch.Tensor, k: torch.Tensor, v: torch.Tensor):
-        """Write k, v [B, T, kv, hd] at ``positions`` [B, T] of cache ``rows`` [B]; return the keys,
-        values and causal mask [B, T, L] the queries may attend to (L = longest row used)."""
+    def bind(self, rows: torch.Tensor, positions: torch.Tensor) -> None:
+        """Set up the forward pass that writes ``positions`` [B, T] of cache ``rows`` [B]: the
+        indices, the span read back and the causal mask [B, T, L], once for all layers.
+        Consecutive rows (the usual batch) are read as a view, not gathered."""
         if int(positions.max()) >= self.max_len:
             raise ValueError(f"sequence reached the context limit of {self.max_len} frames")
-        row_index = rows[:, None].expand_as(positions)
-        self.k[layer][row_index, :, positions] = k
-        self.v[layer][row_index, :, positions] = v
-        span = int(positions.max()) + 1
-        keys = self.k[layer][rows, :, :span]
-        values = self.v[layer][rows, :, :span]
-        mask = torch.arange(span, device=positions.device)[None, None, :] <= positions[:, :, None]
-        return keys, values, mask
+        self._write = (rows[:, None].expand_as(positions), slice(None), positions)
+        first, count = int(rows[0]), len(rows)
+        consecutive = torch.equal(rows, torch.arange(first, first + count, device=rows.device))
+        self._read = slice(first, first + count) if consecutive else rows
+        self._span = int(positions.max()) + 1
+        self.mask = torch.arange(self._span, device=positions.device)[None, None, :] <= positions[:, :, None]
+
+    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
+        """Write k, v [B, T, kv, hd] of the bound pass; return the keys, values [B, kv, L, hd]
+        (L = longest row used) and the mask [B, T, L] the queries may attend to."""
+        self.k[layer][self._write] = k
+        self.v[layer][self._write] = v
+        return self.k[layer][self._read, :, :self._span], self.v[layer][self._read, :, :self._span], self.mask

@@ -4,7 +4,7 @@ every request; here each request keeps its own (the same when all requests share
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -81,8 +81,28 @@ def filter_probs(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
 def sample_frame(logits: torch.Tensor, history: torch.Tensor, params: SamplingParams,
                  generator: torch.Generator | None) -> torch.Tensor:
     """One frame of codes [C] from post-softcap logits [C, V]."""
-    logits = apply_repetition_penalty(logits.float(), history, params)
-    probs = filter_probs(logits, params)
+    return sample_frames(logits[None], [history], [params], [generator])[0]
+
+
+def sample_frames(logits: torch.Tensor, histories: list[torch.Tensor], params: list[SamplingParams],
+                  generators: list[torch.Generator | None]) -> list[torch.Tensor]:
+    """One frame of codes [C] per row of logits [B, C, V], each row with its own history,
+    parameters and generator. Rows whose filter settings agree are filtered in one batch: every
+    filter step works row by row, so each row gets the bits it would get alone."""
+    groups: dict[SamplingParams, list[int]] = {}
+    for row, row_params in enumerate(params):
+        groups.setdefault(replace(row_params, seed=None, max_frames=None, ignore_eos=False), []).append(row)
+    codes: list[torch.Tensor] = [torch.empty(0)] * len(params)
+    for shared, rows in groups.items():
+        penalized = torch.stack([apply_repetition_penalty(logits[r].float(), histories[r], shared) for r in rows])
+        probs = filter_probs(penalized.flatten(0, 1), shared).view_as(penalized)
+        for j, row in enumerate(rows):
+            codes[row] = _draw(probs[j], penalized[j], generators[row])
+    return codes
+
+
+def _draw(probs: torch.Tensor, logits: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """A code per codebook; a codebook whose filters left nothing takes its argmax."""
     empty = probs.sum(-1) <= 0
     if bool(empty.any()):
         probs[empty] = torch.nn.functional.one_hot(logits[empty].argmax(-1), logits.shape[-1]).float()

@@ -3,6 +3,7 @@ streaming clients get exactly what each request gives decoded alone, overload an
 client that disconnects frees its row, bad input answers 400, shutdown refuses waiting requests."""
 
 import http.client
+import math
 import json
 import socket
 import threading
@@ -30,12 +31,12 @@ def tts(tmp_path_factory):
 
 
 class Served:
-    def __init__(self, tts, slots, max_queue):
+    def __init__(self, tts, slots, max_queue, voices=None):
         import uvicorn
 
         from zonos2.server import Service, create_app
 
-        self.service = Service(tts, slots=slots, max_queue=max_queue)
+        self.service = Service(tts, slots=slots, max_queue=max_queue, voices=voices)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -48,10 +49,10 @@ class Served:
             assert time.time() < deadline, "server did not start"
             time.sleep(0.02)
 
-    def post(self, path, body, read=True):
+    def post(self, path, body, read=True, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         conn.request("POST", path, body=json.dumps(body) if not isinstance(body, bytes) else body,
-                     headers={"Content-Type": "application/json"})
+                     headers={"Content-Type": "application/json", **(headers or {})})
         response = conn.getresponse()
         if not read:
             return conn, response
@@ -59,10 +60,11 @@ class Served:
         conn.close()
         return response, data
 
-    def get(self, path):
+    def get(self, path, headers=None, status=200):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
+        assert response.status == status
         data = json.loads(response.read())
         conn.close()
         return data
@@ -178,3 +180,84 @@ def test_shutdown_finishes_running_and_refuses_waiting(tts):
     assert pieces[-1][1] is True and a.stop_reason in ("eos", "max_frames")
     with pytest.raises(RuntimeError, match="shut down before this request started"):
         list(b.iter_pieces())
+
+
+def _npy_base64(array):
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_saved_voices_sessions_and_blends(tts, tmp_path):
+    import torch
+
+    from zonos2.speaker import load_saved_embedding
+    from zonos2.voices import VoiceStore, slerp
+
+    gen = np.random.default_rng(0)
+    a, b = (gen.standard_normal(CFG.speaker_embedding_dim).astype(np.float32) for _ in range(2))
+    np.save(tmp_path / "Narrator.npy", a)
+    (tmp_path / "notes.txt").write_text("not a voice")
+    voices = VoiceStore.from_dir(tmp_path, None, lambda path: load_saved_embedding(path, CFG.speaker_embedding_dim))
+    served = Served(tts, slots=2, max_queue=4, voices=voices)
+    session = {"X-TTS-Session-ID": "session-1"}
+
+    def audio(headers=None, **speaker):
+        response, data = served.post("/tts/generate", {"text": "a saved voice", "seed": 3, "max_tokens": 14,
+                                                        "text_normalization": False, "stream": False, **speaker},
+                                     headers=headers)
+        assert response.status == 200, data
+        return data
+
+    try:
+        [default] = served.get("/tts/speakers")["speakers"]
+        assert default["id"].startswith("default_") and len(default["id"]) == len("default_") + 16
+        assert (default["label"], default["source_type"], default["has_preview"]) == ("Narrator", "embedding", False)
+        response, data = served.post("/tts/speakers", {"label": "B", "speaker_embedding_base64": _npy_base64(b)},
+                                     headers=session)
+        saved = json.loads(data)
+        assert response.status == 200 and saved["id"].startswith("spk_") and saved["dimension"] == 2048
+        assert [v["id"] for v in served.get("/tts/speakers", session)["speakers"]] == [default["id"], saved["id"]]
+        assert len(served.get("/tts/speakers", {"X-TTS-Session-ID": "other"})["speakers"]) == 1
+
+        by_id = audio(session, speaker_embedding_id=saved["id"])
+        assert by_id == audio(speaker_embedding_base64=_npy_base64(b))  # the same embedding, the same audio
+        assert audio(speaker_embedding_id=default["id"]) == audio(speaker_embedding_base64=_npy_base64(a))
+        blend = audio(session, speaker_blend_embedding_id_a=default["id"], speaker_blend_embedding_id_b=saved["id"],
+                      speaker_blend_t=0.5)
+        mixed = slerp(torch.from_numpy(a), torch.from_numpy(b), 0.5).numpy()
+        assert blend == audio(speaker_embedding_base64=_npy_base64(mixed)) and blend != by_id
+
+        for path, body, headers, message in [
+            ("/tts/speakers", {"speaker_embedding_base64": _npy_base64(b)}, None, "X-TTS-Session-ID"),
+            ("/tts/speakers", {"speaker_embedding_base64": _npy_base64(b[:7])}, session, "2048 values"),
+            ("/tts/generate", {"text": "x", "speaker_embedding_id": saved["id"]}, None, "X-TTS-Session-ID header"),
+            ("/tts/generate", {"text": "x", "speaker_embedding_id": "spk_000000000000"}, session, "unknown"),
+            ("/tts/generate", {"text": "x", "speaker_embedding_id": saved["id"],
+                               "speaker_embedding_base64": _npy_base64(b)}, session, "at most one speaker"),
+            ("/tts/generate", {"text": "x", "speaker_blend_embedding_id_a": saved["id"]}, session, "needs"),
+            ("/tts/generate", {"text": "x", "speaker_blend_embedding_id_a": saved["id"], "speaker_blend_t": 2,
+                               "speaker_blend_embedding_id_b": default["id"]}, session, "within [0, 1]"),
+        ]:
+            response, data = served.post(path, body, headers=headers)
+            assert response.status == 400 and message in json.loads(data)["error"]["message"], (body, data)
+        assert "no preview" in served.get(f"/tts/speakers/{saved['id']}/preview", session, 404)["error"]["message"]
+        served.get(f"/tts/speakers/{saved['id']}/preview", None, 404)  # another session's voice is not found
+    finally:
+        served.close()
+
+
+def test_slerp_follows_the_arc():
+    import torch
+
+    from zonos2.voices import slerp
+
+    a, b = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0])
+    torch.testing.assert_close(slerp(a, b, 0.0), a)
+    torch.testing.assert_close(slerp(a, b, 1.0), b)
+    mid = slerp(a, b / 2, 1 / 3)  # unit vectors: a third of the way along the quarter circle
+    assert abs(math.atan2(float(mid[1]), float(mid[0])) - math.pi / 6) < 1e-6 and abs(float(mid.norm()) - 1) < 1e-6
+    torch.testing.assert_close(slerp(a, 3 * a, 0.5), 2 * a)  # parallel: linear

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--slots", type=int, default=8, help="requests decoded together (cache rows)")
     serve.add_argument("--max-queue", type=int, default=32, help="waiting requests before 429")
+    serve.add_argument("--default-voices-dir", help="audio files (needs --speaker-encoder) or .npy/.npz embeddings "
+                                                    "listed by GET /tts/speakers as default voices")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
@@ -69,13 +71,18 @@ def _serve(args) -> int:
     import uvicorn
 
     from zonos2.server import Service, create_app
+    from zonos2.speaker import load_saved_embedding
+    from zonos2.voices import VoiceStore
 
     try:
         tts = _load(args)
+        voices = VoiceStore.from_dir(args.default_voices_dir,
+                                     (lambda samples, rate: tts.speaker_embedding((samples, rate))) if tts.embedder else None,
+                                     lambda path: load_saved_embedding(path, tts.config.speaker_embedding_dim))
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(Service(tts, args.slots, args.max_queue)), host=args.host, port=args.port,
+    uvicorn.run(create_app(Service(tts, args.slots, args.max_queue, voices=voices)), host=args.host, port=args.port,
                 timeout_graceful_shutdown=30)
     return 0
 

@@ -2,14 +2,17 @@
 
 Routes: ``POST /v1/audio/speech`` (OpenAI's fields, plus voice cloning by reference audio),
 ``POST /tts/generate`` (the official ZONOS2 server's fields and raw float32 PCM response),
-``GET /health``, ``GET /v1/models``. Requests share one decode batch (``zonos2.engine``); streamed
+``GET /health``, ``GET /v1/models``, and saved voices: ``GET|POST /tts/speakers``,
+``GET /tts/speakers/{id}/preview`` (``zonos2.voices``). Requests share one decode batch (``zonos2.engine``); streamed
 responses send audio as the vocoder's chunked decode produces it. A full waiting queue answers
 429 with Retry-After; bad input answers 400 with a JSON error; a client that disconnects frees
 its row; shutdown finishes the running requests and refuses the waiting ones.
 
-Reference audio is accepted as ``ref_audio`` / ``speaker_audio_base64`` (base64 or a data URL,
-any format libsndfile reads), the shapes vLLM-omni / sglang-omni clients and the official server
-send; ``ref_text`` is accepted and recorded but not used (ZONOS2 clones from a speaker embedding).
+A request names at most one speaker: reference audio as ``ref_audio`` / ``speaker_audio_base64``
+(base64 or a data URL, any format libsndfile reads; the shapes vLLM-omni / sglang-omni clients
+and the official server send), ``speaker_embedding_base64`` (.npy/.npz), ``speaker_embedding_id``
+(a default or session voice) or a blend (``speaker_blend_embedding_id_a`` / ``_b`` /
+``speaker_blend_t``). ``ref_text`` is accepted and not used (ZONOS2 clones from an embedding).
 """
 
 
@@ -25,25 +28,38 @@ import numpy as np
 from zonos2.api import Conditioning, Zonos2TTS
 from zonos2.engine import Engine, Job, Overloaded
 from zonos2.sampler import SamplingParams
+from zonos2.speaker import load_saved_embedding
+from zonos2.voices import VoiceStore, slerp
 
 FORMATS = {"wav": "audio/wav", "pcm": "audio/pcm", "flac": "audio/flac"}
 RETRY_AFTER_S = 1
+SESSION_HEADER = "X-TTS-Session-ID"
+AUDIO_FIELDS = ("ref_audio", "speaker_audio_base64", "speaker_wav_base64")
+SPEAKER_FIELDS = AUDIO_FIELDS + ("speaker_embedding_base64", "speaker_embedding_id", "speaker_blend_embedding_id_a")
 
 
 class BadRequest(ValueError):
     pass
 
 
-def decode_audio(value: str) -> tuple[np.ndarray, int]:
+def _base64(value: Any, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise BadRequest(f"{field} must be a base64 string or data URL")
+    try:
+        return base64.b64decode(value.split(",", 1)[1] if value.startswith("data:") else value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest(f"{field} is not base64 ({exc})") from exc
+
+
+def decode_audio(value: str, field: str = "ref_audio") -> tuple[np.ndarray, int]:
     """Base64 (or a ``data:...;base64,`` URL) of an audio file, to mono float32 samples."""
     import soundfile as sf
 
-    payload = value.split(",", 1)[1] if value.startswith("data:") else value
+    raw = _base64(value, field)
     try:
-        raw = base64.b64decode(payload, validate=True)
         samples, rate = sf.read(io.BytesIO(raw), dtype="float32", always_2d=True)
-    except (binascii.Error, ValueError, RuntimeError) as exc:
-        raise BadRequest(f"reference audio is not base64 of a readable audio file ({type(exc).__name__})") from exc
+    except (ValueError, RuntimeError) as exc:
+        raise BadRequest(f"{field} is not a readable audio file ({type(exc).__name__})") from exc
     if samples.size == 0:
         raise BadRequest("reference audio is empty")
     return samples.mean(axis=1), int(rate)
@@ -60,26 +76,77 @@ class Service:
     """What the routes share: the model, the engine, request parsing and audio encoding."""
 
     def __init__(self, tts: Zonos2TTS, slots: int = 8, max_queue: int = 32, max_text_chars: int = 2000,
-                 model_name: str = "zonos2"):
+                 model_name: str = "zonos2", voices: VoiceStore | None = None):
         if tts.vocoder is None:
             raise ValueError("the server needs a vocoder")
         self.tts, self.model_name, self.max_text_chars = tts, model_name, max_text_chars
         self.engine = Engine(tts.model, slots=slots, max_queue=max_queue)
+        self.voices = voices or VoiceStore()
 
-    def job(self, body: dict[str, Any], text_key: str, official: bool) -> Job:
+    def embedding(self, body: dict[str, Any], field: str):
+        """The speaker embedding of an audio or .npy/.npz field, and the audio (None for an embedding)."""
+        if field == "speaker_embedding_base64":
+            try:
+                return load_saved_embedding(_base64(body[field], field), self.tts.config.speaker_embedding_dim,
+                                            str(body.get("speaker_embedding_name") or field)), None
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from exc
+        if self.tts.embedder is None:
+            raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
+        audio = decode_audio(body[field], field)
+        return self.tts.speaker_embedding(audio), audio
+
+    def voice(self, voice_id: Any, session: str | None):
+        try:
+            return self.voices.get(str(voice_id), session)
+        except KeyError as exc:
+            raise BadRequest(exc.args[0]) from exc
+
+    def speaker(self, body: dict[str, Any], session: str | None):
+        """The request's speaker (audio to embed, or an embedding), or None."""
+        given = [field for field in SPEAKER_FIELDS if body.get(field) is not None]
+        if len(given) > 1:
+            raise BadRequest(f"give at most one speaker source, got {given}")
+        if not given:
+            return None
+        field = given[0]
+        if field in AUDIO_FIELDS:
+            if self.tts.embedder is None:
+                raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
+            return decode_audio(body[field], field)  # embedded with the request, off the event loop
+        if field == "speaker_embedding_base64":
+            return self.embedding(body, field)[0]
+        if field == "speaker_embedding_id":
+            return self.voice(body[field], session).embedding
+        if body.get("speaker_blend_embedding_id_b") is None:
+            raise BadRequest("a blend needs speaker_blend_embedding_id_a and speaker_blend_embedding_id_b")
+        t = _float(body, "speaker_blend_t", 0.5)
+        if not 0.0 <= t <= 1.0:
+            raise BadRequest("speaker_blend_t must be within [0, 1]")
+        return slerp(self.voice(body[field], session).embedding,
+                     self.voice(body["speaker_blend_embedding_id_b"], session).embedding, t)
+
+    def save_voice(self, body: dict[str, Any], session: str | None) -> dict[str, Any]:
+        """``POST /tts/speakers``: cache a voice for this session."""
+        if not session:
+            raise BadRequest(f"saving a voice needs the {SESSION_HEADER} header")
+        fields = [f for f in AUDIO_FIELDS + ("speaker_embedding_base64",) if body.get(f) is not None]
+        if len(fields) != 1:
+            raise BadRequest("give one of speaker_audio_base64, speaker_wav_base64, speaker_embedding_base64")
+        embedding, audio = self.embedding(body, fields[0])
+        label = str(body.get("label") or body.get("speaker_audio_name") or body.get("speaker_embedding_name") or "voice")
+        try:
+            return self.voices.add(session, label, embedding, audio).describe()
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+
+    def job(self, body: dict[str, Any], text_key: str, official: bool, session: str | None = None) -> Job:
         text = body.get(text_key)
         if not isinstance(text, str) or not text.strip():
             raise BadRequest(f"{text_key} must be a non-empty string")
         if len(text) > self.max_text_chars:
             raise BadRequest(f"{text_key} has {len(text)} characters, more than {self.max_text_chars}")
-        audio = body.get("ref_audio") or body.get("speaker_audio_base64") or body.get("speaker_wav_base64")
-        speaker = None
-        if audio is not None:
-            if not isinstance(audio, str):
-                raise BadRequest("ref_audio must be a base64 string or data URL")
-            if self.tts.embedder is None:
-                raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
-            speaker = decode_audio(audio)
+        speaker = self.speaker(body, session)
         seed = body.get("seed")
         if seed is not None and not isinstance(seed, int):
             raise BadRequest("seed must be an integer")
@@ -139,9 +206,8 @@ def create_app(service: Service):
                    "X-Audio-Format": "float32"}
 
     def error(status: int, message: str, **headers: str) -> JSONResponse:
-        return JSONResponse({"error": {"message": message, "type": "invalid_request_error" if status == 400
-                                       else "overloaded" if status == 429 else "server_error"}},
-                            status_code=status, headers=headers)
+        kind = {400: "invalid_request_error", 404: "not_found_error", 429: "overloaded"}.get(status, "server_error")
+        return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status, headers=headers)
 
     async def body_of(request: Request) -> dict[str, Any]:
         try:
@@ -152,13 +218,13 @@ def create_app(service: Service):
             raise BadRequest("the body must be a JSON object")
         return body
 
-    async def respond(body: dict[str, Any], text_key: str, official: bool):
+    async def respond(body: dict[str, Any], text_key: str, official: bool, session: str | None):
         fmt = "pcm" if official else str(body.get("response_format", "wav"))
         if fmt not in FORMATS:
             raise BadRequest(f"response_format must be one of {sorted(FORMATS)}")
         if fmt == "flac" and body.get("stream"):
             raise BadRequest("flac cannot be streamed; use wav or pcm")
-        job = service.job(body, text_key, official)
+        job = service.job(body, text_key, official, session)
         headers = pcm_headers if fmt == "pcm" else {}
         if body.get("stream", official):
             async def chunks():
@@ -178,7 +244,7 @@ def create_app(service: Service):
 
     async def handle(request: Request, text_key: str, official: bool):
         try:
-            return await respond(await body_of(request), text_key, official)
+            return await respond(await body_of(request), text_key, official, request.headers.get(SESSION_HEADER))
         except BadRequest as exc:
             return error(400, str(exc))
         except Overloaded as exc:
@@ -191,6 +257,32 @@ def create_app(service: Service):
     @app.post("/tts/generate")
     async def generate(request: Request):
         return await handle(request, "text", official=True)
+
+    @app.get("/tts/speakers")
+    def speakers(request: Request):
+        return {"speakers": service.voices.listing(request.headers.get(SESSION_HEADER))}
+
+    @app.post("/tts/speakers")
+    async def save_speaker(request: Request):
+        try:
+            body = await body_of(request)
+            return await run_in_threadpool(service.save_voice, body, request.headers.get(SESSION_HEADER))
+        except BadRequest as exc:
+            return error(400, str(exc))
+
+    @app.get("/tts/speakers/{voice_id}/preview")
+    def preview(voice_id: str, request: Request):
+        try:
+            voice = service.voices.get(voice_id, request.headers.get(SESSION_HEADER))
+        except KeyError as exc:
+            return error(404, exc.args[0])
+        if voice.preview is None:
+            return error(404, f"voice {voice_id} came from an embedding and has no preview")
+        import soundfile as sf
+
+        buf = io.BytesIO()
+        sf.write(buf, *voice.preview, format="WAV", subtype="FLOAT")
+        return Response(buf.getvalue(), media_type="audio/wav")
 
     @app.get("/health")
     def health():

@@ -11,6 +11,7 @@ Three sources, in order of preference for reproducibility:
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -28,11 +29,23 @@ class SpeakerError(ValueError):
     pass
 
 
-def load_saved_embedding(path: str | os.PathLike, dim: int = 2048) -> torch.Tensor:
+def load_saved_embedding(path: str | os.PathLike | bytes, dim: int = 2048, name: str | None = None) -> torch.Tensor:
+    """A saved .npy/.npz embedding (a file, or its bytes as a server receives them): key ``emb``
+    or a single array; [N, dim] is averaged over rows, as the official server does."""
+    if isinstance(path, bytes):
+        name = name or "speaker embedding"
+        try:
+            data = np.load(io.BytesIO(path), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise SpeakerError(f"{name}: not a .npy/.npz array ({exc})") from exc
+        return _embedding_of(data, dim, name)
     path = Path(path)
     if not path.is_file():
         raise SpeakerError(f"speaker embedding file not found: {path}")
-    data = np.load(path, allow_pickle=False)
+    return _embedding_of(np.load(path, allow_pickle=False), dim, str(path))
+
+
+def _embedding_of(data, dim: int, path: str) -> torch.Tensor:
     if isinstance(data, np.lib.npyio.NpzFile):
         keys = list(data.keys())
         if "emb" in keys:

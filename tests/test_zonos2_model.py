@@ -317,7 +317,8 @@ def test_decode_attention_matches_sdpa(dtype, atol):
     mask = torch.arange(20)[None, None, :] < torch.tensor([20, 7, 13])[:, None, None]  # rows of other lengths
     expected = F.scaled_dot_product_attention(q.to(dtype).transpose(1, 2), keys, values, attn_mask=mask[:, None],
                                               enable_gqa=True).transpose(1, 2)
-    torch.testing.assert_close(decode_attention(q, keys, values, mask), expected.float(), atol=atol, rtol=0)
+    hidden = torch.zeros(mask.shape).masked_fill_(~mask, float("-inf")).repeat_interleave(2, dim=0)
+    torch.testing.assert_close(decode_attention(q, keys, values, hidden), expected.float(), atol=atol, rtol=0)
 
 
 def test_cache_reads_scattered_rows_like_consecutive_ones():

@@ -28,6 +28,8 @@ class KVCache:
         self._read = slice(first, first + count) if consecutive else rows
         self._span = int(positions.max()) + 1
         self.mask = torch.arange(self._span, device=positions.device)[None, None, :] <= positions[:, :, None]
+        self.hidden = torch.zeros(self.mask.shape, dtype=torch.float32, device=positions.device).masked_fill_(
+            ~self.mask, float("-inf")).repeat_interleave(self.k[0].shape[1], dim=0)  # [B * kv, T, L] additive
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
         """Write k, v [B, T, kv, hd] of the bound pass; return the keys, values [B, kv, L, hd]

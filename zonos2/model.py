@@ -83,7 +83,7 @@ class Attention(nn.Module):
         q, k = apply_rope(qk, rotation).split([self.n_heads, self.n_kv], dim=2)
         keys, values, mask = cache.update(layer, k.to(u.dtype), v.unflatten(-1, (self.n_kv, self.hd)))
         if T == 1:
-            out = decode_attention(q, keys, values, mask)
+            out = decode_attention(q, keys, values, cache.hidden)
         else:
             out = F.scaled_dot_product_attention(q.to(u.dtype).transpose(1, 2), keys, values, attn_mask=mask[:, None],
                                                  enable_gqa=True).transpose(1, 2)
@@ -91,8 +91,9 @@ class Attention(nn.Module):
         return self.wo(out.to(u.dtype).reshape(B, T, self.n_heads * self.hd))
 
 
-def decode_attention(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Attention of one new query per row, q [B, 1, H, hd] over keys/values [B, kv, L, hd], in
+def decode_attention(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """Attention of one new query per row, q [B, 1, H, hd] over keys/values [B, kv, L, hd] with
+    ``hidden`` [B * kv, 1, L] (0 where visible, -inf where not, per KV head), in
     fp32 as flash attention keeps scores; the query heads of a KV head form one matrix. PyTorch's
     CPU flash kernel takes ~10x longer on single-query steps (1 ms vs 0.15 ms at batch 8, 80
     frames; 14 ms vs 1.5 ms at 1000 frames); this agrees with it within one bf16 rounding.
@@ -100,8 +101,7 @@ def decode_attention(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, 
     B, _, H, hd = q.shape
     n_kv, span = keys.shape[1], keys.shape[2]
     grouped = q.reshape(B * n_kv, H // n_kv, hd).float()
-    hidden = torch.zeros(mask.shape, dtype=torch.float32, device=q.device).masked_fill_(~mask, float("-inf"))
-    scores = torch.baddbmm(hidden.repeat_interleave(n_kv, dim=0), grouped,  # [B*kv, group, L]
+    scores = torch.baddbmm(hidden, grouped,  # [B*kv, group, L]
                            keys.float().reshape(B * n_kv, span, hd).transpose(1, 2), alpha=hd ** -0.5)
     return torch.bmm(torch.softmax(scores, dim=-1), values.float().reshape(B * n_kv, span, hd)).reshape(B, 1, H, hd)
 
@@ -152,25 +152,23 @@ class Experts(nn.Module):
         self.inter, self.n_experts = f, e
         self.gate_up_proj = nn.Parameter(torch.empty(e, 2 * f, d))  # rows: [gate ; up]
         self.down_proj = nn.Parameter(torch.empty(e, d, f))
-        self.packed: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # see cpu_kernels
+        self.linear = F.linear  # the matrix kernel: oneDNN's once packed (zonos2.cpu_kernels)
+        self.packed: list[tuple[torch.Tensor, torch.Tensor]] | None = None
         self.last_experts_used = 0  # read by the decode benchmark's roofline
 
     def pack_experts(self) -> None:
-        """Each expert's two matrices in oneDNN's layout (``cpu_kernels``); the originals go."""
-        from zonos2.cpu_kernels import pack
+        """Each expert's two matrices in oneDNN's layout (``zonos2.cpu_kernels``); the originals go."""
+        from zonos2.cpu_kernels import pack, packed_linear
 
-        self.packed = [(pack(gate_up), pack(down)) for gate_up, down in zip(self.gate_up_proj, self.down_proj)]
-        del self.gate_up_proj, self.down_proj
+        if self.packed is None:
+            self.packed = [(pack(gate_up), pack(down)) for gate_up, down in zip(self.gate_up_proj, self.down_proj)]
+            self.linear = packed_linear
+            del self.gate_up_proj, self.down_proj
 
     def expert_ffn(self, expert: int, x: torch.Tensor) -> torch.Tensor:
-        if self.packed is not None:
-            from zonos2.cpu_kernels import packed_linear
-
-            gate_up, down = self.packed[expert]
-            gate, up = packed_linear(x, gate_up).split(self.inter, dim=-1)
-            return packed_linear(F.silu(gate) * up, down)
-        gate, up = (x @ self.gate_up_proj[expert].T).split(self.inter, dim=-1)
-        return (F.silu(gate) * up) @ self.down_proj[expert].T
+        gate_up, down = self.packed[expert] if self.packed else (self.gate_up_proj[expert], self.down_proj[expert])
+        gate, up = self.linear(x, gate_up).split(self.inter, dim=-1)
+        return self.linear(F.silu(gate) * up, down)
 
     def forward(self, x: torch.Tensor, chosen: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Grouped dispatch: one GEMM pair per used expert over its tokens (in token order),

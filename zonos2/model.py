@@ -83,7 +83,7 @@ class Attention(nn.Module):
         q, k = apply_rope(qk, rotation).split([self.n_heads, self.n_kv], dim=2)
         keys, values, mask = cache.update(layer, k.to(u.dtype), v.unflatten(-1, (self.n_kv, self.hd)))
         if T == 1:
-            out = decode_attention(q, keys, values, cache.hidden)
+            out = decode_attention(q, cache.scratch[0].copy_(keys), cache.scratch[1].copy_(values), cache.hidden)
         else:
             out = F.scaled_dot_product_attention(q.to(u.dtype).transpose(1, 2), keys, values, attn_mask=mask[:, None],
                                                  enable_gqa=True).transpose(1, 2)

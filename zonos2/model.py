@@ -149,7 +149,7 @@ class Experts(nn.Module):
     def __init__(self, config: Zonos2Config):
         super().__init__()
         e, d, f = config.moe_n_experts, config.dim, config.ffn_dim
-        self.inter, self.n_experts = f, e
+        self.inter = f
         self.gate_up_proj = nn.Parameter(torch.empty(e, 2 * f, d))  # rows: [gate ; up]
         self.down_proj = nn.Parameter(torch.empty(e, d, f))
         self.linear = F.linear  # the matrix kernel: oneDNN's once packed (zonos2.cpu_kernels)

@@ -91,10 +91,13 @@ class Service:
                                             str(body.get("speaker_embedding_name") or field)), None
             except ValueError as exc:
                 raise BadRequest(str(exc)) from exc
+        audio = self.reference_audio(body, field)
+        return self.tts.speaker_embedding(audio), audio
+
+    def reference_audio(self, body: dict[str, Any], field: str) -> tuple[np.ndarray, int]:
         if self.tts.embedder is None:
             raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
-        audio = decode_audio(body[field], field)
-        return self.tts.speaker_embedding(audio), audio
+        return decode_audio(body[field], field)
 
     def voice(self, voice_id: Any, session: str | None):
         try:
@@ -111,9 +114,7 @@ class Service:
             return None
         field = given[0]
         if field in AUDIO_FIELDS:
-            if self.tts.embedder is None:
-                raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
-            return decode_audio(body[field], field)  # embedded with the request, off the event loop
+            return self.reference_audio(body, field)  # embedded when the request is built
         if field == "speaker_embedding_base64":
             return self.embedding(body, field)[0]
         if field == "speaker_embedding_id":

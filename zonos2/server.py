@@ -114,7 +114,7 @@ class Service:
             return None
         field = given[0]
         if field in AUDIO_FIELDS:
-            return self.reference_audio(body, field)  # embedded when the request is built
+            return self.reference_audio(body, field)  # embedded when the request is built, in ``job``
         if field == "speaker_embedding_base64":
             return self.embedding(body, field)[0]
         if field == "speaker_embedding_id":
@@ -225,7 +225,8 @@ def create_app(service: Service):
             raise BadRequest(f"response_format must be one of {sorted(FORMATS)}")
         if fmt == "flac" and body.get("stream"):
             raise BadRequest("flac cannot be streamed; use wav or pcm")
-        job = service.job(body, text_key, official, session)
+        # text normalization and the speaker encoder run here: off the event loop, which keeps streaming
+        job = await run_in_threadpool(service.job, body, text_key, official, session)
         headers = pcm_headers if fmt == "pcm" else {}
         if body.get("stream", official):
             async def chunks():

@@ -153,6 +153,30 @@ def test_adapter_runs_in_the_pipeline(assets, tmp_path, samples):
             == items.reset_index()["output_sha256"].tolist())
 
 
+def test_quality_mode_sweep_through_control(assets, tmp_path):
+    """A ZONOS2 quality-conditioning sweep is two ordinary runs; `control` measures the feature
+    asked for on each output (random weights obey nothing: this checks the path, not the model)."""
+    from ztts1_eval.report import control
+
+    root, _ = assets
+    embeddings = tmp_path / "emb"
+    embeddings.mkdir()
+    np.save(embeddings / "fleurs_en_003.npy", np.ones(2048, np.float32))
+    base = ["system=zonos2", "benchmark.ids=[en-fleurs_en_003]", f"system.options.checkpoint={root / 'ckpt'}",
+            f"system.options.vocoder={root / 'dac'}", f"system.options.speaker_embeddings_dir={embeddings}",
+            "system.options.device=cpu", "system.options.dtype=float32", "system.options.sampling.max_frames=60",
+            "+system.options.sampling.ignore_eos=true", "system.options.conditioning.text_normalization=false",
+            "speech_check=null", "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody",
+            f"results_dir={tmp_path / 'r'}", "progress=false"]
+    for lufs in (-30, -20):  # loudness: measurable on any sound of 0.4 s or more (silences need speech)
+        runner.run(make_config([*base, f"+system.options.conditioning.quality_values={{lufs:{lufs}}}"]))
+    path = control.write(tmp_path / "r", "demo", "zonos2", "conditioning.quality_values.lufs")
+    summary = json.loads(path.with_suffix(".json").read_text())
+    assert [row["requested"] for row in summary["per_setting"]] == [-30, -20] and summary["unit"] == "LUFS"
+    assert all(row["n"] == 1 and -70 < row["measured_median"] < 0 for row in summary["per_setting"])
+    assert "LUFS" in path.read_text() and path.with_suffix(".png").stat().st_size > 5000
+
+
 def test_adapter_refuses_to_run_without_cloning(assets):
     root, _ = assets
     with pytest.raises(SystemUnavailable, match="voice cloning needs"):

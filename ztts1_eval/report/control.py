@@ -187,7 +187,8 @@ def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
             if column in group and group[column].notna().any():
                 row[column] = float(group[column].mean())
         per_setting.append(row)
-    rho = spearmanr(data["requested"], data["measured"]).statistic if data["requested"].nunique() > 1 else math.nan
+    varies = data["requested"].nunique() > 1 and data["measured"].nunique() > 1  # else no rank correlation
+    rho = spearmanr(data["requested"], data["measured"]).statistic if varies else math.nan
     summary = {"option": option, "unit": control.unit, "kind": control.kind, "items": int(len(data)),
                "spearman": float(rho), "mae": float((data["measured"] - data["requested"]).abs().mean()),
                "per_setting": per_setting}

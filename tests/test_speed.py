@@ -67,4 +67,5 @@ def test_cli_writes_the_table(tmp_path):
     stored = json.loads((tmp_path / "speed.json").read_text())
     assert [level["concurrency"] for level in stored["levels"]] == [1, 2] and stored["label"].endswith("/v1/audio/speech")
     assert (tmp_path / "latency_vs_throughput.png").stat().st_size > 5000
-    assert stored["payload"]["stream"] is True and stored["url"].endswith("/v1/audio/speech")
+    assert stored["payload"]["stream"] is True and stored["payload"]["stream_format"] == "audio"  # raw bytes, not SSE
+    assert stored["url"].endswith("/v1/audio/speech")

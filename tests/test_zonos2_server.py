@@ -117,12 +117,13 @@ def test_concurrent_streams_equal_each_request_alone(tts):
             seed=3, max_frames=40, repetition_window=0, repetition_penalty=1.0))[0]
         assert np.array_equal(np.frombuffer(data, "<f4"), expected)
         assert served.get("/v1/models")["data"][0]["id"] == "zonos2"
-        # the load test measures our server like any OpenAI-compatible one (float32 PCM by its headers)
+        # the load test measures our server like any OpenAI-compatible one (float32 PCM by its headers),
+        # asking as vLLM-omni clients do: stream_format=audio streams raw bytes, max_new_tokens caps
         from ztts1_eval.serving.load import run_level
 
         level = run_level(f"http://127.0.0.1:{served.port}/v1/audio/speech", ["one", "two", "three", "four"], 2,
-                          {"response_format": "pcm", "stream": True, "max_tokens": 20, "text_normalization": False,
-                           "seed": 1}, {}, warmup=1)
+                          {"response_format": "pcm", "stream_format": "audio", "max_new_tokens": 20,
+                           "text_normalization": False, "seed": 1}, {}, warmup=1)
         assert level["ok"] == 3 and level["audio_s_per_s"] > 0
         assert 0 < level["ttfa_s"]["p50"] <= level["latency_s"]["p50"]
     finally:
@@ -155,7 +156,8 @@ def test_overload_disconnect_and_bad_input(tts):
         for body, message in (({"input": ""}, "non-empty"), (b"{not json", "not JSON"),
                               ({"input": "x", "response_format": "mp3"}, "response_format"),
                               ({"input": "x", "ref_audio": "AAAA"}, "speaker encoder"),
-                              ({"input": "x", "seed": "1"}, "seed"), ({"input": "x", "max_tokens": 0}, "max_tokens")):
+                              ({"input": "x", "seed": "1"}, "seed"), ({"input": "x", "max_tokens": 0}, "max_tokens"),
+                              ({"input": "x", "stream_format": "sse"}, "not sse")):
             response, data = served.post("/v1/audio/speech", body)
             assert response.status == 400 and message in json.loads(data)["error"]["message"], body
         health = served.get("/health")

@@ -151,7 +151,7 @@ class Service:
         seed = body.get("seed")
         if seed is not None and not isinstance(seed, int):
             raise BadRequest("seed must be an integer")
-        max_tokens = body.get("max_tokens")
+        max_tokens = body.get("max_tokens", body.get("max_new_tokens"))  # ours / the official's, vLLM-omni's
         if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
             raise BadRequest("max_tokens must be a positive integer")
         try:
@@ -223,12 +223,15 @@ def create_app(service: Service):
         fmt = "pcm" if official else str(body.get("response_format", "wav"))
         if fmt not in FORMATS:
             raise BadRequest(f"response_format must be one of {sorted(FORMATS)}")
-        if fmt == "flac" and body.get("stream"):
+        if body.get("stream_format", "audio") != "audio":  # OpenAI's and vLLM-omni's field; "sse" is theirs only
+            raise BadRequest("stream_format: only audio (raw bytes) is served here, not sse")
+        stream = bool(body.get("stream", official) or "stream_format" in body)
+        if fmt == "flac" and stream:
             raise BadRequest("flac cannot be streamed; use wav or pcm")
         # text normalization and the speaker encoder run here: off the event loop, which keeps streaming
         job = await run_in_threadpool(service.job, body, text_key, official, session)
         headers = pcm_headers if fmt == "pcm" else {}
-        if body.get("stream", official):
+        if stream:
             async def chunks():
                 # async, so that a disconnect (the task cancelled) reaches ``finally`` at once
                 pcm = service.pcm_chunks(job)

@@ -243,6 +243,8 @@ def _speed(argv: list[str]) -> None:
     texts = [texts[i % len(texts)] for i in range(total)]
     headers = {"Authorization": f"Bearer {os.environ[args.api_key_env]}"} if args.api_key_env else {}
     payload = {"model": args.model, "voice": args.voice, "response_format": args.format, "stream": not args.no_stream}
+    if not args.no_stream:
+        payload["stream_format"] = "audio"  # raw bytes, not SSE events (OpenAI's field; vLLM-omni sends SSE without it)
     url = args.url.rstrip("/") + args.path
     levels = [load.run_level(url, texts, int(c), payload, headers, warmup=args.warmup, rate=args.rate)
               for c in args.concurrency.split(",")]

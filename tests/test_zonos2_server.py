@@ -157,7 +157,8 @@ def test_overload_disconnect_and_bad_input(tts):
                               ({"input": "x", "response_format": "mp3"}, "response_format"),
                               ({"input": "x", "ref_audio": "AAAA"}, "speaker encoder"),
                               ({"input": "x", "seed": "1"}, "seed"), ({"input": "x", "max_tokens": 0}, "max_tokens"),
-                              ({"input": "x", "stream_format": "sse"}, "not sse")):
+                              ({"input": "x", "stream_format": "sse"}, "not sse"),
+                              ({"input": "x", "speaker_embedding_base64": "file:///etc/passwd"}, "does not fetch")):
             response, data = served.post("/v1/audio/speech", body)
             assert response.status == 400 and message in json.loads(data)["error"]["message"], body
         health = served.get("/health")

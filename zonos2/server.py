@@ -45,6 +45,8 @@ class BadRequest(ValueError):
 def _base64(value: Any, field: str) -> bytes:
     if not isinstance(value, str):
         raise BadRequest(f"{field} must be a base64 string or data URL")
+    if value.startswith(("http://", "https://", "file://")):  # vLLM-omni fetches these; we do not fetch for clients
+        raise BadRequest(f"{field}: this server does not fetch URLs; send the audio as base64 or a data URL")
     try:
         return base64.b64decode(value.split(",", 1)[1] if value.startswith("data:") else value, validate=True)
     except (binascii.Error, ValueError) as exc:

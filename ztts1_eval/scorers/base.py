@@ -98,6 +98,15 @@ class ScoreOutput:
     reason: str | None = None
 
 
+def transcript_output(item: ScoreInput, hypothesis: str, normalizer) -> ScoreOutput:
+    """An ASR scorer's result for one item: the WER/CER fields of ``hypothesis`` against the
+    item's text, failed with the reason ``ztts1_eval.text.wer.score_transcript`` gives."""
+    from ztts1_eval.text.wer import score_transcript
+
+    values, failure = score_transcript(item.text, hypothesis, item.language, normalizer)
+    return ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure)
+
+
 class Scorer(ABC):
     type_name: str = "scorer"
     info: ScorerInfo

@@ -24,9 +24,9 @@ import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers import hub, resampling
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
+from ztts1_eval.scorers.base import (Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable,
+                                     transcript_output)
 from ztts1_eval.text import normalize
-from ztts1_eval.text.wer import score_transcript
 
 SAMPLE_RATE = 16000
 AUDIO_LOADERS = ("ffmpeg", "soxr")
@@ -154,8 +154,7 @@ class OpenAIWhisperWER(Scorer):
             except Exception as exc:  # noqa: BLE001 - the script skips such items; we record them
                 outputs.append(ScoreOutput(status="failed", reason=f"{type(exc).__name__}: {exc}"))
                 continue
-            values, failure = score_transcript(item.text, text, item.language, self.normalizer)
-            outputs.append(ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure))
+            outputs.append(transcript_output(item, text, self.normalizer))
         return outputs
 
     def close(self) -> None:

@@ -20,9 +20,9 @@ import numpy as np
 
 from ztts1_eval.core.checksums import tree_sha256
 from ztts1_eval.scorers import hub, resampling
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
+from ztts1_eval.scorers.base import (Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable,
+                                     transcript_output)
 from ztts1_eval.text import normalize
-from ztts1_eval.text.wer import score_transcript
 
 DEFAULT_MODEL = "funasr/paraformer-zh"
 SAMPLE_RATE = 16000
@@ -143,8 +143,7 @@ class ParaformerWER(Scorer):
             except ValueError as exc:
                 outputs.append(ScoreOutput(status="failed", reason=str(exc)))
                 continue
-            values, failure = score_transcript(item.text, text, item.language, self.normalizer)
-            outputs.append(ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure))
+            outputs.append(transcript_output(item, text, self.normalizer))
         return outputs
 
     def close(self) -> None:

@@ -13,8 +13,8 @@ import numpy as np
 
 from ztts1_eval.text import normalize
 from ztts1_eval.core.checksums import tree_sha256
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
-from ztts1_eval.text.wer import score_transcript
+from ztts1_eval.scorers.base import (Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable,
+                                     transcript_output)
 
 
 class PocketsphinxWER(Scorer):
@@ -73,9 +73,7 @@ class PocketsphinxWER(Scorer):
     def score(self, batch: Sequence[ScoreInput]) -> list[ScoreOutput]:
         outputs = []
         for item in batch:
-            values, failure = score_transcript(item.text, self._transcribe(item.audio.samples), item.language,
-                                               self.normalizer)
-            outputs.append(ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure))
+            outputs.append(transcript_output(item, self._transcribe(item.audio.samples), self.normalizer))
         return outputs
 
     def close(self) -> None:

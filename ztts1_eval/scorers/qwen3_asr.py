@@ -33,8 +33,8 @@ import numpy as np
 
 from ztts1_eval.text import normalize
 from ztts1_eval.scorers import hub, qwen_asr_package
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
-from ztts1_eval.text.wer import score_transcript
+from ztts1_eval.scorers.base import (Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable,
+                                     transcript_output)
 
 DEFAULT_MODEL = "Qwen/Qwen3-ASR-1.7B-hf"
 # backend -> its default weights, in the layout it loads (native: -hf; qwen_asr: the release's)
@@ -190,10 +190,10 @@ class Qwen3ASRWER(Scorer):
         outputs = []
         for i, item in enumerate(batch):
             parsed = by_index[i]
-            values, failure = score_transcript(item.text, parsed["transcription"], item.language, self.normalizer)
+            output = transcript_output(item, parsed["transcription"], self.normalizer)
             # The language the model wrote (auto-detection); the forced one when forcing.
-            values["asr_language"] = LANGUAGE_NAMES[item.language] if self.force_language else parsed["language"]
-            outputs.append(ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure))
+            output.values["asr_language"] = LANGUAGE_NAMES[item.language] if self.force_language else parsed["language"]
+            outputs.append(output)
         return outputs
 
     def close(self) -> None:

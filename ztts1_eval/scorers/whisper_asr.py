@@ -19,9 +19,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ztts1_eval.scorers import hub, resampling
-from ztts1_eval.scorers.base import Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable
+from ztts1_eval.scorers.base import (Metric, ScoreInput, ScoreOutput, Scorer, ScorerInfo, ScorerUnavailable,
+                                     transcript_output)
 from ztts1_eval.text import normalize
-from ztts1_eval.text.wer import score_transcript
 
 DEFAULT_MODEL = "openai/whisper-large-v3"
 SAMPLE_RATE = 16000
@@ -129,8 +129,7 @@ class WhisperWER(Scorer):
         texts = self.transcribe([(item.audio.samples, item.audio.sample_rate) for item in batch])
         outputs = []
         for item, text in zip(batch, texts):
-            values, failure = score_transcript(item.text, text, item.language, self.normalizer)
-            outputs.append(ScoreOutput(values=values, status="failed" if failure else "ok", reason=failure))
+            outputs.append(transcript_output(item, text, self.normalizer))
         return outputs
 
     def close(self) -> None:

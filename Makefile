@@ -15,7 +15,7 @@ ifneq ($(SHARDS),1)
 SHARD_ARGS := shard.count=$(SHARDS) 'shard.index=range($(SHARDS))' hydra/launcher=$(LAUNCHER) hydra.launcher.timeout_min=$(SHARD_TIMEOUT_MIN)
 endif
 
-.PHONY: setup worker-env eval doctor report test bench clean-results
+.PHONY: setup worker-env scorer-env eval doctor report test bench clean-results
 
 .venv/.setup-done: pyproject.toml scripts/setup.sh
 	./scripts/setup.sh
@@ -25,6 +25,13 @@ endif
 	./scripts/setup_workers.sh
 
 worker-env: .venv-workers/.setup-done
+
+# The optional UTMOSv2 scorer's own environment (~7 GB: the package pins torch 2.9.1). The tests
+# need it; `make eval` does not.
+.venv-utmosv2/.setup-done: scripts/setup_utmosv2.sh
+	./scripts/setup_utmosv2.sh
+
+scorer-env: .venv-utmosv2/.setup-done
 
 setup: .venv/.setup-done .venv-workers/.setup-done
 
@@ -42,7 +49,7 @@ doctor: setup
 report: setup
 	$(PY) -m ztts1_eval report --benchmark $(BENCHMARK) --results-dir $(RESULTS_DIR)
 
-test: setup
+test: setup scorer-env
 	$(PY) -m pytest -q tests
 
 bench: setup

@@ -43,6 +43,18 @@ def worker_python() -> str:
 
 
 @pytest.fixture(scope="session")
+def utmosv2_python() -> str:
+    """UTMOSv2's own environment (.venv-utmosv2, `make scorer-env`)."""
+    python = REPO / ".venv-utmosv2" / "bin" / "python"
+    if not python.exists():
+        if os.environ.get("ZTTS1_SKIP_WORKER_TESTS") == "1":
+            pytest.skip("ZTTS1_SKIP_WORKER_TESTS=1 and no .venv-utmosv2")
+        pytest.fail("these tests need UTMOSv2's environment: run `make scorer-env` "
+                    "(or set ZTTS1_SKIP_WORKER_TESTS=1 to skip them knowingly)")
+    return str(python)
+
+
+@pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory) -> Path:
     """One score cache for tests that do not test caching itself (saves minutes)."""
     return tmp_path_factory.mktemp("score-cache")

@@ -19,7 +19,7 @@ from ztts1_eval.core.checksums import file_sha256
 from ztts1_eval.doctor.probes import Probe, Probes
 from ztts1_eval.scorers.base import ScoreInput, ScoreOutput, Scorer
 
-MOS_FIELDS = ("utmos", "dnsmos_ovrl", "dnsmos_p808")
+MOS_FIELDS = ("utmos", "utmosv2", "dnsmos_ovrl", "dnsmos_p808")
 OK, FAIL, UNCHECKED, NOT_RUN = "ok", "FAIL", "ran (range not checked)", "not run"
 
 

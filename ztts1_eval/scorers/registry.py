@@ -21,6 +21,7 @@ SCORERS: dict[str, str] = {
     "emotion2vec": "ztts1_eval.scorers.emotion2vec_emotion:Emotion2vecAccuracy",
     "openai_whisper_asr": "ztts1_eval.scorers.openai_whisper_asr:OpenAIWhisperWER",
     "msr_utmos": "ztts1_eval.scorers.msr_utmos:MSRUTMOS",
+    "utmosv2": "ztts1_eval.scorers.utmosv2:UTMOSv2",
     "ttsds2_prosody": "ztts1_eval.scorers.ttsds_prosody:TTSDSProsody",
     "dswed": "ztts1_eval.scorers.dswed:DSWED",
 }

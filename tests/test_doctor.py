@@ -4,6 +4,7 @@ a system's own component checks (ZONOS2's DAC round trip on a tiny random codec)
 import numpy as np
 
 from conftest import make_config
+from tiny_speaker_encoder import write_tiny_encoder
 from ztts1_eval import doctor
 from ztts1_eval.doctor import checks, probes
 
@@ -78,51 +79,6 @@ def test_api_systems_are_called_only_when_asked(monkeypatch):
     assert missing.verdict == "FAIL" and "OPENAI_API_KEY" in missing.message
 
 
-TINY_ENCODER = '''
-import torch
-from transformers import PretrainedConfig, PreTrainedModel
-
-
-class TinyConfig(PretrainedConfig):
-    model_type = "tiny_speaker"
-
-    def __init__(self, out_dim=2048, **kwargs):
-        self.out_dim = out_dim
-        super().__init__(**kwargs)
-
-
-class TinyEncoder(PreTrainedModel):
-    config_class = TinyConfig
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.proj = torch.nn.Linear(128, config.out_dim)
-        self.post_init()
-
-    def forward(self, features):  # [1, frames, 128] log-mel -> [1, out_dim]
-        return self.proj(features.mean(dim=1))
-'''
-
-
-def _tiny_encoder(path, out_dim: int):
-    """A speaker-encoder snapshot in the release layout (remote code + weights), random weights."""
-    import importlib.util
-    import json
-    import sys
-
-    path.mkdir()
-    (path / "modeling_tiny.py").write_text(TINY_ENCODER)
-    spec = importlib.util.spec_from_file_location(f"modeling_tiny_{out_dim}", path / "modeling_tiny.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.TinyEncoder(module.TinyConfig(out_dim=out_dim)).save_pretrained(path)
-    config = json.loads((path / "config.json").read_text())
-    config["auto_map"] = {"AutoConfig": "modeling_tiny.TinyConfig", "AutoModel": "modeling_tiny.TinyEncoder"}
-    (path / "config.json").write_text(json.dumps(config))
-    return path
-
-
 def test_zonos2_speaker_encoder_check_catches_a_wrong_embedding_size(tmp_path):
     from systems.zonos2 import Zonos2
     from zonos2 import random_checkpoint
@@ -132,7 +88,7 @@ def test_zonos2_speaker_encoder_check_catches_a_wrong_embedding_size(tmp_path):
     ranges = checks.Ranges(doctor.settings([])["ranges"])
     found = {}
     for dim in (2048, 1024):  # the release size, and an encoder of another size (a wrong snapshot)
-        encoder = _tiny_encoder(tmp_path / f"spk{dim}", dim)
+        encoder = write_tiny_encoder(tmp_path / f"spk{dim}", dim)
         system = Zonos2(checkpoint=str(tmp_path / "ckpt"), vocoder="", device="cpu", dtype="float32",
                         speaker_encoder=str(encoder), speaker_encoder_trust_remote_code=True)
         [found[dim]] = checks._component_checks(system, "ZONOS2", {"type": "zonos2"}, made, ranges)

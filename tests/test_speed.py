@@ -69,3 +69,42 @@ def test_cli_writes_the_table(tmp_path):
     assert (tmp_path / "latency_vs_throughput.png").stat().st_size > 5000
     assert stored["payload"]["stream"] is True and stored["payload"]["stream_format"] == "audio"  # raw bytes, not SSE
     assert stored["url"].endswith("/v1/audio/speech")
+
+
+def test_pcm_is_sized_by_each_servers_headers():
+    second = b"\x00" * 44100 * 2  # one second of 16-bit mono at 44.1 kHz
+    assert load._audio_seconds(second, "pcm", {"x-sample-rate": "44100", "x-bit-depth": "16",
+                                               "x-channels": "1"}) == pytest.approx(1.0)  # sglang-omni, ours
+    assert load._audio_seconds(second, "pcm", {"x-audio-format": "float32", "x-audio-sample-rate": "44100",
+                                               "x-audio-channels": "1"}) == pytest.approx(0.5)  # official ZONOS2
+    assert load._audio_seconds(second, "pcm", {}) == pytest.approx(44100 / 24000)  # OpenAI: 24 kHz 16-bit
+
+
+def test_clone_sends_each_items_prompt(tmp_path, samples):
+    import base64
+
+    from ztts1_eval.pipeline import manifest
+
+    items = [manifest.Item("a", "demo", "en", "en/ljspeech_LJ001-0004.flac", "first target", prompt_text="the prompt"),
+             manifest.Item("b", "demo", "en", "en/fleurs_sonar_1.wav", "second target")]
+    manifest.write(tmp_path / "m.jsonl", items)
+    server = _server()
+    base = server.start()
+    try:
+        out = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--url", base, "--requests", "2",
+                              "--concurrency", "1", "--warmup", "0", "--format", "pcm", "--manifest",
+                              str(tmp_path / "m.jsonl"), "--data-root", str(samples), "--clone",
+                              "--out", str(tmp_path / "speed")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert out.returncode == 0, out.stderr[-2000:]
+    sent = sorted((r.json() for r in server.requests), key=lambda body: body["input"])
+    assert [body["input"] for body in sent] == ["first target", "second target"]
+    assert sent[0]["ref_text"] == "the prompt" and "ref_text" not in sent[1]
+    kind, data = sent[0]["ref_audio"].split(",", 1)
+    assert kind == "data:audio/flac;base64"
+    assert base64.b64decode(data) == (samples / "en/ljspeech_LJ001-0004.flac").read_bytes()
+    assert json.loads((tmp_path / "speed.json").read_text())["cloning"].startswith("ref_audio + ref_text")
+    refused = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--url", base, "--clone"],
+                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "--clone needs --manifest" in refused.stderr

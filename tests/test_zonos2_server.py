@@ -31,12 +31,12 @@ def tts(tmp_path_factory):
 
 
 class Served:
-    def __init__(self, tts, slots, max_queue, voices=None):
+    def __init__(self, tts, slots, max_queue, voices=None, **options):
         import uvicorn
 
         from zonos2.server import Service, create_app
 
-        self.service = Service(tts, slots=slots, max_queue=max_queue, voices=voices)
+        self.service = Service(tts, slots=slots, max_queue=max_queue, voices=voices, **options)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -74,6 +74,10 @@ class Served:
         self.thread.join(20)
 
 
+def _int16(audio):
+    return (np.clip(audio, -1, 1) * 32767).round().astype("<i2")
+
+
 def _request(text, seed, frames=40, **extra):
     return {"model": "zonos2", "input": text, "seed": seed, "max_tokens": frames, "text_normalization": False,
             "stream": True, "response_format": "pcm", **extra}
@@ -87,7 +91,7 @@ def test_concurrent_streams_equal_each_request_alone(tts):
 
         def run(text, seed):
             response, data = served.post("/v1/audio/speech", _request(text, seed))
-            results[seed] = (response.status, response.getheader("X-Audio-Sample-Rate"), data)
+            results[seed] = (response.status, response.getheader("X-Sample-Rate"), data)
 
         threads = [threading.Thread(target=run, args=item) for item in texts]
         for t in threads:
@@ -98,7 +102,7 @@ def test_concurrent_streams_equal_each_request_alone(tts):
             status, rate, data = results[seed]
             assert status == 200 and rate == str(tts.sample_rate)
             alone = tts.generate(text, conditioning=PLAIN, params=SamplingParams(seed=seed, max_frames=40))[0]
-            assert np.array_equal(np.frombuffer(data, "<f4"), alone), text
+            assert np.array_equal(np.frombuffer(data, "<i2"), _int16(alone)), text  # OpenAI's pcm: 16-bit
         assert served.service.engine.steps < 3 * 40  # the three shared decode steps
         response, data = served.post("/v1/audio/speech", _request("one short line", 1, stream=False,
                                                                    response_format="wav"))
@@ -108,7 +112,7 @@ def test_concurrent_streams_equal_each_request_alone(tts):
 
         wav, rate = sf.read(io.BytesIO(data), dtype="float32")
         assert response.status == 200 and rate == tts.sample_rate
-        assert np.array_equal(wav, np.frombuffer(results[1][2], "<f4"))  # same audio, not streamed
+        assert np.array_equal(_int16(wav), np.frombuffer(results[1][2], "<i2"))  # same audio, not streamed
         official, data = served.post("/tts/generate", {"text": "third", "seed": 3, "max_tokens": 40,
                                                        "text_normalization": False, "repetition_window": 0,
                                                        "repetition_penalty": 1.0})
@@ -117,7 +121,7 @@ def test_concurrent_streams_equal_each_request_alone(tts):
             seed=3, max_frames=40, repetition_window=0, repetition_penalty=1.0))[0]
         assert np.array_equal(np.frombuffer(data, "<f4"), expected)
         assert served.get("/v1/models")["data"][0]["id"] == "zonos2"
-        # the load test measures our server like any OpenAI-compatible one (float32 PCM by its headers),
+        # the load test measures our server like any OpenAI-compatible one (PCM sized by its headers),
         # asking as vLLM-omni clients do: stream_format=audio streams raw bytes, max_new_tokens caps
         from ztts1_eval.serving.load import run_level
 
@@ -151,8 +155,8 @@ def test_overload_disconnect_and_bad_input(tts):
         thread_b.join(60)
         response_b, data_b = waiting["b"]
         assert response_b.status == 200
-        assert np.array_equal(np.frombuffer(data_b, "<f4"), tts.generate(
-            "queued", conditioning=PLAIN, params=SamplingParams(seed=6, max_frames=30))[0])
+        assert np.array_equal(np.frombuffer(data_b, "<i2"), _int16(tts.generate(
+            "queued", conditioning=PLAIN, params=SamplingParams(seed=6, max_frames=30))[0]))
         for body, message in (({"input": ""}, "non-empty"), (b"{not json", "not JSON"),
                               ({"input": "x", "response_format": "mp3"}, "response_format"),
                               ({"input": "x", "ref_audio": "AAAA"}, "speaker encoder"),
@@ -264,3 +268,59 @@ def test_slerp_follows_the_arc():
     mid = slerp(a, b / 2, 1 / 3)  # unit vectors: a third of the way along the quarter circle
     assert abs(math.atan2(float(mid[1]), float(mid[0])) - math.pi / 6) < 1e-6 and abs(float(mid.norm()) - 1) < 1e-6
     torch.testing.assert_close(slerp(a, 3 * a, 0.5), 2 * a)  # parallel: linear
+
+
+def test_reference_audio_in_the_shapes_serving_engines_send(tmp_path, samples):
+    """vLLM-omni's ref_audio (base64, data URL), sglang-omni's references[] (data + media_type,
+    ref_audio, a server-local audio_path) and file:// all clone the same speaker; local files only
+    under --allowed-local-media-path."""
+    import base64
+
+    import soundfile as sf
+
+    from tiny_speaker_encoder import write_tiny_encoder
+
+    random_checkpoint.write(tmp_path / "ckpt", CFG, seed=0)
+    random_checkpoint.write_tiny_dac(tmp_path / "dac")
+    cloning = Zonos2TTS.from_pretrained(tmp_path / "ckpt", vocoder=str(tmp_path / "dac"), device="cpu",
+                                        dtype="float32", speaker_encoder=str(write_tiny_encoder(tmp_path / "spk")),
+                                        speaker_encoder_trust_remote_code=True)
+    media = tmp_path / "media"
+    media.mkdir()
+    samples_, rate = sf.read(samples / "en/ljspeech_LJ001-0004.flac", dtype="float32")
+    sf.write(media / "ref.wav", samples_[: rate * 2], rate)
+    sf.write(tmp_path / "outside.wav", samples_[: rate * 2], rate)
+    b64 = base64.b64encode((media / "ref.wav").read_bytes()).decode()
+    base = {"input": "a cloned voice", "seed": 2, "max_tokens": 12, "text_normalization": False,
+            "response_format": "pcm"}  # WAV files carry a write time (libsndfile's PEAK chunk)
+    served = Served(cloning, slots=2, max_queue=4, allowed_media_dir=media)
+    try:
+        def post(**speaker):
+            response, data = served.post("/v1/audio/speech", {**base, **speaker})
+            return response.status, data
+
+        status, expected = post(ref_audio=b64)
+        assert status == 200 and expected != post()[1]  # a cloned voice, not the unconditioned one
+        for shape in ({"ref_audio": f"data:audio/wav;base64,{b64}", "ref_text": "ignored"},
+                      {"references": [{"data": b64, "media_type": "audio/wav", "text": "ignored"}]},
+                      {"references": [{"ref_audio": f"data:audio/wav;base64,{b64}"}]},
+                      {"references": [{"audio_path": str(media / "ref.wav")}]},
+                      {"ref_audio": f"file://{media / 'ref.wav'}"}):
+            assert post(**shape) == (200, expected), shape
+        for shape, message in (({"references": [{"audio_path": str(tmp_path / "outside.wav")}]}, "outside the allowed"),
+                               ({"references": [{"audio_path": str(media / "../outside.wav")}]}, "outside the allowed"),
+                               ({"references": [{"data": b64}, {"data": b64}]}, "list of one"),
+                               ({"references": [{"vq_codes": [1, 2]}]}, "not codec tokens"),
+                               ({"references": [{"data": b64, "audio_path": "x"}]}, "exactly one of"),
+                               ({"references": [{"data": b64}], "ref_audio": b64}, "at most one speaker"),
+                               ({"ref_audio": "https://example.com/a.wav"}, "does not fetch")):
+            status, data = post(**shape)
+            assert status == 400 and message in json.loads(data)["error"]["message"], (shape, data)
+    finally:
+        served.close()
+    closed = Served(cloning, slots=1, max_queue=2)  # no --allowed-local-media-path: no local file is read
+    try:
+        response, data = closed.post("/v1/audio/speech", {**base, "references": [{"audio_path": str(media / "ref.wav")}]})
+        assert response.status == 400 and "--allowed-local-media-path" in json.loads(data)["error"]["message"]
+    finally:
+        closed.close()

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--slots", type=int, default=8, help="requests decoded together (cache rows)")
     serve.add_argument("--max-queue", type=int, default=32, help="waiting requests before 429")
+    serve.add_argument("--allowed-local-media-path", help="reference audio may name server-local files under this "
+                                                          "folder (sglang-omni's references[].audio_path, file://)")
     serve.add_argument("--default-voices-dir", help="audio files (needs --speaker-encoder) or .npy/.npz embeddings "
                                                     "listed by GET /tts/speakers as default voices")
     args = parser.parse_args(argv)
@@ -82,7 +84,8 @@ def _serve(args) -> int:
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(Service(tts, args.slots, args.max_queue, voices=voices)), host=args.host, port=args.port,
+    uvicorn.run(create_app(Service(tts, args.slots, args.max_queue, voices=voices,
+                                       allowed_media_dir=args.allowed_local_media_path)), host=args.host, port=args.port,
                 timeout_graceful_shutdown=30)
     return 0
 

@@ -9,10 +9,17 @@ responses send audio as the vocoder's chunked decode produces it. A full waiting
 its row; shutdown finishes the running requests and refuses the waiting ones.
 
 A request names at most one speaker: reference audio as ``ref_audio`` / ``speaker_audio_base64``
-(base64 or a data URL, any format libsndfile reads; the shapes vLLM-omni / sglang-omni clients
-and the official server send), ``speaker_embedding_base64`` (.npy/.npz), ``speaker_embedding_id``
-(a default or session voice) or a blend (``speaker_blend_embedding_id_a`` / ``_b`` /
-``speaker_blend_t``). ``ref_text`` is accepted and not used (ZONOS2 clones from an embedding).
+(base64 or a data URL, any format libsndfile reads: what vLLM-omni clients and the official server
+send) or sglang-omni's ``references: [{data + media_type | ref_audio | audio | audio_path, text}]``
+(one entry), ``speaker_embedding_base64`` (.npy/.npz), ``speaker_embedding_id`` (a default or
+session voice) or a blend (``speaker_blend_embedding_id_a`` / ``_b`` / ``speaker_blend_t``).
+Server-local files (``audio_path``, ``file://``) are read only under ``allowed_media_dir``
+(``--allowed-local-media-path``, vLLM's name for the same guard); URLs are never fetched.
+``ref_text`` / ``text`` are accepted and not used (ZONOS2 clones from an embedding).
+
+``pcm`` on ``/v1/audio/speech`` is OpenAI's: 16-bit signed little-endian samples, at the rate in
+``X-Sample-Rate`` (sglang-omni's headers, with ``X-Channels`` and ``X-Bit-Depth``); the official
+route ``/tts/generate`` answers float32 with ``X-Audio-*`` headers, as the official server does.
 """
 
 
@@ -21,6 +28,7 @@ import binascii
 import io
 import json
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -35,7 +43,9 @@ FORMATS = {"wav": "audio/wav", "pcm": "audio/pcm", "flac": "audio/flac"}
 RETRY_AFTER_S = 1
 SESSION_HEADER = "X-TTS-Session-ID"
 AUDIO_FIELDS = ("ref_audio", "speaker_audio_base64", "speaker_wav_base64")
-SPEAKER_FIELDS = AUDIO_FIELDS + ("speaker_embedding_base64", "speaker_embedding_id", "speaker_blend_embedding_id_a")
+SPEAKER_FIELDS = AUDIO_FIELDS + ("references", "speaker_embedding_base64", "speaker_embedding_id",
+                                  "speaker_blend_embedding_id_a")
+REFERENCE_AUDIO_KEYS = ("data", "ref_audio", "audio", "audio_path")  # sglang-omni's references[] entries
 
 
 class BadRequest(ValueError):
@@ -46,18 +56,19 @@ def _base64(value: Any, field: str) -> bytes:
     if not isinstance(value, str):
         raise BadRequest(f"{field} must be a base64 string or data URL")
     if value.startswith(("http://", "https://", "file://")):  # vLLM-omni fetches these; we do not fetch for clients
-        raise BadRequest(f"{field}: this server does not fetch URLs; send the audio as base64 or a data URL")
+        raise BadRequest(f"{field}: this server does not fetch URLs; send the audio as base64 or a data URL "
+                         "(file:// only under --allowed-local-media-path)")
     try:
         return base64.b64decode(value.split(",", 1)[1] if value.startswith("data:") else value, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise BadRequest(f"{field} is not base64 ({exc})") from exc
 
 
-def decode_audio(value: str, field: str = "ref_audio") -> tuple[np.ndarray, int]:
-    """Base64 (or a ``data:...;base64,`` URL) of an audio file, to mono float32 samples."""
+def decode_audio(value: str | bytes, field: str = "ref_audio") -> tuple[np.ndarray, int]:
+    """Base64 (or a ``data:...;base64,`` URL) of an audio file, or its bytes, to mono float32 samples."""
     import soundfile as sf
 
-    raw = _base64(value, field)
+    raw = value if isinstance(value, bytes) else _base64(value, field)
     try:
         samples, rate = sf.read(io.BytesIO(raw), dtype="float32", always_2d=True)
     except (ValueError, RuntimeError) as exc:
@@ -78,10 +89,12 @@ class Service:
     """What the routes share: the model, the engine, request parsing and audio encoding."""
 
     def __init__(self, tts: Zonos2TTS, slots: int = 8, max_queue: int = 32, max_text_chars: int = 2000,
-                 model_name: str = "zonos2", voices: VoiceStore | None = None):
+                 model_name: str = "zonos2", voices: VoiceStore | None = None,
+                 allowed_media_dir: str | Path | None = None):
         if tts.vocoder is None:
             raise ValueError("the server needs a vocoder")
         self.tts, self.model_name, self.max_text_chars = tts, model_name, max_text_chars
+        self.allowed_media_dir = Path(allowed_media_dir).resolve() if allowed_media_dir else None
         self.engine = Engine(tts.model, slots=slots, max_queue=max_queue)
         self.voices = voices or VoiceStore()
 
@@ -99,7 +112,46 @@ class Service:
     def reference_audio(self, body: dict[str, Any], field: str) -> tuple[np.ndarray, int]:
         if self.tts.embedder is None:
             raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
-        return decode_audio(body[field], field)
+        if field == "references":
+            return self.listed_reference(body[field])
+        value = body[field]
+        if isinstance(value, str) and value.startswith("file://"):
+            return decode_audio(self.local_file(value[len("file://"):], field), field)
+        return decode_audio(value, field)
+
+    def listed_reference(self, references: Any) -> tuple[np.ndarray, int]:
+        """sglang-omni's ``references``: one entry with its audio as base64 ``data`` (+ ``media_type``),
+        ``ref_audio`` / ``audio`` (base64 or data URL) or a server-local ``audio_path``."""
+        if not isinstance(references, list) or len(references) != 1 or not isinstance(references[0], dict):
+            raise BadRequest("references must be a list of one {audio, text} entry: ZONOS2 clones one speaker")
+        entry = references[0]
+        if entry.get("vq_codes") is not None:
+            raise BadRequest("references[0].vq_codes: ZONOS2 clones from reference audio, not codec tokens")
+        given = [key for key in REFERENCE_AUDIO_KEYS if entry.get(key) is not None]
+        if len(given) != 1:
+            raise BadRequest(f"references[0] needs exactly one of {', '.join(REFERENCE_AUDIO_KEYS)}, got {given}")
+        key = given[0]
+        field = f"references[0].{key}"
+        if key == "audio_path":
+            return decode_audio(self.local_file(entry[key], field), field)
+        if isinstance(entry[key], str) and entry[key].startswith("file://"):
+            return decode_audio(self.local_file(entry[key][len("file://"):], field), field)
+        return decode_audio(entry[key], field)
+
+    def local_file(self, path: Any, field: str) -> bytes:
+        """A server-local file's bytes, only from inside ``allowed_media_dir``."""
+        if self.allowed_media_dir is None:
+            raise BadRequest(f"{field}: this server reads no local files (start it with --allowed-local-media-path "
+                             "DIR to allow files under DIR); send the audio as base64 or a data URL")
+        if not isinstance(path, str) or not path:
+            raise BadRequest(f"{field} must be a file path")
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(self.allowed_media_dir):
+            raise BadRequest(f"{field}: {path} is outside the allowed media directory")
+        try:
+            return resolved.read_bytes()
+        except OSError as exc:
+            raise BadRequest(f"{field}: cannot read {path} ({type(exc).__name__})") from exc
 
     def voice(self, voice_id: Any, session: str | None):
         try:
@@ -115,7 +167,7 @@ class Service:
         if not given:
             return None
         field = given[0]
-        if field in AUDIO_FIELDS:
+        if field in AUDIO_FIELDS or field == "references":
             return self.reference_audio(body, field)  # embedded when the request is built, in ``job``
         if field == "speaker_embedding_base64":
             return self.embedding(body, field)[0]
@@ -187,7 +239,7 @@ class Service:
         import soundfile as sf
 
         if fmt == "pcm":
-            return audio.astype("<f4").tobytes()
+            return _pcm16(audio)
         buf = io.BytesIO()
         sf.write(buf, audio, self.tts.sample_rate, format=fmt.upper(), subtype="FLOAT" if fmt == "wav" else "PCM_16")
         return buf.getvalue()
@@ -205,8 +257,9 @@ def create_app(service: Service):
         service.engine.stop()  # the running requests finish, the waiting ones are refused
 
     app = FastAPI(title="ZONOS2 (ztts1-eval runner)", lifespan=lifespan)
-    pcm_headers = {"X-Audio-Sample-Rate": str(service.tts.sample_rate), "X-Audio-Channels": "1",
-                   "X-Audio-Format": "float32"}
+    official_headers = {"X-Audio-Sample-Rate": str(service.tts.sample_rate), "X-Audio-Channels": "1",
+                        "X-Audio-Format": "float32"}
+    pcm16_headers = {"X-Sample-Rate": str(service.tts.sample_rate), "X-Channels": "1", "X-Bit-Depth": "16"}
 
     def error(status: int, message: str, **headers: str) -> JSONResponse:
         kind = {400: "invalid_request_error", 404: "not_found_error", 429: "overloaded"}.get(status, "server_error")
@@ -232,7 +285,8 @@ def create_app(service: Service):
             raise BadRequest("flac cannot be streamed; use wav or pcm")
         # text normalization and the speaker encoder run here: off the event loop, which keeps streaming
         job = await run_in_threadpool(service.job, body, text_key, official, session)
-        headers = pcm_headers if fmt == "pcm" else {}
+        headers = official_headers if official else pcm16_headers if fmt == "pcm" else {}
+        pack = _pcm16 if fmt == "pcm" and not official else lambda chunk: chunk.astype("<f4").tobytes()
         if stream:
             async def chunks():
                 # async, so that a disconnect (the task cancelled) reaches ``finally`` at once
@@ -241,13 +295,14 @@ def create_app(service: Service):
                     if fmt == "wav":  # a streamed WAV header with an open length, then float32 samples
                         yield _wav_header(service.tts.sample_rate)
                     while (chunk := await run_in_threadpool(next, pcm, None)) is not None:
-                        yield chunk.astype("<f4").tobytes()
+                        yield pack(chunk)
                 finally:
                     job.cancel()
             return StreamingResponse(chunks(), media_type=FORMATS[fmt], headers=headers)
         chunks = await run_in_threadpool(lambda: list(service.pcm_chunks(job)))  # the event loop keeps serving
         audio = np.concatenate(chunks or [np.zeros(0, np.float32)])
-        return Response(service.encode(audio, fmt), media_type=FORMATS[fmt], headers=headers)
+        body = audio.astype("<f4").tobytes() if official else service.encode(audio, fmt)
+        return Response(body, media_type=FORMATS[fmt], headers=headers)
 
     async def handle(request: Request, text_key: str, official: bool):
         try:
@@ -301,6 +356,11 @@ def create_app(service: Service):
         return {"object": "list", "data": [{"id": service.model_name, "object": "model", "owned_by": "ztts1-eval"}]}
 
     return app
+
+
+def _pcm16(audio: np.ndarray) -> bytes:
+    """OpenAI's ``pcm``: 16-bit signed little-endian, clipped to full scale."""
+    return (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
 
 
 def _wav_header(rate: int) -> bytes:

@@ -227,12 +227,23 @@ def _speed(argv: list[str]) -> None:
     parser.add_argument("--out", type=Path, default=Path("results/speed/speed"),
                         help="writes <out>.md and <out>.json; latency_vs_throughput.png in its folder plots every "
                              "speed run stored there, one line per system")
+    parser.add_argument("--clone", action="store_true",
+                        help="send each manifest item's prompt as the reference (ref_audio as a data URL, ref_text): "
+                             "the cloning request that sglang-omni, vLLM-omni and our server accept")
+    parser.add_argument("--data-root", type=Path, default=None, help="where the manifest's audio paths start "
+                                                                      "(default: $ZTTS1_DATA_ROOT or the manifest's folder)")
     args = parser.parse_args(argv)
+    if args.clone and not args.manifest:
+        sys.exit("error: --clone needs --manifest (its items' prompts are the references)")
     if args.manifest:
-        import json
+        from ztts1_eval.pipeline import manifest
 
-        texts = [json.loads(line)["target_text"] for line in args.manifest.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and "target_text" in line]
+        root = args.data_root or Path(os.environ.get("ZTTS1_DATA_ROOT") or args.manifest.parent)
+        try:
+            loaded = manifest.load(args.manifest, root, check_files=args.clone)
+        except manifest.ManifestError as exc:
+            sys.exit(f"error: {exc}")
+        texts = [_clone_fields(item, loaded) if args.clone else item.target_text for item in loaded.items]
     else:
         from ztts1_eval.doctor.probes import SENTENCES
 
@@ -251,6 +262,8 @@ def _speed(argv: list[str]) -> None:
     markdown = load.render_markdown(levels, url)
     atomic.write_text(args.out.with_suffix(".md"), markdown)
     atomic.write_json(args.out.with_suffix(".json"), {"url": url, "label": args.label or url, "payload": payload,
+                                                      "cloning": "ref_audio + ref_text of each manifest item"
+                                                      if args.clone else None,
                                                       "levels": levels, "provenance": {"git": provenance.git_info()}})
     import json
 
@@ -261,6 +274,20 @@ def _speed(argv: list[str]) -> None:
             runs.append(run)
     load.plot_runs(runs, args.out.parent / "latency_vs_throughput.png")
     print(markdown)
+
+
+def _clone_fields(item, loaded) -> dict:
+    """One cloning request's own fields: the prompt file as a base64 data URL, and its transcript."""
+    import base64
+    import mimetypes
+
+    path = loaded.resolve(item.prompt_wav)
+    kind = mimetypes.guess_type(path.name)[0] or "audio/wav"
+    fields = {"input": item.target_text,
+              "ref_audio": f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"}
+    if item.prompt_text:
+        fields["ref_text"] = item.prompt_text
+    return fields
 
 
 def _control(argv: list[str]) -> None:

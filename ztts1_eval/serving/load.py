@@ -34,11 +34,16 @@ class Sample:
 
 
 def _audio_seconds(body: bytes, response_format: str, headers=None) -> float:
+    """Seconds of audio in a response. Raw PCM is sized by the server's headers: the official
+    ZONOS2 server's float32 ``X-Audio-*``, sglang-omni's (and ours) ``X-Sample-Rate`` /
+    ``X-Channels`` / ``X-Bit-Depth``, else OpenAI's 24 kHz 16-bit mono."""
     headers = headers or {}
-    if response_format == "pcm" and headers.get("x-audio-format") == "float32":  # ZONOS2 servers: float32
-        return len(body) / (4.0 * int(headers.get("x-audio-sample-rate", PCM_RATE)))
+    if response_format == "pcm" and headers.get("x-audio-format") == "float32":
+        return len(body) / (4.0 * int(headers.get("x-audio-channels", 1))
+                            * int(headers.get("x-audio-sample-rate", PCM_RATE)))
     if response_format == "pcm":
-        return len(body) / (2.0 * PCM_RATE)
+        width = int(headers.get("x-bit-depth", 16)) // 8 * int(headers.get("x-channels", 1))
+        return len(body) / (width * float(headers.get("x-sample-rate", PCM_RATE)))
     import soundfile as sf
 
     info = sf.info(io.BytesIO(body))
@@ -67,12 +72,14 @@ def request_once(client, url: str, payload: dict[str, Any], headers: dict[str, s
         return Sample(False, first, time.perf_counter() - start, 0.0, f"{type(exc).__name__}: {exc}")
 
 
-def run_level(url: str, texts: Sequence[str], concurrency: int, payload: dict[str, Any],
+def run_level(url: str, texts: Sequence[str | dict[str, Any]], concurrency: int, payload: dict[str, Any],
               headers: dict[str, str], warmup: int = 1, rate: float | None = None,
               seed: int = 0, timeout_s: float = 300.0) -> dict[str, Any]:
+    """``texts``: the ``input`` of each request, or each request's own fields (``input`` and, for
+    cloning, ``ref_audio`` / ``ref_text``) added to ``payload``."""
     import httpx
 
-    jobs = [dict(payload, input=text) for text in texts]
+    jobs = [dict(payload, **(text if isinstance(text, dict) else {"input": text})) for text in texts]
     with httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=max(concurrency, 1) * 2)) as client:
         for job in jobs[:warmup]:
             request_once(client, url, job, headers)

@@ -30,28 +30,28 @@ def samples() -> Path:
     return SAMPLES
 
 
+def _environment_python(venv: str, make_target: str) -> str:
+    """The interpreter of one of the worker environments, or a failure saying how to build it
+    (a skip only when ZTTS1_SKIP_WORKER_TESTS=1 says so)."""
+    python = REPO / venv / "bin" / "python"
+    if not python.exists():
+        if os.environ.get("ZTTS1_SKIP_WORKER_TESTS") == "1":
+            pytest.skip(f"ZTTS1_SKIP_WORKER_TESTS=1 and no {venv}")
+        pytest.fail(f"these tests need {venv}: run `make {make_target}` "
+                    "(or set ZTTS1_SKIP_WORKER_TESTS=1 to skip them knowingly)")
+    return str(python)
+
+
 @pytest.fixture(scope="session")
 def worker_python() -> str:
     """The workers' environment (.venv-workers): open TTS models and the qwen-asr package."""
-    python = REPO / ".venv-workers" / "bin" / "python"
-    if not python.exists():
-        if os.environ.get("ZTTS1_SKIP_WORKER_TESTS") == "1":
-            pytest.skip("ZTTS1_SKIP_WORKER_TESTS=1 and no .venv-workers")
-        pytest.fail("these tests need the workers' environment: run `make worker-env` "
-                    "(or set ZTTS1_SKIP_WORKER_TESTS=1 to skip them knowingly)")
-    return str(python)
+    return _environment_python(".venv-workers", "worker-env")
 
 
 @pytest.fixture(scope="session")
 def utmosv2_python() -> str:
-    """UTMOSv2's own environment (.venv-utmosv2, `make scorer-env`)."""
-    python = REPO / ".venv-utmosv2" / "bin" / "python"
-    if not python.exists():
-        if os.environ.get("ZTTS1_SKIP_WORKER_TESTS") == "1":
-            pytest.skip("ZTTS1_SKIP_WORKER_TESTS=1 and no .venv-utmosv2")
-        pytest.fail("these tests need UTMOSv2's environment: run `make scorer-env` "
-                    "(or set ZTTS1_SKIP_WORKER_TESTS=1 to skip them knowingly)")
-    return str(python)
+    """UTMOSv2's own environment (.venv-utmosv2)."""
+    return _environment_python(".venv-utmosv2", "scorer-env")
 
 
 @pytest.fixture(scope="session")

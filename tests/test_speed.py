@@ -104,7 +104,39 @@ def test_clone_sends_each_items_prompt(tmp_path, samples):
     kind, data = sent[0]["ref_audio"].split(",", 1)
     assert kind == "data:audio/flac;base64"
     assert base64.b64decode(data) == (samples / "en/ljspeech_LJ001-0004.flac").read_bytes()
-    assert json.loads((tmp_path / "speed.json").read_text())["cloning"].startswith("ref_audio + ref_text")
+    assert json.loads((tmp_path / "speed.json").read_text())["cloning"] == "each manifest item's prompt"
     refused = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--url", base, "--clone"],
                              cwd=REPO, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "--clone needs --manifest" in refused.stderr
+
+
+def test_the_official_zonos2_protocol(tmp_path, samples):
+    """--protocol zonos2: POST /tts/generate with text (and speaker_audio_base64 to clone); the
+    float32 answer is sized by its X-Audio-* headers."""
+    import base64
+
+    from ztts1_eval.pipeline import manifest
+
+    seconds = 0.25
+    pcm = np.zeros(int(44100 * seconds), "<f4").tobytes()
+    server = Server()
+    server.route("POST", r"/tts/generate", lambda request: (200, {
+        "Content-Type": "audio/pcm", "X-Audio-Sample-Rate": "44100", "X-Audio-Channels": "1",
+        "X-Audio-Format": "float32"}, [(FIRST, pcm)]))
+    manifest.write(tmp_path / "m.jsonl", [manifest.Item("a", "demo", "en", "en/fleurs_sonar_1.wav", "a target")])
+    base = server.start()
+    try:
+        out = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--url", base, "--protocol", "zonos2",
+                              "--requests", "2", "--concurrency", "1", "--manifest", str(tmp_path / "m.jsonl"),
+                              "--data-root", str(samples), "--clone", "--out", str(tmp_path / "speed")],
+                             cwd=REPO, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    assert out.returncode == 0, out.stderr[-2000:]
+    body = server.requests[-1].json()
+    assert body["text"] == "a target" and body["stream"] is True and "input" not in body
+    assert base64.b64decode(body["speaker_audio_base64"]) == (samples / "en/fleurs_sonar_1.wav").read_bytes()
+    stored = json.loads((tmp_path / "speed.json").read_text())
+    assert stored["protocol"] == "zonos2" and stored["url"].endswith("/tts/generate")
+    [level] = stored["levels"]
+    assert level["ok"] == 2 and level["audio_s_per_s"] * level["wall_s"] == pytest.approx(2 * seconds, rel=1e-6)

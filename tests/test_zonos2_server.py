@@ -130,6 +130,14 @@ def test_concurrent_streams_equal_each_request_alone(tts):
                            "text_normalization": False, "seed": 1}, {}, warmup=1)
         assert level["ok"] == 3 and level["audio_s_per_s"] > 0
         assert 0 < level["ttfa_s"]["p50"] <= level["latency_s"]["p50"]
+        # and by the official server's protocol (its route, its fields, float32 sized by X-Audio-*)
+        from ztts1_eval.serving.load import request_fields, shared_fields
+
+        official = run_level(f"http://127.0.0.1:{served.port}/tts/generate",
+                             [{**request_fields("zonos2", text), "max_tokens": 20, "text_normalization": False}
+                              for text in ("one", "two", "three")], 2, shared_fields("zonos2", "", "", "", True), {},
+                             warmup=1)
+        assert official["ok"] == 2 and official["audio_s_per_s"] > 0
     finally:
         served.close()
 

@@ -209,9 +209,12 @@ def _speed(argv: list[str]) -> None:
     from ztts1_eval.serving import load
 
     parser = argparse.ArgumentParser(prog="ztts1-eval speed",
-                                     description="Latency and throughput of an OpenAI-compatible speech server.")
+                                     description="Latency and throughput of a speech server.")
     parser.add_argument("--url", required=True, help="server base URL, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--path", default="/v1/audio/speech")
+    parser.add_argument("--protocol", default="openai", choices=sorted(load.PROTOCOLS),
+                        help="openai: POST /v1/audio/speech (ours, sglang-omni, vLLM-omni); zonos2: the official "
+                             "ZONOS2 server's POST /tts/generate")
+    parser.add_argument("--path", default=None, help="default: the protocol's route")
     parser.add_argument("--manifest", type=Path, help="JSONL manifest whose target texts are sent (default: two "
                                                       "fixed English sentences)")
     parser.add_argument("--requests", type=int, default=16, help="measured requests per level (after warm-up)")
@@ -228,8 +231,9 @@ def _speed(argv: list[str]) -> None:
                         help="writes <out>.md and <out>.json; latency_vs_throughput.png in its folder plots every "
                              "speed run stored there, one line per system")
     parser.add_argument("--clone", action="store_true",
-                        help="send each manifest item's prompt as the reference (ref_audio as a data URL, ref_text): "
-                             "the cloning request that sglang-omni, vLLM-omni and our server accept")
+                        help="send each manifest item's prompt as the reference (openai: ref_audio as a data URL and "
+                             "ref_text, which sglang-omni, vLLM-omni and our server accept; zonos2: "
+                             "speaker_audio_base64)")
     parser.add_argument("--data-root", type=Path, default=None, help="where the manifest's audio paths start "
                                                                       "(default: $ZTTS1_DATA_ROOT or the manifest's folder)")
     args = parser.parse_args(argv)
@@ -243,27 +247,26 @@ def _speed(argv: list[str]) -> None:
             loaded = manifest.load(args.manifest, root, check_files=args.clone)
         except manifest.ManifestError as exc:
             sys.exit(f"error: {exc}")
-        texts = [_clone_fields(item, loaded) if args.clone else item.target_text for item in loaded.items]
+        texts = [load.request_fields(args.protocol, item.target_text, loaded.resolve(item.prompt_wav) if args.clone
+                                     else None, item.prompt_text) for item in loaded.items]
     else:
         from ztts1_eval.doctor.probes import SENTENCES
 
-        texts = list(SENTENCES)
+        texts = [load.request_fields(args.protocol, text) for text in SENTENCES]
     if not texts:
         sys.exit(f"error: no target texts in {args.manifest}")
     total = args.warmup + args.requests
     texts = [texts[i % len(texts)] for i in range(total)]
     headers = {"Authorization": f"Bearer {os.environ[args.api_key_env]}"} if args.api_key_env else {}
-    payload = {"model": args.model, "voice": args.voice, "response_format": args.format, "stream": not args.no_stream}
-    if not args.no_stream:
-        payload["stream_format"] = "audio"  # raw bytes, not SSE events (OpenAI's field; vLLM-omni sends SSE without it)
-    url = args.url.rstrip("/") + args.path
+    payload = load.shared_fields(args.protocol, args.model, args.voice, args.format, not args.no_stream)
+    url = args.url.rstrip("/") + (args.path or load.PROTOCOLS[args.protocol])
     levels = [load.run_level(url, texts, int(c), payload, headers, warmup=args.warmup, rate=args.rate)
               for c in args.concurrency.split(",")]
     markdown = load.render_markdown(levels, url)
     atomic.write_text(args.out.with_suffix(".md"), markdown)
     atomic.write_json(args.out.with_suffix(".json"), {"url": url, "label": args.label or url, "payload": payload,
-                                                      "cloning": "ref_audio + ref_text of each manifest item"
-                                                      if args.clone else None,
+                                                      "protocol": args.protocol,
+                                                      "cloning": "each manifest item's prompt" if args.clone else None,
                                                       "levels": levels, "provenance": {"git": provenance.git_info()}})
     import json
 
@@ -274,20 +277,6 @@ def _speed(argv: list[str]) -> None:
             runs.append(run)
     load.plot_runs(runs, args.out.parent / "latency_vs_throughput.png")
     print(markdown)
-
-
-def _clone_fields(item, loaded) -> dict:
-    """One cloning request's own fields: the prompt file as a base64 data URL, and its transcript."""
-    import base64
-    import mimetypes
-
-    path = loaded.resolve(item.prompt_wav)
-    kind = mimetypes.guess_type(path.name)[0] or "audio/wav"
-    fields = {"input": item.target_text,
-              "ref_audio": f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"}
-    if item.prompt_text:
-        fields["ref_text"] = item.prompt_text
-    return fields
 
 
 def _control(argv: list[str]) -> None:

@@ -1,6 +1,6 @@
-"""``ztts1-eval speed``: latency and throughput of an OpenAI-compatible speech server
-(``POST /v1/audio/speech``: our ZONOS2 server, sglang-omni, vLLM-omni, ...), measured as serving
-engines measure it.
+"""``ztts1-eval speed``: latency and throughput of a speech server, measured as serving engines
+measure it. Two protocols: OpenAI's ``POST /v1/audio/speech`` (our ZONOS2 server, sglang-omni,
+vLLM-omni, ...) and the official ZONOS2 server's ``POST /tts/generate``.
 
 For each concurrency level, ``concurrency`` closed-loop clients send the texts one request after
 another (each client starts its next request when its last one ends); ``--rate`` instead sends
@@ -12,16 +12,50 @@ mean real-time factor. The first ``warmup`` requests of each level are sent and 
 
 from __future__ import annotations
 
+import base64
 import io
+import mimetypes
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 PCM_RATE = 24000  # OpenAI's pcm format: 24 kHz, 16-bit little-endian mono
+PROTOCOLS = {"openai": "/v1/audio/speech", "zonos2": "/tts/generate"}  # protocol -> its default path
+
+
+def shared_fields(protocol: str, model: str, voice: str, response_format: str, stream: bool) -> dict[str, Any]:
+    """What every request of a run carries. OpenAI's: model, voice, format, stream, and
+    ``stream_format: audio`` when streaming (raw bytes; vLLM-omni answers ``stream`` alone with
+    SSE). The official ZONOS2 server's: ``stream`` only (its own defaults for the rest; it always
+    answers float32 PCM). No ``seed``: sglang-omni refuses one for ZONOS2."""
+    if protocol == "zonos2":
+        return {"stream": stream}
+    fields = {"model": model, "voice": voice, "response_format": response_format, "stream": stream}
+    return {**fields, "stream_format": "audio"} if stream else fields
+
+
+def request_fields(protocol: str, text: str, prompt: Path | None = None, prompt_text: str | None = None
+                   ) -> dict[str, Any]:
+    """One request's own fields: its text and, to clone, the prompt audio. OpenAI's protocol
+    sends ``ref_audio`` as a base64 data URL with ``ref_text`` (what sglang-omni, vLLM-omni and
+    our server accept); the official ZONOS2 server takes ``speaker_audio_base64``."""
+    if protocol == "zonos2":
+        fields: dict[str, Any] = {"text": text}
+        if prompt is not None:
+            fields["speaker_audio_base64"] = base64.b64encode(prompt.read_bytes()).decode("ascii")
+        return fields
+    fields = {"input": text}
+    if prompt is not None:
+        kind = mimetypes.guess_type(prompt.name)[0] or "audio/wav"
+        fields["ref_audio"] = f"data:{kind};base64,{base64.b64encode(prompt.read_bytes()).decode('ascii')}"
+        if prompt_text:
+            fields["ref_text"] = prompt_text
+    return fields
 
 
 @dataclass(frozen=True)
@@ -38,7 +72,7 @@ def _audio_seconds(body: bytes, response_format: str, headers=None) -> float:
     ZONOS2 server's float32 ``X-Audio-*``, sglang-omni's (and ours) ``X-Sample-Rate`` /
     ``X-Channels`` / ``X-Bit-Depth``, else OpenAI's 24 kHz 16-bit mono."""
     headers = headers or {}
-    if response_format == "pcm" and headers.get("x-audio-format") == "float32":
+    if headers.get("x-audio-format") == "float32":
         return len(body) / (4.0 * int(headers.get("x-audio-channels", 1))
                             * int(headers.get("x-audio-sample-rate", PCM_RATE)))
     if response_format == "pcm":

@@ -88,6 +88,19 @@ def test_allosaurus_benchmark_and_speaking_rate_figure(model_dir, tmp_path, shar
                                (truth_items["prosody.phone_rate"] - truth_items["prosody.phone_rate_prompt"]).abs()[truth_rows.index])
     differs = truth_items["prompt_wav"] != truth_items["gt_wav"]
     assert differs.any() and (truth_rows.loc[differs[differs].index, "distance"] > 0).any()
+    # A rate-control sweep reads Allosaurus phones/s beside the text rate: espeak at 160 and 260 words/min
+    # (the tiny random model's phones are no measure of speed: this checks that they flow through).
+    from ztts1_eval.report import control
+
+    runner.run(make_config(["system=espeak", "system.options.words_per_minute=260", *overrides]))
+    summary = control.summarize(control.measure(control.sweep(tmp_path, "demo", "espeak", "words_per_minute"),
+                                                "words_per_minute"), "words_per_minute")
+    slow, fast = summary["per_setting"]
+    assert (slow["requested"], fast["requested"]) == (160, 260)
+    items = pd.concat(pd.read_parquet(run.run_dir / "items.parquet") for _, run in
+                      control.sweep(tmp_path, "demo", "espeak", "words_per_minute")[1:])
+    assert fast["phones_per_s_median"] == pytest.approx(items["prosody.phone_rate"].median())
+    assert slow["phones_per_s_median"] >= 0 and -1 <= summary["spearman_phones"] <= 1
 
 
 def test_speaking_rate_distance_against_the_target_is_an_option(tmp_path):

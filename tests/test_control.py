@@ -41,6 +41,10 @@ def test_espeak_words_per_minute_sweep(tmp_path, shared_cache):
     assert [row["requested"] for row in summary["per_setting"]] == [110, 170, 260]
     assert medians[0] < medians[1] < medians[2] and summary["spearman"] > 0.8  # espeak obeys its control
     assert all(row["n"] == 2 and "wer.wer" in row for row in summary["per_setting"])
+    # the ASR transcript's rate stands beside it (PocketSphinx drops words of fast espeak: its own measure)
+    assert np.isfinite(summary["spearman_transcript"]) and "phones/s (Allosaurus)" not in path.read_text()
+    assert all(row["transcript_median"] > 0 for row in summary["per_setting"])
+    assert "from ASR transcript" in path.read_text()
     assert "Spearman rank correlation" in path.read_text() and path.with_suffix(".png").stat().st_size > 5000
     with pytest.raises(ValueError, match="two or more"):
         control.write(tmp_path / "r", "demo", "flite", "words_per_minute")

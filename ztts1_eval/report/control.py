@@ -4,7 +4,10 @@ this reads their stored results, measures each output's delivered rate and compa
 requested one. No model is loaded.
 
 Delivered rate: the target text's units (words; characters for zh/ja/ko/yue) per second of
-detected speech in the output (Silero VAD, ``output_speech_s``), so pauses do not count. A
+detected speech in the output (Silero VAD, ``output_speech_s``), so pauses do not count. Two more
+measures stand beside it where the run scored them: the same units of the ASR transcript
+(``wer.asr_hypothesis``: what was actually said, skipped words not counted) per speech second,
+and Allosaurus phones per second (``prosody.phone_rate``, the prosody layer's). A
 control is *absolute* when its value is a rate (espeak's words per minute: measured in words per
 minute), *relative* when it is a factor (``speed``: 2 = twice as fast; piper's ``length_scale``:
 2 = half as fast), measured against the median delivered rate at the factor 1 setting, or a
@@ -44,6 +47,11 @@ CONTROLS = {
     "length_scale": Control("x duration", "inverse"),
     "conditioning.speaking_rate_bucket": Control("bucket (bytes/s)", "bucket"),
 }
+TRANSCRIPT = "wer.asr_hypothesis"  # the WER scorer's transcript of each output
+PHONE_RATE = "prosody.phone_rate"  # Allosaurus phones per second (TTSDS2 prosody's allosaurus_rate)
+# Other measures of the delivered rate: column -> (label, Spearman key, per-setting key)
+ALTERNATES = {"transcript_measured": ("from ASR transcript", "spearman_transcript", "transcript_median"),
+              "phones_per_s": ("phones/s (Allosaurus)", "spearman_phones", "phones_per_s_median")}
 # What the setting costs or buys, per setting (item means): intelligibility, similarity, quality
 EFFECT_COLUMNS = {"wer.wer": "WER (%)", "sim.sim": "Spk. sim.", "quality.utmos": "UTMOS",
                   "quality.dnsmos_ovrl": "DNSMOS OVRL"}
@@ -92,11 +100,11 @@ def text_units(text: str, language: str) -> int:
     return len([w for w in text.split() if any(ch.isalnum() for ch in w)])
 
 
-def delivered_rate(items: pd.DataFrame, unit: str = "text") -> pd.Series:
-    """Text units (``unit="bytes"``: UTF-8 bytes) per second of detected speech, per ok item
-    (NaN where no speech was found)."""
-    counts = [len(t.encode("utf-8")) if unit == "bytes" else text_units(t, lang)
-              for t, lang in zip(items["target_text"], items["language"])]
+def delivered_rate(items: pd.DataFrame, unit: str = "text", column: str = "target_text") -> pd.Series:
+    """Text units (``unit="bytes"``: UTF-8 bytes) of ``column`` (the target text, or the ASR
+    transcript) per second of detected speech, per ok item (NaN where no speech was found)."""
+    counts = [math.nan if not isinstance(t, str) else len(t.encode("utf-8")) if unit == "bytes" else text_units(t, lang)
+              for t, lang in zip(items[column], items["language"])]
     units = pd.Series(counts, index=items.index, dtype=float)
     speech = items["output_speech_s"].where(items["output_speech_s"] > 0)
     return units / speech
@@ -142,10 +150,16 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
     for value, result in runs:
         items = result.items().set_index("id")
         items = items[items["status"] == "ok"]
-        rate = delivered_rate(items, "bytes" if control.kind == "bucket" else "text")
+        unit = "bytes" if control.kind == "bucket" else "text"
+        rate = delivered_rate(items, unit)
         frame = pd.DataFrame({"requested": value, "rate": rate, "language": items["language"]}, index=items.index)
         if control.kind == "feature":
             frame["measured"] = [_feature(result.run_dir / wav, feature) for wav in items["output_wav"]]
+        else:
+            if TRANSCRIPT in items:
+                frame["transcript_rate"] = delivered_rate(items, unit, TRANSCRIPT)
+            if PHONE_RATE in items:
+                frame["phones_per_s"] = pd.to_numeric(items[PHONE_RATE], errors="coerce")
         for column in EFFECT_COLUMNS:
             if column in items:
                 frame[column] = pd.to_numeric(items[column], errors="coerce")
@@ -154,17 +168,24 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
     if control.kind == "feature":
         return data.dropna(subset=["measured"])
     data = data.dropna(subset=["rate"])
-    if control.kind == "absolute":  # words per minute
-        data["measured"] = 60.0 * data["rate"]
-    elif control.kind == "bucket":
-        data["measured"] = [float(bucket_of(r)) for r in data["rate"]]
-    else:
-        reference = data.loc[data["requested"] == 1.0, "rate"]
-        if reference.empty:
-            raise ValueError(f"a relative control needs a run at {option}=1 as the reference rate")
-        factor = data["rate"] / float(reference.median())
-        data["measured"] = factor if control.kind == "relative" else 1.0 / factor
+    if control.kind != "absolute" and control.kind != "bucket" and not (data["requested"] == 1.0).any():
+        raise ValueError(f"a relative control needs a run at {option}=1 as the reference rate")
+    data["measured"] = in_control_unit(data, "rate", control)
+    if "transcript_rate" in data:
+        data["transcript_measured"] = in_control_unit(data, "transcript_rate", control)
     return data
+
+
+def in_control_unit(data: pd.DataFrame, column: str, control: Control) -> pd.Series:
+    """A delivered rate (units per second) in the control's unit: per minute (absolute), the
+    bucket it falls in, or the factor against the median rate at the setting 1 (relative;
+    its reciprocal for a duration factor)."""
+    if control.kind == "absolute":  # words per minute
+        return 60.0 * data[column]
+    if control.kind == "bucket":
+        return pd.Series([math.nan if math.isnan(r) else float(bucket_of(r)) for r in data[column]], index=data.index)
+    factor = data[column] / float(data.loc[data["requested"] == 1.0, column].median())
+    return factor if control.kind == "relative" else 1.0 / factor
 
 
 def _feature(path: Path, feature: str) -> float:
@@ -186,36 +207,51 @@ def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
         for column in EFFECT_COLUMNS:
             if column in group and group[column].notna().any():
                 row[column] = float(group[column].mean())
+        for column, (_, _, key) in ALTERNATES.items():
+            if column in group and group[column].notna().any():
+                row[key] = float(group[column].median())
         per_setting.append(row)
-    varies = data["requested"].nunique() > 1 and data["measured"].nunique() > 1  # else no rank correlation
-    rho = spearmanr(data["requested"], data["measured"]).statistic if varies else math.nan
+
+    def rank_correlation(column: str) -> float:
+        known = data.dropna(subset=[column])
+        varies = known["requested"].nunique() > 1 and known[column].nunique() > 1  # else none to compute
+        return float(spearmanr(known["requested"], known[column]).statistic) if varies else math.nan
+
     summary = {"option": option, "unit": control.unit, "kind": control.kind, "items": int(len(data)),
-               "spearman": float(rho), "mae": float((data["measured"] - data["requested"]).abs().mean()),
-               "per_setting": per_setting}
+               "spearman": rank_correlation("measured"),
+               "mae": float((data["measured"] - data["requested"]).abs().mean()), "per_setting": per_setting}
+    for column, (_, key, _) in ALTERNATES.items():
+        if column in data and data[column].notna().any():
+            summary[key] = rank_correlation(column)
     if control.kind == "bucket":
         summary["bucket_hit_rate"] = float((data["measured"] == data["requested"]).mean())
     return summary
 
 
 def render(summary: dict[str, Any], system: str) -> str:
+    alternates = [(label, key, per) for label, key, per in ALTERNATES.values() if key in summary]
+    also = "".join(f"; {label}: {summary[key]:.3f}" for label, key, _ in alternates)
     lines = [f"# Control accuracy: {system}, `{summary['option']}` ({summary['unit']})", "",
              f"Spearman rank correlation requested vs measured: **{summary['spearman']:.3f}** over "
-             f"{summary['items']} outputs; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**"
+             f"{summary['items']} outputs{also}; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**"
              + (f"; in the requested bucket: **{100 * summary['bucket_hit_rate']:.1f} %**" if "bucket_hit_rate" in summary
                 else "") + ".", "",
-             "| requested | n | measured median | IQR | " + " | ".join(EFFECT_COLUMNS.values()) + " |",
-             "|---:|---:|---:|---:|" + "---:|" * len(EFFECT_COLUMNS)]
+             "| requested | n | measured median | IQR | " + "".join(f"{label} | " for label, _, _ in alternates)
+             + " | ".join(EFFECT_COLUMNS.values()) + " |",
+             "|---:|---:|---:|---:|" + "---:|" * (len(alternates) + len(EFFECT_COLUMNS))]
     for row in summary["per_setting"]:
         effects = [f"{scale * row[column]:.{digits}f}" if column in row else ""
                    for column, (scale, digits) in EFFECT_FORMATS.items()]
+        others = "".join(f"{row[per]:.3g} | " if per in row else " | " for _, _, per in alternates)
         lines.append(f"| {row['requested']:g} | {row['n']} | {row['measured_median']:.3g} | "
-                     f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | " + " | ".join(effects) + " |")
+                     f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | " + others + " | ".join(effects) + " |")
     if summary["kind"] == "feature":
         lines += ["", "Measured: the feature on each output (ztts1_eval/report/audio_features.py definitions)."]
     else:
         lines += ["", "Measured: target-text words (characters for zh/ja/ko; UTF-8 bytes for rate buckets) per "
                       "second of detected speech (Silero VAD), in the control's unit (relative controls: against "
-                      "the median at 1)."]
+                      "the median at 1). Where scored, the same from the ASR transcript (what was said), and "
+                      "Allosaurus phones per second (median per setting, in phones/s)."]
     return "\n".join(lines) + "\n"
 
 

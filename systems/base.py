@@ -78,6 +78,9 @@ class TTSSystem(ABC):
 
     name: str = "system"
     capabilities: Capabilities
+    # Safe to call ``synthesize`` from several threads at once (``ztts1-eval speed`` load levels);
+    # a system with one model or one worker pipe is called one request at a time.
+    thread_safe: bool = False
 
     def describe(self) -> dict[str, Any]:
         """Provenance: everything that decides what this system outputs."""

@@ -21,6 +21,7 @@ VOICE_BY_LANGUAGE = {
 
 class Espeak(TTSSystem):
     name = "espeak"
+    thread_safe = True  # one program run per request, each in its own temporary folder
     capabilities = Capabilities(
         clones_from_audio=False,
         needs_prompt_text=False,

@@ -14,6 +14,7 @@ VOICES = ("slt", "rms", "awb", "kal", "kal16", "awb_time")
 
 class Flite(TTSSystem):
     name = "flite"
+    thread_safe = True  # one program run per request, each in its own temporary folder
     capabilities = Capabilities(
         clones_from_audio=False,
         needs_prompt_text=False,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from systems.api.base import ApiSystem, Audio, capabilities, decode_file, decode_pcm16, http_error, read_stream
+from systems.api.base import (ApiSystem, Audio, body_chunks, capabilities, decode_file, decode_pcm16, http_error,
+                              read_stream)
 from systems.api.retry import ProviderError
 from systems.base import SynthesisRequest, SystemUnavailable
 
@@ -50,7 +51,7 @@ class OpenAISpeech(ApiSystem):
                                        timeout=self.timeout_s, headers={"Authorization": f"Bearer {self._key}"})
             if response.status_code != 200:
                 raise http_error(response.status_code, response.text, dict(response.headers))
-            data, ttfb = read_stream(response.iter_content(chunk_size=65536), start)
+            data, ttfb = read_stream(body_chunks(response), start)
         except self._requests.RequestException as exc:  # timeouts, resets: worth another try
             raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
         if self.response_format == "pcm":

@@ -140,3 +140,42 @@ def test_the_official_zonos2_protocol(tmp_path, samples):
     assert stored["protocol"] == "zonos2" and stored["url"].endswith("/tts/generate")
     [level] = stored["levels"]
     assert level["ok"] == 2 and level["audio_s_per_s"] * level["wall_s"] == pytest.approx(2 * seconds, rel=1e-6)
+
+
+def test_an_api_adapter_in_process_measures_the_scripted_truth(monkeypatch):
+    """--system: the OpenAI adapter against a loopback server with scripted timing; TTFA is the
+    adapter's own time to the first byte, and its calls run concurrently (thread-safe)."""
+    from systems import registry
+    from systems.base import SynthesisRequest
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    server = _server()
+    url = server.start()
+    system = registry.create("openai_speech", {"base_url": f"{url}/v1", "response_format": "pcm"})
+    requests = [SynthesisRequest(f"r{i}", "hello", "en", None, None, 0) for i in range(9)]
+    try:
+        one = load.run_system_level(system, requests[:5], 1, warmup=1)
+        four = load.run_system_level(system, requests, 4, warmup=1)
+    finally:
+        system.close()
+        server.stop()
+    assert one["ok"] == 4 and one["serialized"] is False
+    assert one["ttfa_s"]["p50"] == pytest.approx(FIRST, abs=0.02)
+    assert one["latency_s"]["p50"] == pytest.approx(FIRST + REST, abs=0.03)
+    assert one["audio_s_per_s"] * one["wall_s"] == pytest.approx(4 * PCM_SECONDS, rel=1e-6)
+    assert four["ok"] == 8 and four["requests_per_s"] == pytest.approx(4 / (FIRST + REST), rel=0.25)
+
+
+def test_cli_times_a_local_system(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--system", "flite", "--set",
+                          "system.options.voice=rms", "--requests", "3", "--concurrency", "1,2",
+                          "--out", str(tmp_path / "flite")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    stored = json.loads((tmp_path / "flite.json").read_text())
+    assert stored["label"] == "system flite" and stored["system"]["options"]["voice"] == "rms"
+    for level in stored["levels"]:
+        assert level["ok"] == 3 and level["serialized"] is False and level["audio_s_per_s"] > 0
+        assert level["ttfa_s"]["p50"] == level["latency_s"]["p50"]  # not streamed: the audio arrives at once
+    refused = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--system", "no_such_system"],
+                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "error:" in refused.stderr and "Traceback" not in refused.stderr

@@ -209,8 +209,13 @@ def _speed(argv: list[str]) -> None:
     from ztts1_eval.serving import load
 
     parser = argparse.ArgumentParser(prog="ztts1-eval speed",
-                                     description="Latency and throughput of a speech server.")
-    parser.add_argument("--url", required=True, help="server base URL, e.g. http://127.0.0.1:8000")
+                                     description="Latency and throughput of a speech server or of a system.")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--url", help="server base URL, e.g. http://127.0.0.1:8000")
+    target.add_argument("--system", help="a system config (conf/system/<name>.yaml) run in this process: API "
+                                         "adapters, local and open models; --set overrides its options")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a Hydra override for --system, e.g. system.options.voice=rms (repeatable)")
     parser.add_argument("--protocol", default="openai", choices=sorted(load.PROTOCOLS),
                         help="openai: POST /v1/audio/speech (ours, sglang-omni, vLLM-omni); zonos2: the official "
                              "ZONOS2 server's POST /tts/generate")
@@ -226,57 +231,97 @@ def _speed(argv: list[str]) -> None:
     parser.add_argument("--format", default="wav", choices=["wav", "pcm", "flac"])
     parser.add_argument("--no-stream", action="store_true", help="ask for the whole file (stream=false)")
     parser.add_argument("--api-key-env", default=None, help="environment variable holding a bearer token")
-    parser.add_argument("--label", help="the system's name in tables and the plot (default: the URL)")
+    parser.add_argument("--label", help="the system's name in tables and the plot (default: the URL or system)")
     parser.add_argument("--out", type=Path, default=Path("results/speed/speed"),
                         help="writes <out>.md and <out>.json; latency_vs_throughput.png in its folder plots every "
                              "speed run stored there, one line per system")
     parser.add_argument("--clone", action="store_true",
                         help="send each manifest item's prompt as the reference (openai: ref_audio as a data URL and "
                              "ref_text, which sglang-omni, vLLM-omni and our server accept; zonos2: "
-                             "speaker_audio_base64)")
+                             "speaker_audio_base64); a --system always gets the prompts")
     parser.add_argument("--data-root", type=Path, default=None, help="where the manifest's audio paths start "
                                                                       "(default: $ZTTS1_DATA_ROOT or the manifest's folder)")
     args = parser.parse_args(argv)
     if args.clone and not args.manifest:
         sys.exit("error: --clone needs --manifest (its items' prompts are the references)")
+    # (text, language, prompt file or None, prompt text) per request
+    with_prompts = args.clone or bool(args.system)
     if args.manifest:
         from ztts1_eval.pipeline import manifest
 
         root = args.data_root or Path(os.environ.get("ZTTS1_DATA_ROOT") or args.manifest.parent)
         try:
-            loaded = manifest.load(args.manifest, root, check_files=args.clone)
+            loaded = manifest.load(args.manifest, root, check_files=with_prompts)
         except manifest.ManifestError as exc:
             sys.exit(f"error: {exc}")
-        texts = [load.request_fields(args.protocol, item.target_text, loaded.resolve(item.prompt_wav) if args.clone
-                                     else None, item.prompt_text) for item in loaded.items]
+        items = [(item.target_text, item.language, loaded.resolve(item.prompt_wav) if with_prompts else None,
+                  item.prompt_text) for item in loaded.items]
     else:
         from ztts1_eval.doctor.probes import SENTENCES
 
-        texts = [load.request_fields(args.protocol, text) for text in SENTENCES]
-    if not texts:
+        items = [(text, "en", None, None) for text in SENTENCES]
+    if not items:
         sys.exit(f"error: no target texts in {args.manifest}")
-    total = args.warmup + args.requests
-    texts = [texts[i % len(texts)] for i in range(total)]
-    headers = {"Authorization": f"Bearer {os.environ[args.api_key_env]}"} if args.api_key_env else {}
-    payload = load.shared_fields(args.protocol, args.model, args.voice, args.format, not args.no_stream)
-    url = args.url.rstrip("/") + (args.path or load.PROTOCOLS[args.protocol])
-    levels = [load.run_level(url, texts, int(c), payload, headers, warmup=args.warmup, rate=args.rate)
-              for c in args.concurrency.split(",")]
-    markdown = load.render_markdown(levels, url)
+    items = [items[i % len(items)] for i in range(args.warmup + args.requests)]
+    concurrency = [int(c) for c in args.concurrency.split(",")]
+    if args.system:
+        levels, record = _system_speed(args.system, args.set, items, concurrency, args.warmup, args.rate)
+        where = f"system {args.system}"
+    else:
+        headers = {"Authorization": f"Bearer {os.environ[args.api_key_env]}"} if args.api_key_env else {}
+        payload = load.shared_fields(args.protocol, args.model, args.voice, args.format, not args.no_stream)
+        where = args.url.rstrip("/") + (args.path or load.PROTOCOLS[args.protocol])
+        texts = [load.request_fields(args.protocol, text, prompt if args.clone else None, prompt_text)
+                 for text, _, prompt, prompt_text in items]
+        levels = [load.run_level(where, texts, c, payload, headers, warmup=args.warmup, rate=args.rate)
+                  for c in concurrency]
+        record = {"url": where, "payload": payload, "protocol": args.protocol,
+                  "cloning": "each manifest item's prompt" if args.clone else None}
+    markdown = load.render_markdown(levels, where)
     atomic.write_text(args.out.with_suffix(".md"), markdown)
-    atomic.write_json(args.out.with_suffix(".json"), {"url": url, "label": args.label or url, "payload": payload,
-                                                      "protocol": args.protocol,
-                                                      "cloning": "each manifest item's prompt" if args.clone else None,
-                                                      "levels": levels, "provenance": {"git": provenance.git_info()}})
+    atomic.write_json(args.out.with_suffix(".json"), {**record, "label": args.label or where, "levels": levels,
+                                                      "provenance": {"git": provenance.git_info()}})
     import json
 
     runs = []
     for path in sorted(args.out.parent.glob("*.json")):
         run = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(run, dict) and "levels" in run and "url" in run:
+        if isinstance(run, dict) and "levels" in run and "label" in run:
             runs.append(run)
     load.plot_runs(runs, args.out.parent / "latency_vs_throughput.png")
     print(markdown)
+
+
+def _system_speed(name: str, overrides: list[str], items: list, concurrency: list[int], warmup: int,
+                  rate: float | None) -> tuple[list[dict], dict]:
+    """Load levels against a system built from its config, called in this process."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+
+    from systems import registry
+    from systems.base import SynthesisRequest, SystemUnavailable
+    from ztts1_eval.core.registry import RegistryError
+    from ztts1_eval.serving import load
+
+    try:
+        with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
+            config = OmegaConf.to_container(compose(config_name="config", overrides=[f"system={name}", *overrides]),
+                                            resolve=True)
+        spec = config["system"]
+        system = registry.create(spec["type"], spec.get("options") or {})
+    except (ConfigError, SystemUnavailable, RegistryError, HydraException, ValueError) as exc:
+        sys.exit(f"error: {exc}")
+    requests = [SynthesisRequest(item_id=f"speed-{i}", text=text, language=language, prompt_wav=prompt,
+                                 prompt_text=prompt_text, seed=0) for i, (text, language, prompt, prompt_text)
+                in enumerate(items)]
+    try:
+        levels = [load.run_system_level(system, requests, c, warmup=warmup, rate=rate) for c in concurrency]
+        described = system.describe()
+    finally:
+        system.close()
+    return levels, {"url": None, "system": {"type": spec["type"], "options": spec.get("options") or {},
+                                            "describe": described}}
 
 
 def _control(argv: list[str]) -> None:

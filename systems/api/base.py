@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -88,6 +88,26 @@ def read_stream(chunks: Iterable[bytes], start: float) -> tuple[bytes, float | N
     return b"".join(parts), first
 
 
+def body_chunks(response: Any, size: int = 65536) -> Iterator[bytes]:
+    """A ``requests`` streamed body as its bytes land: urllib3's ``read1`` returns what has
+    arrived (up to ``size``), so the first byte is timed when it comes, whether the body is
+    chunked, sized or ends when the connection closes (``iter_content(size)`` waits for ``size``
+    bytes of the latter two). urllib3's read errors become ``requests`` ones, as iter_content
+    raises them."""
+    import requests
+    import urllib3
+
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # not a urllib3 2 response
+        yield from response.iter_content(chunk_size=size)
+        return
+    try:
+        while chunk := read1(size, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.ConnectionError(f"{type(exc).__name__}: {exc}") from None
+
+
 def post_for_audio_file(session: Any, url: str, timeout_s: float, **request: Any) -> Audio:
     """POST with a ``requests`` session for plain-HTTP providers and decode the audio file in
     the body: non-200 answers and dropped connections become ProviderErrors (the latter
@@ -99,7 +119,7 @@ def post_for_audio_file(session: Any, url: str, timeout_s: float, **request: Any
         response = session.post(url, stream=True, timeout=timeout_s, **request)
         if response.status_code != 200:
             raise http_error(response.status_code, response.text, dict(response.headers))
-        data, ttfb = read_stream(response.iter_content(chunk_size=65536), start)
+        data, ttfb = read_stream(body_chunks(response), start)
     except requests.RequestException as exc:
         raise ProviderError(f"{type(exc).__name__}: {exc}", retryable=True) from None
     samples, rate = decode_file(data)
@@ -108,6 +128,7 @@ def post_for_audio_file(session: Any, url: str, timeout_s: float, **request: Any
 
 class ApiSystem(TTSSystem):
     name = "api"
+    thread_safe = True  # its own pool already sends concurrent requests; the rate limiter is shared
     provider = "api"
     default_key_env = "API_KEY"
     key_required = True  # False: a self-hosted server that may run without a key

@@ -106,6 +106,45 @@ def request_once(client, url: str, payload: dict[str, Any], headers: dict[str, s
         return Sample(False, first, time.perf_counter() - start, 0.0, f"{type(exc).__name__}: {exc}")
 
 
+def drive(count: int, call, concurrency: int, rate: float | None = None, seed: int = 0) -> tuple[list[Sample], float]:
+    """Run ``call(index) -> Sample`` for ``count`` indices: closed loop (``concurrency`` clients,
+    each starting its next call when its last ends) or, with ``rate``, open loop (Poisson
+    arrivals at ``rate`` per second, whatever the pace of the answers). Returns the samples
+    and the wall time."""
+    samples: list[Sample] = []
+    lock = threading.Lock()
+    start = time.perf_counter()
+    if rate:
+        gaps = np.random.default_rng(seed).exponential(1.0 / rate, count)
+        arrivals = np.cumsum(gaps) - gaps[0]
+
+        def timed(index: int) -> None:
+            time.sleep(max(0.0, start + arrivals[index] - time.perf_counter()))
+            sample = call(index)
+            with lock:
+                samples.append(sample)
+
+        with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+            list(pool.map(timed, range(count)))
+    else:
+        queue = list(range(count))
+
+        def client_loop() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    index = queue.pop(0)
+                sample = call(index)
+                with lock:
+                    samples.append(sample)
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for _ in range(concurrency):
+                pool.submit(client_loop)
+    return samples, time.perf_counter() - start
+
+
 def run_level(url: str, texts: Sequence[str | dict[str, Any]], concurrency: int, payload: dict[str, Any],
               headers: dict[str, str], warmup: int = 1, rate: float | None = None,
               seed: int = 0, timeout_s: float = 300.0) -> dict[str, Any]:
@@ -118,39 +157,45 @@ def run_level(url: str, texts: Sequence[str | dict[str, Any]], concurrency: int,
         for job in jobs[:warmup]:
             request_once(client, url, job, headers)
         measured = jobs[warmup:] or jobs
-        samples: list[Sample] = []
-        lock = threading.Lock()
-        start = time.perf_counter()
-        if rate:  # open loop: Poisson arrivals at `rate` per second, each request on its own worker
-            gaps = np.random.default_rng(seed).exponential(1.0 / rate, len(measured))
-            arrivals = np.cumsum(gaps) - gaps[0]
-
-            def timed(index: int) -> None:
-                time.sleep(max(0.0, start + arrivals[index] - time.perf_counter()))
-                sample = request_once(client, url, measured[index], headers)
-                with lock:
-                    samples.append(sample)
-
-            with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
-                list(pool.map(timed, range(len(measured))))
-        else:  # closed loop: `concurrency` clients, each sending its next request when the last ends
-            queue = list(range(len(measured)))
-
-            def client_loop() -> None:
-                while True:
-                    with lock:
-                        if not queue:
-                            return
-                        index = queue.pop(0)
-                    sample = request_once(client, url, measured[index], headers)
-                    with lock:
-                        samples.append(sample)
-
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                for _ in range(concurrency):
-                    pool.submit(client_loop)
-        wall = time.perf_counter() - start
+        samples, wall = drive(len(measured), lambda i: request_once(client, url, measured[i], headers),
+                              concurrency, rate, seed)
     return summarize(samples, wall, concurrency, rate, warmup)
+
+
+def synthesize_once(system, request, lock: threading.Lock | None) -> Sample:
+    """One request to an in-process system or API adapter (``systems.base.TTSSystem``). TTFA is
+    the adapter's time to the first response byte where it streams (API adapters' ``ttfb_s``),
+    else the whole latency: the audio arrives at once. ``lock`` serializes systems that are not
+    safe to call from several threads (one model, one worker pipe)."""
+    start = time.perf_counter()
+    try:
+        if lock is None:
+            [result] = system.synthesize([request])
+        else:
+            with lock:
+                [result] = system.synthesize([request])
+    except Exception as exc:  # noqa: BLE001 - a failed request is a recorded sample, never a crash
+        return Sample(False, None, time.perf_counter() - start, 0.0, f"{type(exc).__name__}: {exc}")
+    latency = time.perf_counter() - start
+    if result.status != "ok" or result.samples is None or not result.sample_rate:
+        return Sample(False, None, latency, 0.0, result.error or "no audio")
+    first = (result.meta or {}).get("ttfb_s")
+    return Sample(True, float(first) if first is not None else latency, latency,
+                  len(result.samples) / float(result.sample_rate))
+
+
+def run_system_level(system, requests: Sequence[Any], concurrency: int, warmup: int = 1, rate: float | None = None,
+                     seed: int = 0) -> dict[str, Any]:
+    """One load level against a system object: ``concurrency`` client threads calling its
+    ``synthesize`` one request at a time (serialized unless the system says it is thread-safe)."""
+    lock = None if getattr(system, "thread_safe", False) else threading.Lock()
+    for request in requests[:warmup]:
+        synthesize_once(system, request, lock)
+    measured = list(requests[warmup:]) or list(requests)
+    samples, wall = drive(len(measured), lambda i: synthesize_once(system, measured[i], lock), concurrency, rate, seed)
+    level = summarize(samples, wall, concurrency, rate, warmup)
+    level["serialized"] = lock is not None
+    return level
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -193,7 +238,12 @@ def render_markdown(levels: list[dict[str, Any]], url: str) -> str:
                      f"{rtf} | "
                      f"{level['requests_per_s']:.2f} | {level['audio_s_per_s']:.2f} |")
     lines += ["", f"- First {levels[0]['warmup_excluded'] if levels else 0} request(s) of each level sent as warm-up "
-                  "and not counted. TTFA: first non-empty body chunk. RTF: latency / audio seconds received."]
+                  "and not counted. TTFA: first non-empty body chunk (a system in this process: its adapter's "
+                  "time to the first response byte where it streams, else the whole latency). RTF: latency / "
+                  "audio seconds received."]
+    if any(level.get("serialized") for level in levels):
+        lines.append("- The system is not safe to call from several threads: its calls were made one at a time, "
+                     "so concurrency only queues requests.")
     return "\n".join(lines) + "\n"
 
 

@@ -97,3 +97,15 @@ def test_quality_features_measure_planted_audio(samples):
     assert low["estimated_bandlimit_hz"] < 3500 < base["estimated_bandlimit_hz"]
     louder = audio_features.measure((speech * 10 ** (10 / 20)).astype(np.float32), rate)
     assert louder["lufs"] - base["lufs"] == pytest.approx(10.0, abs=0.05)
+
+
+def test_effect_columns_follow_the_metric_whatever_the_slot():
+    columns = ["wer.wer", "wer.wer_hits", "quality_v2.utmosv2", "sim.sim", "quality.dnsmos_ovrl", "id"]
+    assert control.effect_columns(columns) == ["wer.wer", "sim.sim", "quality_v2.utmosv2", "quality.dnsmos_ovrl"]
+    summary = {"option": "speed", "unit": "x speed", "kind": "relative", "items": 2, "spearman": 1.0, "mae": 0.1,
+               "per_setting": [{"requested": 1.0, "n": 1, "measured_median": 1.0, "measured_iqr": [1.0, 1.0],
+                                "quality_v2.utmosv2": 3.214},
+                               {"requested": 2.0, "n": 1, "measured_median": 1.9, "measured_iqr": [1.9, 1.9]}]}
+    table = control.render(summary, "openai_speech")
+    assert "| requested | n | measured median | IQR | UTMOSv2 |" in table
+    assert "| 1 | 1 | 1 | 1–1 | 3.21 |" in table and "| 2 | 1 | 1.9 | 1.9–1.9 |  |" in table

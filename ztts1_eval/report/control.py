@@ -52,10 +52,15 @@ PHONE_RATE = "prosody.phone_rate"  # Allosaurus phones per second (TTSDS2 prosod
 # Other measures of the delivered rate: column -> (label, Spearman key, per-setting key)
 ALTERNATES = {"transcript_measured": ("from ASR transcript", "spearman_transcript", "transcript_median"),
               "phones_per_s": ("phones/s (Allosaurus)", "spearman_phones", "phones_per_s_median")}
-# What the setting costs or buys, per setting (item means): intelligibility, similarity, quality
-EFFECT_COLUMNS = {"wer.wer": "WER (%)", "sim.sim": "Spk. sim.", "quality.utmos": "UTMOS",
-                  "quality.dnsmos_ovrl": "DNSMOS OVRL"}
-EFFECT_FORMATS = {"wer.wer": (100.0, 1), "sim.sim": (1.0, 1), "quality.utmos": (1.0, 2), "quality.dnsmos_ovrl": (1.0, 2)}
+# What the setting costs or buys, per setting (item means): intelligibility, similarity, quality.
+# By metric, whatever the scorer slot is called: metric -> (label, scale, decimals)
+EFFECT_METRICS = {"wer": ("WER (%)", 100.0, 1), "sim": ("Spk. sim.", 1.0, 1), "utmos": ("UTMOS", 1.0, 2),
+                  "utmosv2": ("UTMOSv2", 1.0, 2), "dnsmos_ovrl": ("DNSMOS OVRL", 1.0, 2)}
+
+
+def effect_columns(columns) -> list[str]:
+    """The items' ``<slot>.<metric>`` columns of the effect metrics, in ``EFFECT_METRICS`` order."""
+    return [c for metric in EFFECT_METRICS for c in columns if isinstance(c, str) and c.partition(".")[2] == metric]
 FEATURE_UNITS = {"lufs": "LUFS", "estimated_snr": "dB", "max_pause": "s", "estimated_bandlimit_hz": "Hz",
                  "leading_silence_s": "s", "trailing_silence_s": "s"}
 
@@ -160,9 +165,8 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
                 frame["transcript_rate"] = delivered_rate(items, unit, TRANSCRIPT)
             if PHONE_RATE in items:
                 frame["phones_per_s"] = pd.to_numeric(items[PHONE_RATE], errors="coerce")
-        for column in EFFECT_COLUMNS:
-            if column in items:
-                frame[column] = pd.to_numeric(items[column], errors="coerce")
+        for column in effect_columns(items.columns):
+            frame[column] = pd.to_numeric(items[column], errors="coerce")
         frames.append(frame)
     data = pd.concat(frames)
     if control.kind == "feature":
@@ -204,8 +208,8 @@ def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
     for value, group in data.groupby("requested"):
         row = {"requested": value, "n": int(len(group)), "measured_median": float(group["measured"].median()),
                "measured_iqr": [float(group["measured"].quantile(0.25)), float(group["measured"].quantile(0.75))]}
-        for column in EFFECT_COLUMNS:
-            if column in group and group[column].notna().any():
+        for column in effect_columns(group.columns):
+            if group[column].notna().any():
                 row[column] = float(group[column].mean())
         for column, (_, _, key) in ALTERNATES.items():
             if column in group and group[column].notna().any():
@@ -230,21 +234,24 @@ def summarize(data: pd.DataFrame, option: str) -> dict[str, Any]:
 
 def render(summary: dict[str, Any], system: str) -> str:
     alternates = [(label, key, per) for label, key, per in ALTERNATES.values() if key in summary]
+    effects = effect_columns(dict.fromkeys(key for row in summary["per_setting"] for key in row))
     also = "".join(f"; {label}: {summary[key]:.3f}" for label, key, _ in alternates)
     lines = [f"# Control accuracy: {system}, `{summary['option']}` ({summary['unit']})", "",
              f"Spearman rank correlation requested vs measured: **{summary['spearman']:.3f}** over "
              f"{summary['items']} outputs{also}; mean absolute error: **{summary['mae']:.3g} {summary['unit']}**"
              + (f"; in the requested bucket: **{100 * summary['bucket_hit_rate']:.1f} %**" if "bucket_hit_rate" in summary
                 else "") + ".", "",
-             "| requested | n | measured median | IQR | " + "".join(f"{label} | " for label, _, _ in alternates)
-             + " | ".join(EFFECT_COLUMNS.values()) + " |",
-             "|---:|---:|---:|---:|" + "---:|" * (len(alternates) + len(EFFECT_COLUMNS))]
+             "| requested | n | measured median | IQR | "
+             + "".join(f"{label} | " for label, _, _ in alternates)
+             + "".join(f"{EFFECT_METRICS[column.partition('.')[2]][0]} | " for column in effects).rstrip(),
+             "|---:|---:|---:|---:|" + "---:|" * (len(alternates) + len(effects))]
     for row in summary["per_setting"]:
-        effects = [f"{scale * row[column]:.{digits}f}" if column in row else ""
-                   for column, (scale, digits) in EFFECT_FORMATS.items()]
         others = "".join(f"{row[per]:.3g} | " if per in row else " | " for _, _, per in alternates)
+        for column in effects:
+            _, scale, digits = EFFECT_METRICS[column.partition(".")[2]]
+            others += f"{scale * row[column]:.{digits}f} | " if column in row else " | "
         lines.append(f"| {row['requested']:g} | {row['n']} | {row['measured_median']:.3g} | "
-                     f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | " + others + " | ".join(effects) + " |")
+                     f"{row['measured_iqr'][0]:.3g}–{row['measured_iqr'][1]:.3g} | " + others.rstrip())
     if summary["kind"] == "feature":
         lines += ["", "Measured: the feature on each output (ztts1_eval/report/audio_features.py definitions)."]
     else:

@@ -28,13 +28,15 @@ class KVCache:
         self._read = slice(first, first + count) if consecutive else rows
         self._span = int(positions.max()) + 1
         self.mask = torch.arange(self._span, device=positions.device)[None, None, :] <= positions[:, :, None]
-        self.hidden = torch.zeros(self.mask.shape, dtype=torch.float32, device=positions.device).masked_fill_(
-            ~self.mask, float("-inf")).repeat_interleave(self.k[0].shape[1], dim=0)  # [B * kv, T, L] additive
-        # Decode: fp32 copies of one layer's keys and values, reused by every layer (a fresh
-        # MB-sized tensor per layer costs its page faults each time: up to 20 ms a step at batch 8)
-        _, n_kv, _, head_dim = self.k[0].shape
-        self.scratch = (None if positions.shape[1] > 1 else
-                        torch.empty((2, count, n_kv, self._span, head_dim), dtype=torch.float32, device=positions.device))
+        self.hidden = self.scratch = None
+        if positions.shape[1] == 1:  # decode: what ``model.decode_attention`` reads (prefill uses the mask)
+            _, n_kv, _, head_dim = self.k[0].shape
+            self.hidden = torch.zeros(self.mask.shape, dtype=torch.float32, device=positions.device).masked_fill_(
+                ~self.mask, float("-inf")).repeat_interleave(n_kv, dim=0)  # [B * kv, 1, L] additive
+            # fp32 copies of one layer's keys and values, reused by every layer (a fresh MB-sized
+            # tensor per layer costs its page faults each time: up to 20 ms a step at batch 8)
+            self.scratch = torch.empty((2, count, n_kv, self._span, head_dim), dtype=torch.float32,
+                                       device=positions.device)
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
         """Write k, v [B, T, kv, hd] of the bound pass; return the keys, values [B, kv, L, hd]

@@ -114,7 +114,10 @@ class Service:
             raise BadRequest("this server has no speaker encoder loaded (start it with --speaker-encoder)")
         if field == "references":
             return self.listed_reference(body[field])
-        value = body[field]
+        return self.audio_value(body[field], field)
+
+    def audio_value(self, value: Any, field: str) -> tuple[np.ndarray, int]:
+        """Base64 or a data URL, or a ``file://`` URL under the allowed media directory."""
         if isinstance(value, str) and value.startswith("file://"):
             return decode_audio(self.local_file(value[len("file://"):], field), field)
         return decode_audio(value, field)
@@ -134,9 +137,7 @@ class Service:
         field = f"references[0].{key}"
         if key == "audio_path":
             return decode_audio(self.local_file(entry[key], field), field)
-        if isinstance(entry[key], str) and entry[key].startswith("file://"):
-            return decode_audio(self.local_file(entry[key][len("file://"):], field), field)
-        return decode_audio(entry[key], field)
+        return self.audio_value(entry[key], field)
 
     def local_file(self, path: Any, field: str) -> bytes:
         """A server-local file's bytes, only from inside ``allowed_media_dir``."""
@@ -236,10 +237,9 @@ class Service:
             job.cancel()
 
     def encode(self, audio: np.ndarray, fmt: str) -> bytes:
+        """A whole WAV or FLAC file (raw PCM: the route's own packing)."""
         import soundfile as sf
 
-        if fmt == "pcm":
-            return _pcm16(audio)
         buf = io.BytesIO()
         sf.write(buf, audio, self.tts.sample_rate, format=fmt.upper(), subtype="FLOAT" if fmt == "wav" else "PCM_16")
         return buf.getvalue()
@@ -301,8 +301,8 @@ def create_app(service: Service):
             return StreamingResponse(chunks(), media_type=FORMATS[fmt], headers=headers)
         chunks = await run_in_threadpool(lambda: list(service.pcm_chunks(job)))  # the event loop keeps serving
         audio = np.concatenate(chunks or [np.zeros(0, np.float32)])
-        body = audio.astype("<f4").tobytes() if official else service.encode(audio, fmt)
-        return Response(body, media_type=FORMATS[fmt], headers=headers)
+        return Response(pack(audio) if fmt == "pcm" else service.encode(audio, fmt), media_type=FORMATS[fmt],
+                        headers=headers)
 
     async def handle(request: Request, text_key: str, official: bool):
         try:

@@ -37,7 +37,8 @@ WORKER_MODULE = "systems.workers.utmosv2"
 DEFAULT_PYTHON = ".venv-utmosv2/bin/python"
 DEFAULT_REPO = "sarulab-speech/UTMOSv2"
 DEFAULT_SSL = "facebook/wav2vec2-base"  # fusion_stage3's cfg.model.ssl.name
-PACKAGES = ("hyperion-utmosv2", "utmosv2", "torch", "timm", "transformers", "librosa", "numpy")
+DISTRIBUTIONS = ("hyperion-utmosv2", "utmosv2")  # the PyPI release, or upstream installed from GitHub
+PACKAGES = (*DISTRIBUTIONS, "torch", "timm", "transformers", "librosa", "numpy")
 INSTALL_HINT = ("build UTMOSv2's environment with `make scorer-env` (it installs hyperion-utmosv2==1.3.1 with its "
                 "pinned torch 2.9.1), or set quality.python to an interpreter that has it")
 SSL_FILES = ("config.json", "preprocessor_config.json")
@@ -65,10 +66,10 @@ class UTMOSv2(Scorer):
 
         self.python = _resolve_python(python or DEFAULT_PYTHON)
         found = package_versions(self.python, PACKAGES, self.type_name, INSTALL_HINT)  # fail fast
-        package = next((p for p in PACKAGES[:2] if found.get(p)), None)
-        if package is None:
+        installed = [p for p in DISTRIBUTIONS if found.get(p)]
+        if not installed:
             raise ScorerUnavailable(f"utmosv2: the UTMOSv2 package is not installed in {self.python!r}; {INSTALL_HINT}")
-        self.packages = {p: v for p, v in found.items() if v and (p == package or p not in PACKAGES[:2])}
+        self.packages = {p: found[p] for p in (installed[0], *PACKAGES[len(DISTRIBUTIONS):]) if found.get(p)}
         if checkpoints:
             self.checkpoints = [hub.file("utmosv2", str(c), checkpoint_repo, checkpoint_revision,
                                          option="quality.checkpoints") for c in checkpoints]
@@ -119,7 +120,7 @@ class UTMOSv2(Scorer):
             "reproduces": "utmosv2 UTMOSv2Model.predict(input_path=...)",
             "settings_note": (f"{len(self.checkpoints)} fold(s) x {self.num_repetitions} repetition(s), "
                               f"domain {self.predict_dataset}, crops seeded ({self.seed})"),
-            "device": hub.resolve_device(self.device).split(":")[0] if self.device == "auto" else self.device,
+            "device": hub.resolve_device(self.device).split(":")[0],
             "resampling": "librosa (soxr HQ) to 16 kHz inside the package",
         }
 

@@ -1,11 +1,15 @@
 """The lite scorers on real speech, with negative controls."""
 
+import multiprocessing
+import time
+
 import numpy as np
 import pytest
 
 from systems import registry as systems
 from systems.base import SynthesisRequest
 from ztts1_eval.core import audio
+from ztts1_eval.core.deadline import Timeout, deadline
 from ztts1_eval.scorers import registry
 from ztts1_eval.scorers.base import ScoreInput
 
@@ -26,9 +30,10 @@ def dnsmos():
 
 @pytest.fixture(scope="module")
 def asr():
-    scorer = registry.create("pocketsphinx_wer")
+    scorer = registry.create("pocketsphinx_wer", {"workers": 2})
     scorer.load()
-    return scorer
+    yield scorer
+    scorer.close()
 
 
 def _clip(samples, name: str, rate: int = 16000) -> audio.Audio:
@@ -103,9 +108,36 @@ def test_identity_names_model_and_checksum(asr, sim, dnsmos):
     assert not asr.info.supports("de") and "no offline ASR" in asr.info.unsupported_reason
 
 
-def test_asr_hypotheses_do_not_depend_on_scoring_order(samples, asr):
+def test_asr_hypotheses_do_not_depend_on_scoring_order_or_workers(samples, asr):
     a = ScoreInput("a", "en", _clip(samples, "en/fleurs_en_003.ogg"), text="the cabbage juice changes color")
     b = ScoreInput("b", "en", _clip(samples, "en/jfk_inaugural_1961.flac"), text="and so my fellow americans")
-    first = asr.score([a, b])
-    second = asr.score([b, a])
+    in_process = registry.create("pocketsphinx_wer", {"workers": 1})
+    first = in_process.score([a, b])
+    second = asr.score([b, a])  # two worker processes
     assert first[0].values == second[1].values and first[1].values == second[0].values
+    assert "my fellow" in first[1].values["asr_hypothesis"]
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        registry.create("pocketsphinx_wer", {"workers": 0})
+
+
+def test_asr_time_limit_stops_the_workers_and_the_next_batch_runs(samples):
+    """A batch over its time limit must not leave decoders running (they would hold the CPUs
+    while the pipeline scores the rest item by item)."""
+    speech = _clip(samples, "en/jfk_inaugural_1961.flac")
+    long = audio.Audio(np.tile(speech.samples, 6)[:59 * speech.sample_rate], speech.sample_rate)
+    others = set(multiprocessing.active_children())  # e.g. the module's scorer's workers
+    scorer = registry.create("pocketsphinx_wer", {"workers": 2})
+    scorer.load()
+    assert len(set(multiprocessing.active_children()) - others) == 2
+    try:
+        start = time.perf_counter()
+        with pytest.raises(Timeout), deadline(1.0):
+            scorer.score([ScoreInput("long", "en", long, text="x"), ScoreInput("again", "en", long, text="x")])
+        assert time.perf_counter() - start < 5  # decoding the clip takes ~20 s
+        assert set(multiprocessing.active_children()) <= others
+        short = audio.Audio(speech.samples[:3 * speech.sample_rate], speech.sample_rate)
+        [out] = scorer.score([ScoreInput("short", "en", short, text="and so my fellow americans")])
+        assert out.status == "ok" and "my fellow" in out.values["asr_hypothesis"]
+    finally:
+        scorer.close()
+    assert set(multiprocessing.active_children()) <= others

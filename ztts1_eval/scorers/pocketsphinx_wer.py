@@ -40,7 +40,7 @@ class PocketsphinxWER(Scorer):
 
     def __init__(self, normalizer: str = "seedtts_eval", batch_size: int = 8, workers: int | None = None):
         """``workers``: decoding processes (default: one per CPU this process may use, at most
-        ``batch_size``); 1 decodes in this process."""
+        ``batch_size``, on Linux); 1 decodes in this process."""
         try:
             import pocketsphinx
         except ImportError as exc:
@@ -51,7 +51,7 @@ class PocketsphinxWER(Scorer):
         self.batch_size = batch_size
         if workers is not None and workers < 1:
             raise ValueError(f"pocketsphinx_wer: workers must be at least 1, got {workers}")
-        self.workers = workers or max(1, min(len(os.sched_getaffinity(0)), batch_size))
+        self.workers = workers or _default_workers(batch_size)
         self._pool = None
 
     def identity(self) -> dict[str, Any]:
@@ -97,6 +97,13 @@ class PocketsphinxWER(Scorer):
 
 
 _config = None  # the decoder configuration of this process (the bundled en-US model)
+
+
+def _default_workers(batch_size: int) -> int:
+    """One per CPU this process may use, on Linux (forked workers); elsewhere in this process."""
+    if not hasattr(os, "sched_getaffinity"):
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), batch_size))
 
 
 def _start_worker() -> None:

@@ -58,10 +58,13 @@ def test_cli_writes_the_table(tmp_path):
     base = server.start()
     try:
         out = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--url", base, "--requests", "4",
-                              "--concurrency", "1,2", "--format", "pcm", "--out", str(tmp_path / "speed")],
-                             cwd=REPO, capture_output=True, text=True, timeout=120)
+                              "--concurrency", "1,2", "--format", "pcm", "--max-new-tokens", "2048",
+                              "--out", str(tmp_path / "speed")], cwd=REPO, capture_output=True, text=True, timeout=120)
+        refused = subprocess.run([sys.executable, "-m", "ztts1_eval", "speed", "--url", base, "--max-new-tokens", "0"],
+                                 cwd=REPO, capture_output=True, text=True, timeout=120)
     finally:
         server.stop()
+    assert refused.returncode != 0 and "positive frame cap" in refused.stderr
     assert out.returncode == 0, out.stderr[-2000:]
     assert "| 1 clients | 4 / 4 |" in out.stdout and "| 2 clients | 4 / 4 |" in out.stdout
     stored = json.loads((tmp_path / "speed.json").read_text())
@@ -69,6 +72,7 @@ def test_cli_writes_the_table(tmp_path):
     assert (tmp_path / "latency_vs_throughput.png").stat().st_size > 5000
     assert stored["payload"]["stream"] is True and stored["payload"]["stream_format"] == "audio"  # raw bytes, not SSE
     assert stored["url"].endswith("/v1/audio/speech")
+    assert stored["payload"]["max_new_tokens"] == 2048  # sglang-omni's benchmark cap, as it names it
 
 
 def test_pcm_is_sized_by_each_servers_headers():

@@ -31,7 +31,7 @@ CFG = random_checkpoint.tiny_config()
 def assets(tmp_path_factory):
     root = tmp_path_factory.mktemp("zonos2-assets")
     random_checkpoint.write(root / "ckpt", CFG, seed=0)
-    random_checkpoint.write_tiny_dac(root / "dac")
+    random_checkpoint.write_dac(root / "dac")
     (root / "spk").mkdir()
     rng = np.random.default_rng(0)
     return root, rng
@@ -301,3 +301,15 @@ def test_speaker_encoder_code_runs_only_when_allowed(tmp_path):
     (snapshot / "modeling_ecapa.py").write_text("raise SystemExit('remote code ran')\n")
     with pytest.raises(SpeakerError, match="speaker_encoder_trust_remote_code=true"):
         SpeakerEmbedder(snapshot)
+
+
+def test_random_checkpoint_command_writes_what_the_runner_loads(tmp_path):
+    """`python -m zonos2.random_checkpoint DIR --tiny` (the device checks' weights): a checkpoint
+    and a DAC that load through the real paths and decode."""
+    random_checkpoint.main([str(tmp_path), "--tiny"])
+    assert (tmp_path / "model" / "model.safetensors").is_file() and (tmp_path / "dac" / "config.json").is_file()
+    tts = Zonos2TTS.from_pretrained(tmp_path / "model", vocoder=str(tmp_path / "dac"), device="cpu", dtype="float32")
+    assert tts.config == CFG
+    [audio] = tts.generate("Random weights", conditioning=Conditioning(text_normalization=False),
+                           params=SamplingParams(seed=1, max_frames=16, ignore_eos=True))
+    assert audio.shape == (16 * 512,) and np.isfinite(audio).all()

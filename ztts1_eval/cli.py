@@ -230,6 +230,9 @@ def _speed(argv: list[str]) -> None:
     parser.add_argument("--voice", default="alloy")
     parser.add_argument("--format", default="wav", choices=["wav", "pcm", "flac"])
     parser.add_argument("--no-stream", action="store_true", help="ask for the whole file (stream=false)")
+    parser.add_argument("--max-new-tokens", type=int, default=None,
+                        help="cap on generated frames per request (sglang-omni's benchmark sends 2048); default: "
+                             "the server's own")
     parser.add_argument("--api-key-env", default=None, help="environment variable holding a bearer token")
     parser.add_argument("--label", help="the system's name in tables and the plot (default: the URL or system)")
     parser.add_argument("--out", type=Path, default=Path("results/speed/speed"),
@@ -242,6 +245,8 @@ def _speed(argv: list[str]) -> None:
     parser.add_argument("--data-root", type=Path, default=None, help="where the manifest's audio paths start "
                                                                       "(default: $ZTTS1_DATA_ROOT or the manifest's folder)")
     args = parser.parse_args(argv)
+    if args.max_new_tokens is not None and (args.max_new_tokens < 1 or args.system):
+        sys.exit("error: --max-new-tokens is a positive frame cap sent to a server (--url)")
     if args.clone and not args.manifest:
         sys.exit("error: --clone needs --manifest (its items' prompts are the references)")
     # (text, language, prompt file or None, prompt text) per request
@@ -269,7 +274,8 @@ def _speed(argv: list[str]) -> None:
         where = f"system {args.system}"
     else:
         headers = {"Authorization": f"Bearer {os.environ[args.api_key_env]}"} if args.api_key_env else {}
-        payload = load.shared_fields(args.protocol, args.model, args.voice, args.format, not args.no_stream)
+        payload = load.shared_fields(args.protocol, args.model, args.voice, args.format, not args.no_stream,
+                                     args.max_new_tokens)
         where = args.url.rstrip("/") + (args.path or load.PROTOCOLS[args.protocol])
         texts = [load.request_fields(args.protocol, text, prompt if args.clone else None, prompt_text)
                  for text, _, prompt, prompt_text in items]
@@ -355,6 +361,7 @@ COMMANDS = {"eval": _eval, "report": _report, "merge": _finalize, "finalize": _f
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury a load test's output
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(f"usage: ztts1-eval {{{','.join(COMMANDS)}}} [args]  (eval takes Hydra overrides)")
     COMMANDS[sys.argv[1]](sys.argv[2:])

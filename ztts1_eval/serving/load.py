@@ -28,14 +28,20 @@ PCM_RATE = 24000  # OpenAI's pcm format: 24 kHz, 16-bit little-endian mono
 PROTOCOLS = {"openai": "/v1/audio/speech", "zonos2": "/tts/generate"}  # protocol -> its default path
 
 
-def shared_fields(protocol: str, model: str, voice: str, response_format: str, stream: bool) -> dict[str, Any]:
+def shared_fields(protocol: str, model: str, voice: str, response_format: str, stream: bool,
+                  max_new_tokens: int | None = None) -> dict[str, Any]:
     """What every request of a run carries. OpenAI's: model, voice, format, stream, and
     ``stream_format: audio`` when streaming (raw bytes; vLLM-omni answers ``stream`` alone with
     SSE). The official ZONOS2 server's: ``stream`` only (its own defaults for the rest; it always
-    answers float32 PCM). No ``seed``: sglang-omni refuses one for ZONOS2."""
+    answers float32 PCM). No ``seed``: sglang-omni refuses one for ZONOS2. A frame cap, when
+    given, goes as ``max_new_tokens`` (what sglang-omni's own benchmark sends, 2048) or as the
+    official server's ``max_tokens``."""
     if protocol == "zonos2":
-        return {"stream": stream}
+        fields: dict[str, Any] = {"stream": stream}
+        return fields if max_new_tokens is None else {**fields, "max_tokens": max_new_tokens}
     fields = {"model": model, "voice": voice, "response_format": response_format, "stream": stream}
+    if max_new_tokens is not None:
+        fields["max_new_tokens"] = max_new_tokens
     return {**fields, "stream_format": "audio"} if stream else fields
 
 

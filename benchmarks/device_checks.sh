@@ -2,7 +2,8 @@
 # The GPU checks of the ZONOS2 runner, as one script for a lent device: decode speed at batch 1, 8
 # and 64 against the memory roofline (benchmarks/zonos2_decode.py), then our server's latency and
 # throughput at 1, 4 and 16 clients (ztts1-eval speed), on random weights of the released size
-# and a random DAC of descript/dac_44khz's size (nothing to download). Results go to $OUT.
+# and a random DAC of descript/dac_44khz's size (`--load-format dummy`: nothing to download or
+# write). Results go to $OUT.
 #
 #     benchmarks/device_checks.sh           # on the device (not yet run on one: no device was lent)
 #     benchmarks/device_checks.sh --tiny    # the same steps on the tiny config, on any CPU (80 s here)
@@ -21,7 +22,7 @@ if [ "${1:-}" = "--tiny" ]; then
     FRAMES=32
 fi
 mkdir -p "$OUT"
-WORK="$(mktemp -d)"
+WORK="$(mktemp -d)"  # --tiny: the tiny config's params.json
 SERVER=""
 cleanup() {
     [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
@@ -35,12 +36,14 @@ trap cleanup EXIT
 echo "== decode: batch 1, 8, 64 (CPU: 1, 8)"
 "$PY" benchmarks/zonos2_decode.py "${TINY[@]}" --out "$OUT/zonos2_decode.json" | tee "$OUT/zonos2_decode.md"
 
-echo "== server: random checkpoint in $WORK"
-"$PY" -m zonos2.random_checkpoint "$WORK" "${TINY[@]}"
-DTYPE=()
-[ ${#TINY[@]} -gt 0 ] && DTYPE=(--dtype float32)
-"$PY" -m zonos2 serve --checkpoint "$WORK/model" --vocoder "$WORK/dac" "${DTYPE[@]}" --slots 16 --max-queue 64 \
-    --port "$PORT" > "$OUT/server.log" 2>&1 &
+echo "== server: --load-format dummy (random weights of the released config and a random DAC)"
+CONFIG=()
+if [ ${#TINY[@]} -gt 0 ]; then
+    "$PY" -c "import sys; from zonos2.random_checkpoint import tiny_config, write; write(sys.argv[1], tiny_config())" "$WORK"
+    CONFIG=(--checkpoint "$WORK" --dtype float32)
+fi
+"$PY" -m zonos2 serve --load-format dummy "${CONFIG[@]}" --slots 16 --max-queue 64 --port "$PORT" \
+    > "$OUT/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 600); do
     curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break

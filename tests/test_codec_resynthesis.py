@@ -13,7 +13,7 @@ from zonos2 import random_checkpoint
 
 
 def test_resynthesis_through_the_pipeline(tmp_path, samples):
-    dac = random_checkpoint.write_dac(tmp_path / "dac")
+    dac = random_checkpoint.write_tiny_dac(tmp_path / "dac")
     overrides = ["system=codec_resynthesis", f"system.options.codec={dac}", "benchmark.ids=[en-ljspeech_LJ001-0004]",
                  "~scorers.run.wer", "~scorers.run.sim", "~scorers.run.quality", "~scorers.run.prosody",
                  "speech_check=null",  # a random codec makes sound, not speech
@@ -31,7 +31,7 @@ def test_resynthesis_through_the_pipeline(tmp_path, samples):
 
 
 def test_needs_a_recording_and_a_codec(tmp_path):
-    dac = random_checkpoint.write_dac(tmp_path / "dac")
+    dac = random_checkpoint.write_tiny_dac(tmp_path / "dac")
     system = registry.create("codec_resynthesis", {"codec": str(dac)})
     [result] = system.synthesize([SynthesisRequest("x", "text", "en", None, None, 0)])
     assert result.status == "failed" and "no ground-truth recording" in result.error

@@ -33,7 +33,7 @@ def test_zonos2_component_checks_fail_a_random_codec(tmp_path):
     from zonos2 import random_checkpoint
 
     random_checkpoint.write(tmp_path / "ckpt", random_checkpoint.tiny_config(), seed=0)
-    random_checkpoint.write_dac(tmp_path / "dac")
+    random_checkpoint.write_tiny_dac(tmp_path / "dac")
     (tmp_path / "emb").mkdir()
     system = Zonos2(checkpoint=str(tmp_path / "ckpt"), vocoder=str(tmp_path / "dac"),
                     speaker_embeddings_dir=str(tmp_path / "emb"), device="cpu", dtype="float32")

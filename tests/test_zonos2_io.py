@@ -19,6 +19,7 @@ from systems import registry as systems
 from systems.base import SynthesisRequest, SystemUnavailable
 from zonos2 import random_checkpoint
 from zonos2.api import Conditioning, Zonos2TTS
+from zonos2.checkpoint import CheckpointError
 from zonos2.sampler import SamplingParams
 from zonos2.speaker import SpeakerError, load_saved_embedding, log_mel
 from zonos2.vocoder import DacVocoder, VocoderError
@@ -31,7 +32,7 @@ CFG = random_checkpoint.tiny_config()
 def assets(tmp_path_factory):
     root = tmp_path_factory.mktemp("zonos2-assets")
     random_checkpoint.write(root / "ckpt", CFG, seed=0)
-    random_checkpoint.write_dac(root / "dac")
+    random_checkpoint.write_tiny_dac(root / "dac")
     (root / "spk").mkdir()
     rng = np.random.default_rng(0)
     return root, rng
@@ -303,13 +304,19 @@ def test_speaker_encoder_code_runs_only_when_allowed(tmp_path):
         SpeakerEmbedder(snapshot)
 
 
-def test_random_checkpoint_command_writes_what_the_runner_loads(tmp_path):
-    """`python -m zonos2.random_checkpoint DIR --tiny` (the device checks' weights): a checkpoint
-    and a DAC that load through the real paths and decode."""
-    random_checkpoint.main([str(tmp_path), "--tiny"])
-    assert (tmp_path / "model" / "model.safetensors").is_file() and (tmp_path / "dac" / "config.json").is_file()
-    tts = Zonos2TTS.from_pretrained(tmp_path / "model", vocoder=str(tmp_path / "dac"), device="cpu", dtype="float32")
-    assert tts.config == CFG
+def test_dummy_load_format_reads_only_the_config(tmp_path):
+    """--load-format dummy (the device checks' server): random weights of params.json's config
+    and a random DAC of the released size, nothing else read; a missing config is an error."""
+    (tmp_path / "params.json").write_text(json.dumps(CFG.to_dict()))
+    tts = Zonos2TTS.from_pretrained(tmp_path, device="cpu", dtype="float32", load_format="dummy")
+    assert tts.config == CFG and tts.info["load_format"] == "dummy"
+    assert tts.vocoder.model.config.decoder_hidden_size == 1536 and tts.sample_rate == 44100  # dac_44khz's size
     [audio] = tts.generate("Random weights", conditioning=Conditioning(text_normalization=False),
                            params=SamplingParams(seed=1, max_frames=16, ignore_eos=True))
     assert audio.shape == (16 * 512,) and np.isfinite(audio).all()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CheckpointError, match="still reads the config"):
+        Zonos2TTS.from_pretrained(empty, load_format="dummy", vocoder=None)
+    with pytest.raises(ValueError, match="auto or dummy"):
+        Zonos2TTS.from_pretrained(tmp_path, load_format="fast")

@@ -26,7 +26,7 @@ PLAIN = Conditioning(text_normalization=False)
 def tts(tmp_path_factory):
     root = tmp_path_factory.mktemp("zonos2-server")
     random_checkpoint.write(root / "ckpt", CFG, seed=0)
-    random_checkpoint.write_dac(root / "dac")
+    random_checkpoint.write_tiny_dac(root / "dac")
     return Zonos2TTS.from_pretrained(root / "ckpt", vocoder=str(root / "dac"), device="cpu", dtype="float32")
 
 
@@ -288,7 +288,7 @@ def test_reference_audio_in_the_shapes_serving_engines_send(tmp_path, samples):
     from tiny_speaker_encoder import write_tiny_encoder
 
     random_checkpoint.write(tmp_path / "ckpt", CFG, seed=0)
-    random_checkpoint.write_dac(tmp_path / "dac")
+    random_checkpoint.write_tiny_dac(tmp_path / "dac")
     cloning = Zonos2TTS.from_pretrained(tmp_path / "ckpt", vocoder=str(tmp_path / "dac"), device="cpu",
                                         dtype="float32", speaker_encoder=str(write_tiny_encoder(tmp_path / "spk")),
                                         speaker_encoder_trust_remote_code=True)

@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     model.add_argument("--dtype")
     model.add_argument("--cpu-kernels", default="auto", choices=["auto", "onednn", "torch"],
                        help="bf16 on a CPU: oneDNN-packed weights (same bits, faster) or PyTorch's")
+    model.add_argument("--load-format", default="auto", choices=["auto", "dummy"],
+                       help="dummy: random weights of the checkpoint's config (the release's by default) and a "
+                            "random full-size DAC, nothing downloaded: speed runs only (vLLM's and SGLang's option)")
     parser = argparse.ArgumentParser(prog="python -m zonos2")
     sub = parser.add_subparsers(dest="command", required=True)
     syn = sub.add_parser("synthesize", parents=[model], help="text -> 44.1 kHz WAV")
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 def _load(args) -> Zonos2TTS:
     return Zonos2TTS.from_pretrained(args.checkpoint, args.revision, args.vocoder, None, args.speaker_encoder,
                                      args.device, args.dtype, speaker_encoder_trust_remote_code=args.trust_speaker_encoder_code,
-                                     cpu_kernels=args.cpu_kernels)
+                                     cpu_kernels=args.cpu_kernels, load_format=args.load_format)
 
 
 def _serve(args) -> int:

@@ -55,14 +55,26 @@ class Zonos2TTS:
                         vocoder: str | None = DAC_HUB_ID, vocoder_revision: str | None = None,
                         speaker_encoder: str | None = None, device: str = "auto", dtype: str | None = None,
                         trust_pickle: bool = False, speaker_encoder_trust_remote_code: bool = False,
-                        cpu_kernels: str = "auto") -> "Zonos2TTS":
+                        cpu_kernels: str = "auto", load_format: str = "auto") -> "Zonos2TTS":
         """``cpu_kernels``: ``auto`` packs a bf16 model on a CPU for oneDNN (``zonos2.cpu_kernels``:
-        the same bits, faster decode); ``torch`` keeps PyTorch's kernels; ``onednn`` insists."""
+        the same bits, faster decode); ``torch`` keeps PyTorch's kernels; ``onednn`` insists.
+        ``load_format="dummy"``: random weights of the checkpoint's config and a random DAC of
+        the real size, nothing downloaded (``checkpoint.dummy``): for speed runs only."""
+        if load_format not in ("auto", "dummy"):
+            raise ValueError(f"load_format must be auto or dummy, got {load_format!r}")
         device = pick_device(device)
         torch_dtype = getattr(torch, dtype) if dtype else None
-        model, info = checkpoint.load(checkpoint_source, revision, torch_dtype, device, trust_pickle)
+        if load_format == "dummy":
+            model, info = checkpoint.dummy(checkpoint_source, torch_dtype, device)
+        else:
+            model, info = checkpoint.load(checkpoint_source, revision, torch_dtype, device, trust_pickle)
         info["cpu_kernels"] = pack_for_decode(model, cpu_kernels)
-        dac = DacVocoder.from_pretrained(vocoder, vocoder_revision, device) if vocoder else None
+        if not vocoder:
+            dac = None
+        elif load_format == "dummy":
+            dac = DacVocoder.dummy(device)
+        else:
+            dac = DacVocoder.from_pretrained(vocoder, vocoder_revision, device)
         embedder = (SpeakerEmbedder(speaker_encoder, device="cpu", trust_remote_code=speaker_encoder_trust_remote_code)
                     if speaker_encoder else None)
         info.update({"vocoder": vocoder, "vocoder_revision": vocoder_revision, "speaker_encoder": speaker_encoder})

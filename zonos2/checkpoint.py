@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from zonos2.config import Zonos2Config
+from zonos2.config import RELEASE_PARAMS, Zonos2Config
 from zonos2.model import Zonos2Model, rope_tables
 
 log = logging.getLogger(__name__)
@@ -180,4 +180,30 @@ def load(source: str | os.PathLike = HUB_ID, revision: str | None = None, dtype:
         "params_sha256": hashlib.sha256(params.read_bytes()).hexdigest(),
         "weights_size": weights.stat().st_size, "dtype": str(serving).replace("torch.", ""), "device": str(device),
     }
+    return model, info
+
+
+def dummy(source: str | os.PathLike = HUB_ID, dtype: torch.dtype | None = None,
+          device: torch.device | str = "cpu") -> tuple[Zonos2Model, dict[str, Any]]:
+    """Random weights of a checkpoint's config, built in place: only params.json is read (the hub
+    id means the released config shipped here). For speed runs without the weights, as vLLM's
+    and SGLang's ``--load-format dummy``; the decode cost does not depend on the weights' values."""
+    from zonos2.random_checkpoint import random_model
+
+    path = Path(source).expanduser()
+    if path.is_dir() or path.is_file():
+        params = (path if path.is_dir() else path.parent) / "params.json"
+    elif str(source) == HUB_ID:
+        params = RELEASE_PARAMS
+    else:
+        raise CheckpointError(f"load_format=dummy needs a directory with params.json or {HUB_ID}, got {source}")
+    if not params.is_file():
+        raise CheckpointError(f"{params} not found: load_format=dummy still reads the config")
+    config = Zonos2Config.from_file(params)
+    serving = dtype or getattr(torch, config.dtype)
+    model = random_model(config, serving, str(device))
+    info = {"source": str(source), "load_format": "dummy", "params": str(params),
+            "params_sha256": hashlib.sha256(params.read_bytes()).hexdigest(),
+            "weights": "random (zonos2.random_checkpoint.random_model, seed 0)",
+            "dtype": str(serving).replace("torch.", ""), "device": str(device)}
     return model, info

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from zonos2.config import RELEASE_PARAMS, Zonos2Config, release_config
+from zonos2.config import RELEASE_PARAMS, Zonos2Config
 
 
 def official_state_dict(config: Zonos2Config, seed: int = 0, dtype: torch.dtype = torch.bfloat16,
@@ -89,16 +89,15 @@ def tiny_config(**overrides) -> Zonos2Config:
     return Zonos2Config.from_dict(params)
 
 
-def write_dac(directory: Path, seed: int = 0, release_size: bool = False) -> Path:
-    """A random 44.1 kHz DAC with the real codebook layout (9 x 1024, hop 512), saved with
-    save_pretrained: the same loading path as descript/dac_44khz. Tiny widths for tests;
-    ``release_size``: that model's widths (transformers' DacConfig defaults), for speed runs."""
+def write_tiny_dac(directory: Path, seed: int = 0) -> Path:
+    """A random 44.1 kHz DAC with the real codebook layout (9 x 1024, hop 512), tiny widths,
+    saved with save_pretrained: the same loading path as descript/dac_44khz."""
     from transformers import DacConfig, DacModel
 
     torch.manual_seed(seed)
-    config = DacConfig(sampling_rate=44100) if release_size else DacConfig(
-        encoder_hidden_size=8, decoder_hidden_size=32, n_codebooks=9, codebook_size=1024, codebook_dim=4,
-        downsampling_ratios=[2, 4, 8, 8], upsampling_ratios=[8, 8, 4, 2], sampling_rate=44100)
+    config = DacConfig(encoder_hidden_size=8, decoder_hidden_size=32, n_codebooks=9, codebook_size=1024,
+                       codebook_dim=4, downsampling_ratios=[2, 4, 8, 8], upsampling_ratios=[8, 8, 4, 2],
+                       sampling_rate=44100)
     DacModel(config).eval().save_pretrained(directory)
     return Path(directory)
 
@@ -130,22 +129,3 @@ def random_model(config: Zonos2Config, dtype: torch.dtype = torch.bfloat16, devi
                 param.normal_(0.0, std, generator=generator)
     model.rope_cos, model.rope_sin = rope_tables(config, device=torch.device(device))
     return model.eval()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """python -m zonos2.random_checkpoint DIR [--tiny]: DIR/model (params.json + model.safetensors)
-    and DIR/dac, random, for speed runs without a download (``benchmarks/device_checks.sh``)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m zonos2.random_checkpoint", description=main.__doc__)
-    parser.add_argument("directory", type=Path)
-    parser.add_argument("--tiny", action="store_true", help="the tests' tiny config and DAC instead of the release's")
-    args = parser.parse_args(argv)
-    config = tiny_config() if args.tiny else release_config()
-    write(args.directory / "model", config, fmt="safetensors")
-    write_dac(args.directory / "dac", release_size=not args.tiny)
-    print(args.directory)
-
-
-if __name__ == "__main__":
-    main()

@@ -47,6 +47,15 @@ class DacVocoder:
             raise VocoderError(f"{source}: sampling_rate is {model.config.sampling_rate}; ZONOS2 needs the 44.1 kHz DAC")
         return cls(model, device)
 
+    @classmethod
+    def dummy(cls, device: torch.device | str = "cpu", seed: int = 0) -> "DacVocoder":
+        """A random DAC of descript/dac_44khz's size (transformers' DacConfig defaults at 44.1 kHz),
+        for speed runs without the weights (``load_format=dummy``)."""
+        from transformers import DacConfig, DacModel
+
+        torch.manual_seed(seed)
+        return cls(DacModel(DacConfig(sampling_rate=44100)), device)
+
     @torch.inference_mode()
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Aligned codes [T, n_codebooks] (values 0..1023) -> float32 PCM [T * hop]."""

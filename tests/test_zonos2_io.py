@@ -309,7 +309,7 @@ def test_dummy_load_format_reads_only_the_config(tmp_path):
     and a random DAC of the released size, nothing else read; a missing config is an error."""
     (tmp_path / "params.json").write_text(json.dumps(CFG.to_dict()))
     tts = Zonos2TTS.from_pretrained(tmp_path, device="cpu", dtype="float32", load_format="dummy")
-    assert tts.config == CFG and tts.info["load_format"] == "dummy"
+    assert tts.config == CFG and tts.info["load_format"] == "dummy" and tts.info["vocoder"].startswith("dummy")
     assert tts.vocoder.model.config.decoder_hidden_size == 1536 and tts.sample_rate == 44100  # dac_44khz's size
     [audio] = tts.generate("Random weights", conditioning=Conditioning(text_normalization=False),
                            params=SamplingParams(seed=1, max_frames=16, ignore_eos=True))

@@ -72,7 +72,7 @@ class Zonos2TTS:
         if not vocoder:
             dac = None
         elif load_format == "dummy":
-            dac = DacVocoder.dummy(device)
+            dac, vocoder = DacVocoder.dummy(device), "dummy (random, descript/dac_44khz's size)"
         else:
             dac = DacVocoder.from_pretrained(vocoder, vocoder_revision, device)
         embedder = (SpeakerEmbedder(speaker_encoder, device="cpu", trust_remote_code=speaker_encoder_trust_remote_code)

@@ -43,7 +43,7 @@ def main() -> None:
                args.workers: registry.create("pocketsphinx_wer", {"workers": args.workers})}
     rows, hypotheses = [], {}
     for workers, scorer in scorers.items():
-        scorer.load()  # worker start-up is paid once per run; timed separately
+        scorer.load()  # workers start once per run, before the timed calls
         start = time.perf_counter()
         scorer.score(batch[:1])
         warm = time.perf_counter() - start

@@ -158,27 +158,27 @@ def _noise_floor(argv: list[str]) -> None:
     print(f"-> {out}")
 
 
-def _seeded_runs(overrides: list[str], count: int) -> list[Path]:
+def _compose(*override_lists: list[str], throw_on_missing: bool = False) -> list[dict]:
+    """The resolved run config of each override list, as ``ztts1-eval eval`` composes it."""
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
+    with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
+        return [OmegaConf.to_container(compose(config_name="config", overrides=overrides), resolve=True,
+                                       throw_on_missing=throw_on_missing) for overrides in override_lists]
+
+
+def _seeded_runs(overrides: list[str], count: int) -> list[Path]:
     from ztts1_eval.pipeline import runner
 
-    with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
-        base = OmegaConf.to_container(compose(config_name="config", overrides=overrides), resolve=True)
-        run_dirs = []
-        for k in range(count):
-            seeded = [o for o in overrides if not o.startswith("seed=")] + [f"seed={int(base['seed']) + k}"]
-            config = OmegaConf.to_container(compose(config_name="config", overrides=seeded), resolve=True,
-                                            throw_on_missing=True)
-            run_dirs.append(runner.run(config, seeded).run_dir)
-    return run_dirs
+    [base] = _compose(overrides)
+    seeded = [[o for o in overrides if not o.startswith("seed=")] + [f"seed={int(base['seed']) + k}"]
+              for k in range(count)]
+    configs = _compose(*seeded, throw_on_missing=True)
+    return [runner.run(config, run_overrides).run_dir for config, run_overrides in zip(configs, seeded)]
 
 
 def _doctor(argv: list[str]) -> None:
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
     from ztts1_eval import doctor
 
     if any(a in ("-h", "--help") for a in argv):
@@ -192,9 +192,7 @@ def _doctor(argv: list[str]) -> None:
         # system=a,b checks each system (one scorer pass); every other override is the run config's
         names = next((o.split("=", 1)[1].split(",") for o in overrides if o.startswith("system=")), [None])
         rest = [o for o in overrides if not o.startswith("system=")]
-        with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
-            configs = [OmegaConf.to_container(compose(config_name="config", overrides=rest + ([f"system={n}"] if n else [])),
-                                              resolve=True) for n in names]
+        configs = _compose(*(rest + ([f"system={n}"] if n else []) for n in names))
         findings, source = doctor.run(configs[0], doctor.settings(own), systems=[c["system"] for c in configs])
     except ConfigError as exc:
         sys.exit(f"error: {exc}")
@@ -301,9 +299,7 @@ def _speed(argv: list[str]) -> None:
 def _system_speed(name: str, overrides: list[str], items: list, concurrency: list[int], warmup: int,
                   rate: float | None) -> tuple[list[dict], dict]:
     """Load levels against a system built from its config, called in this process."""
-    from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
-    from omegaconf import OmegaConf
 
     from systems import registry
     from systems.base import SynthesisRequest, SystemUnavailable
@@ -311,9 +307,7 @@ def _system_speed(name: str, overrides: list[str], items: list, concurrency: lis
     from ztts1_eval.serving import load
 
     try:
-        with initialize_config_dir(version_base="1.3", config_dir=str(locations.conf_dir())):
-            config = OmegaConf.to_container(compose(config_name="config", overrides=[f"system={name}", *overrides]),
-                                            resolve=True)
+        [config] = _compose([f"system={name}", *overrides])
         spec = config["system"]
         system = registry.create(spec["type"], spec.get("options") or {})
     except (ConfigError, SystemUnavailable, RegistryError, HydraException, ValueError) as exc:

@@ -172,7 +172,7 @@ def measure(runs: list[tuple[float, Results]], option: str) -> pd.DataFrame:
     if control.kind == "feature":
         return data.dropna(subset=["measured"])
     data = data.dropna(subset=["rate"])
-    if control.kind != "absolute" and control.kind != "bucket" and not (data["requested"] == 1.0).any():
+    if control.kind in ("relative", "inverse") and not (data["requested"] == 1.0).any():
         raise ValueError(f"a relative control needs a run at {option}=1 as the reference rate")
     data["measured"] = in_control_unit(data, "rate", control)
     if "transcript_rate" in data:

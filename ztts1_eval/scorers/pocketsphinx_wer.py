@@ -124,9 +124,7 @@ def _transcribe(pcm: bytes) -> str:
     sharding and caching). cmn="batch" alone does not remove that dependence."""
     import pocketsphinx
 
-    if _config is None:
-        _start_worker()
-    decoder = pocketsphinx.Decoder(_config)
+    decoder = pocketsphinx.Decoder(_config)  # set by load() here, or by the worker's initializer
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
